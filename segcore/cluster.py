@@ -1,0 +1,214 @@
+"""Clustering: fit one k, sweep a range of k, and recommend k in words.
+
+Every figure is scikit-learn's own (``inertia_``, ``silhouette_score``,
+``calinski_harabasz_score``, ``davies_bouldin_score``) on the same matrix, so a
+sweep can be checked against a plain scikit-learn loop. Silhouette is exact up
+to ``silhouette_sample`` users and computed on a seeded sample of that size
+beyond it; the size used is reported with the result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from .errors import InputError
+
+__all__ = ["ALGORITHMS", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
+           "SILHOUETTE_SAMPLE"]
+
+SILHOUETTE_SAMPLE = 10_000
+WEAK_SILHOUETTE = 0.10
+Progress = Callable[[float, str], None]
+
+
+def _kmeans(k: int, seed: int):
+    # n_init explicit: scikit-learn's "auto" means a single init for k-means++.
+    return KMeans(n_clusters=k, n_init=4, random_state=seed)
+
+
+ALGORITHMS: dict[str, Callable[[int, int], object]] = {"kmeans": _kmeans}
+
+
+def _check(X: np.ndarray, algo: str, ks: list[int]) -> None:
+    if algo not in ALGORITHMS:
+        raise InputError(f"algo={algo!r} is not available; choose one of {', '.join(ALGORITHMS)}")
+    n = X.shape[0]
+    if not np.isfinite(X).all():
+        raise InputError("the feature matrix has missing or infinite values after preprocessing")
+    for k in ks:
+        if k < 2:
+            raise InputError(f"k={k} should be >= 2")
+        if k >= n:
+            raise InputError(f"k={k} should be < the number of users ({n:,})")
+
+
+def parse_k_range(text: str) -> list[int]:
+    """``"2-10"`` or ``"3,5,8"`` (or one number) to a sorted list of k."""
+    text = str(text).strip()
+    try:
+        if "-" in text:
+            lo, hi = (int(p) for p in text.split("-", 1))
+            ks = list(range(lo, hi + 1))
+        else:
+            ks = sorted({int(p) for p in text.split(",") if p.strip()})
+    except ValueError:
+        raise InputError(f"k range {text!r} should look like 2-10 or 3,5,8") from None
+    if not ks:
+        raise InputError(f"k range {text!r} is empty")
+    if ks[0] < 2:
+        raise InputError(f"k range {text!r} should start at 2 or more")
+    if len(ks) > 40:
+        raise InputError(f"k range {text!r} has {len(ks)} values; sweep at most 40")
+    return ks
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Cluster 0 is the largest, then 1, ...: stable names across reruns of the same fit."""
+    ids, counts = np.unique(labels, return_counts=True)
+    order = ids[np.lexsort((ids, -counts))]
+    mapping = np.empty(ids.max() + 1, dtype=np.int64)
+    mapping[order] = np.arange(len(order))
+    return mapping[labels]
+
+
+def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: int) -> dict:
+    n = X.shape[0]
+    if len(np.unique(labels)) < 2:
+        return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+    sample = None if n <= silhouette_sample else silhouette_sample
+    return {
+        "silhouette": float(silhouette_score(X, labels, sample_size=sample, random_state=seed)),
+        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+    }
+
+
+@dataclass
+class FitResult:
+    """One fitted clustering."""
+
+    labels: np.ndarray
+    model: object
+    k: int
+    metrics: dict
+
+
+def fit(X: np.ndarray, k: int, *, algo: str = "kmeans", seed: int = 0,
+        silhouette_sample: int = SILHOUETTE_SAMPLE) -> FitResult:
+    """Fit ``algo`` with ``k`` clusters; clusters are numbered by size, largest first.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_users, n_features)
+        The preprocessed matrix.
+    k : int
+        Number of clusters, 2 <= k < n_users.
+    algo : str, default='kmeans'
+        A key of :data:`ALGORITHMS`.
+    seed : int, default=0
+        Random state of the algorithm and of the silhouette sample.
+    silhouette_sample : int, default=10000
+        Silhouette is exact up to this many users and sampled beyond.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    _check(X, algo, [int(k)])
+    start = time.perf_counter()
+    model = ALGORITHMS[algo](int(k), int(seed)).fit(X)
+    labels = _relabel_by_size(np.asarray(model.labels_))
+    metrics = {"inertia": float(getattr(model, "inertia_", np.nan)), **_metrics(X, labels, seed, silhouette_sample),
+               "silhouette_sample_size": int(min(X.shape[0], silhouette_sample)),
+               "fit_seconds": time.perf_counter() - start}
+    return FitResult(labels, model, int(k), metrics)
+
+
+@dataclass
+class SweepResult:
+    """Metrics per k and the recommended k with its reason."""
+
+    table: pd.DataFrame  # k, inertia, silhouette, calinski_harabasz, davies_bouldin, seconds
+    recommended_k: int
+    reason: str
+    knee_k: int | None
+    confidence: str  # "clear" | "weak"
+    silhouette_sample_size: int
+    n_users: int
+    algo: str = "kmeans"
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"algo": self.algo, "recommended_k": self.recommended_k, "reason": self.reason,
+                "knee_k": self.knee_k, "confidence": self.confidence, "n_users": self.n_users,
+                "silhouette_sample_size": self.silhouette_sample_size, "seconds": round(self.seconds, 3),
+                "metrics": self.table.round(6).to_dict(orient="records")}
+
+
+def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0,
+          silhouette_sample: int = SILHOUETTE_SAMPLE, progress: Progress | None = None) -> SweepResult:
+    """Fit each k and report inertia, silhouette, Calinski-Harabasz and Davies-Bouldin.
+
+    ``progress(fraction, message)`` is called after each k.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    ks = sorted({int(k) for k in ks})
+    if len(ks) < 2:
+        raise InputError("a sweep needs at least two values of k")
+    _check(X, algo, ks)
+    rows, start = [], time.perf_counter()
+    for i, k in enumerate(ks):
+        t0 = time.perf_counter()
+        model = ALGORITHMS[algo](k, seed).fit(X)
+        labels = np.asarray(model.labels_)
+        rows.append({"k": k, "inertia": float(getattr(model, "inertia_", np.nan)),
+                     **_metrics(X, labels, seed, silhouette_sample), "seconds": time.perf_counter() - t0})
+        if progress:
+            progress((i + 1) / len(ks), f"k={k} done ({i + 1}/{len(ks)})")
+    table = pd.DataFrame(rows)
+    rec, reason, knee, confidence = recommend_k(table)
+    return SweepResult(table, rec, reason, knee, confidence, int(min(X.shape[0], silhouette_sample)),
+                       int(X.shape[0]), algo, time.perf_counter() - start)
+
+
+def _knee(table: pd.DataFrame) -> int | None:
+    from kneed import KneeLocator
+
+    if len(table) < 3:
+        return None
+    kl = KneeLocator(table["k"], table["inertia"], curve="convex", direction="decreasing")
+    return int(kl.knee) if kl.knee is not None else None
+
+
+def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
+    """Recommend k from a sweep table: the silhouette peak, checked against the elbow.
+
+    Returns ``(k, reason, knee_k, confidence)``; confidence is ``weak`` when the
+    best silhouette is below 0.10, i.e. users sit about as close to other
+    segments as to their own.
+    """
+    best = table.loc[table["silhouette"].idxmax()]
+    k, sil = int(best["k"]), float(best["silhouette"])
+    knee = _knee(table)
+    others = table.loc[table["k"] != k, ["k", "silhouette"]].sort_values("silhouette", ascending=False)
+    runner = others.iloc[0] if len(others) else None
+    parts = [f"k={k}: users fit their own segment best here (silhouette {sil:.2f}"
+             + (f", next best k={int(runner['k'])} at {runner['silhouette']:.2f})." if runner is not None else ").")]
+    if knee is None:
+        parts.append("The inertia curve has no clear elbow.")
+    elif knee == k:
+        parts.append(f"The elbow of the inertia curve agrees (k={knee}).")
+    else:
+        parts.append(f"The elbow of the inertia curve is at k={knee}, so k={min(k, knee)}-{max(k, knee)} "
+                     "are all defensible.")
+    confidence = "clear"
+    if sil < WEAK_SILHOUETTE:
+        confidence = "weak"
+        parts.append(f"Structure is weak (silhouette below {WEAK_SILHOUETTE:.2f}): treat these segments as a "
+                     "convenient split, not natural groups.")
+    return k, " ".join(parts), knee, confidence

@@ -1,0 +1,78 @@
+"""Export persona-labelled segments to CSV, Parquet or JSON.
+
+Segments smaller than ``min_segment_size`` users are withheld: a tiny segment
+can single people out, so it never leaves the tool (the report says which).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = ["FORMATS", "MIN_SEGMENT_SIZE", "ExportReport", "format_from_path", "withhold_small", "to_bytes",
+           "write"]
+
+FORMATS = ("csv", "parquet", "json")
+MIN_SEGMENT_SIZE = 50
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "json": "application/json"}
+
+
+@dataclass
+class ExportReport:
+    path: str | None
+    rows: int
+    withheld: pd.DataFrame  # cluster, persona, size of each withheld segment
+
+    def lines(self) -> list[str]:
+        out = [f"wrote {self.rows:,} users to {self.path}"] if self.path else [f"{self.rows:,} users"]
+        for r in self.withheld.itertuples():
+            out.append(f"withheld segment {r.cluster} ({r.persona}): {r.size} users, below the minimum size")
+        return out
+
+
+def format_from_path(path: str | Path) -> str:
+    ext = Path(path).suffix.lower().lstrip(".")
+    fmt = {"pq": "parquet", "jsonl": "json"}.get(ext, ext)
+    if fmt not in FORMATS:
+        raise InputError(f"cannot export to {Path(path).name!r}: use a .csv, .parquet or .json file name")
+    return fmt
+
+
+def withhold_small(segments: pd.DataFrame, min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``segments`` (user_id, cluster, persona, ...) into what may leave and what is withheld."""
+    if int(min_segment_size) < 1:
+        raise InputError(f"min_segment_size={min_segment_size} should be >= 1")
+    sizes = segments.groupby(["cluster", "persona"], dropna=False).size().rename("size").reset_index()
+    small = sizes[sizes["size"] < int(min_segment_size)]
+    kept = segments[~segments["cluster"].isin(small["cluster"])].reset_index(drop=True)
+    return kept, small.reset_index(drop=True)
+
+
+def to_bytes(df: pd.DataFrame, fmt: str) -> bytes:
+    """Serialise for a download: CSV (UTF-8), Parquet, or JSON (an array of records)."""
+    if fmt == "csv":
+        return df.to_csv(index=False).encode("utf-8")
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        return buf.getvalue()
+    if fmt == "json":
+        return df.to_json(orient="records", force_ascii=False).encode("utf-8")
+    raise InputError(f"format {fmt!r} should be one of {', '.join(FORMATS)}")
+
+
+def write(df: pd.DataFrame, path: str | Path) -> str:
+    """Write to ``path`` in the format its extension names; a partial file never replaces a good one."""
+    path = Path(path)
+    fmt = format_from_path(path)
+    if not path.parent.exists():
+        raise InputError(f"folder {str(path.parent)!r} does not exist")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(to_bytes(df, fmt))
+    tmp.replace(path)
+    return str(path)

@@ -1,0 +1,100 @@
+"""The feature catalogue: which columns of a feature table can be clustered, in which group.
+
+The features themselves are engineered in SQL (``segcore/sql/*.sql``, run by the
+store). This module describes them: a group (behaviour, value, context,
+attributes), a label for charts, and the words a profile uses when a segment is
+high or low on the feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature"]
+
+GROUPS = ("behaviour", "value", "context", "attributes")
+
+# name: (group, label, word when high, word when low)
+_KNOWN: dict[str, tuple[str, str, str, str]] = {
+    "recency_days": ("behaviour", "Days since last visit", "lapsed", "recently active"),
+    "tenure_days": ("behaviour", "Days since first visit", "long-standing", "new"),
+    "active_days": ("behaviour", "Active days", "often active", "rarely active"),
+    "n_sessions": ("behaviour", "Sessions", "frequent visitors", "infrequent visitors"),
+    "n_events": ("behaviour", "Events", "very active", "low activity"),
+    "events_per_session": ("behaviour", "Events per session", "deep sessions", "shallow sessions"),
+    "avg_session_minutes": ("behaviour", "Session length (min)", "long sessions", "quick visits"),
+    "category_diversity": ("behaviour", "Categories visited", "broad interests", "narrow interests"),
+    "add_to_cart": ("value", "Add-to-carts", "many carts", "few carts"),
+    "cart_rate": ("value", "Add-to-carts per session", "fills carts", "rarely adds to cart"),
+    "n_purchases": ("value", "Orders", "many orders", "few orders"),
+    "revenue": ("value", "Revenue", "high spend", "low spend"),
+    "avg_order_value": ("value", "Average order value", "big baskets", "small baskets"),
+    "conversion_rate": ("value", "Sessions with a purchase", "converts often", "rarely buys"),
+    "ad_impressions": ("value", "Ad impressions", "sees many ads", "sees few ads"),
+    "ad_clicks": ("value", "Ad clicks", "clicks ads", "ignores ads"),
+    "ctr": ("value", "Ad click-through rate", "ad-responsive", "ad-blind"),
+    "mobile_share": ("context", "Share of activity on mobile", "mostly mobile", "mostly desktop"),
+    "night_share": ("context", "Share of activity at night (22-05 h)", "at night", "by day"),
+    "weekend_share": ("context", "Share of activity at weekends", "weekend-heavy", "on weekdays"),
+}
+
+_MAX_CATEGORIES = 30  # a text column with more distinct values is an identifier, not a category
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One candidate feature of a dataset."""
+
+    name: str
+    group: str
+    label: str
+    kind: str  # "numeric" or "categorical"
+    high: str
+    low: str
+
+
+def describe_feature(name: str, kind: str = "numeric", group: str | None = None) -> FeatureInfo:
+    """Catalogue entry for a column, with generic words for columns the catalogue does not know."""
+    if name in _KNOWN:
+        g, label, high, low = _KNOWN[name]
+        return FeatureInfo(name, g, label, kind, high, low)
+    if name.startswith("share_"):
+        cat = name.removeprefix("share_").replace("_", " ")
+        return FeatureInfo(name, "behaviour", f"Share of activity in {cat}", kind, f"into {cat}", f"little {cat}")
+    pretty = name.replace("_", " ")
+    return FeatureInfo(name, group or "attributes", pretty.capitalize(), kind, f"high {pretty}", f"low {pretty}")
+
+
+def catalog(columns: pd.DataFrame, stats: pd.DataFrame | None = None) -> list[FeatureInfo]:
+    """Candidate features of a feature table.
+
+    Parameters
+    ----------
+    columns : DataFrame
+        ``column_name`` and ``column_type`` (as from ``Store.columns``).
+    stats : DataFrame, optional
+        ``column_name`` and ``approx_unique`` (as from ``Store.summarize``):
+        text columns with more than 30 distinct values are left out, as are
+        hashed identifiers and dates.
+    """
+    distinct = {} if stats is None else dict(zip(stats["column_name"], stats["approx_unique"]))
+    out = []
+    for name, ctype in zip(columns["column_name"], columns["column_type"]):
+        ctype = str(ctype).upper()
+        if name == "user_id" or name == "churned":
+            continue
+        if any(t in ctype for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")) and "INTERVAL" not in ctype:
+            out.append(describe_feature(name, "numeric"))
+        elif ctype in ("VARCHAR", "BOOLEAN") or ctype.startswith("ENUM"):
+            n = distinct.get(name)
+            if ctype == "BOOLEAN" or (n is not None and n <= _MAX_CATEGORIES):
+                out.append(describe_feature(name, "categorical"))
+    return out
+
+
+def default_features(infos: list[FeatureInfo]) -> list[str]:
+    """The engineered behaviour, value and context features; attributes only when nothing else exists."""
+    chosen = [f.name for f in infos if f.group != "attributes"]
+    return chosen or [f.name for f in infos]

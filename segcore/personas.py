@@ -1,0 +1,68 @@
+"""Persona suggestions: a name, a description and a colour per cluster.
+
+Names come from the cluster's most distinguishing features (see
+:mod:`segcore.profile`) through a small table of marketing archetypes; the
+analyst edits them afterwards and the edits are stored with the run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .profile import Profiles
+
+__all__ = ["PALETTE", "suggest_personas"]
+
+# Carto "Safe": distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288", "#AA4499",
+           "#44AA99", "#999933", "#882255", "#661100", "#6699CC", "#888888")
+
+# (feature, direction, name): the first rule that matches a cluster's strongest features wins.
+_ARCHETYPES = (
+    ("recency_days", 1, "Lapsed users"),
+    ("tenure_days", -1, "New explorers"),
+    ("night_share", 1, "Night owls"),
+    ("revenue", 1, "High spenders"),
+    ("avg_order_value", 1, "Big-basket buyers"),
+    ("share_deals", 1, "Bargain hunters"),
+    ("ctr", 1, "Ad responders"),
+    ("cart_rate", 1, "Cart fillers"),
+    ("events_per_session", 1, "Window shoppers"),
+    ("avg_session_minutes", 1, "Window shoppers"),
+    ("conversion_rate", 1, "Converters"),
+    ("n_sessions", 1, "Regulars"),
+    ("mobile_share", 1, "Mobile-first users"),
+    ("mobile_share", -1, "Desktop users"),
+    ("n_sessions", -1, "Occasional visitors"),
+)
+
+
+def _name(top: list[tuple[str, float]], z: pd.Series, taken: set[str]) -> str:
+    strong = [(f, v) for f, v in sorted(z.items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 0.5][:6]
+    # Archetypes first (a named behaviour beats a category), then "<category> fans".
+    for feature, value in strong:
+        for rule_feature, sign, name in _ARCHETYPES:
+            if feature == rule_feature and value * sign > 0 and name not in taken:
+                return name
+    for feature, value in strong:
+        if feature.startswith("share_") and value > 0:
+            name = f"{feature.removeprefix('share_').replace('_', ' ').capitalize()} fans"
+            if name not in taken:
+                return name
+    return "Average users" if not top else f"Segment: {top[0][0].replace('_', ' ')}"
+
+
+def suggest_personas(profiles: Profiles) -> pd.DataFrame:
+    """One row per cluster: cluster, name, description, colour (names unique)."""
+    rows, taken = [], set()
+    # Name the most distinctive clusters first so they get the most specific names.
+    order = profiles.z.abs().max(axis=1).sort_values(ascending=False, kind="stable").index
+    for c in order:
+        name = _name(profiles.top[int(c)], profiles.z.loc[c], taken)
+        base, i = name, 2
+        while name in taken:
+            name, i = f"{base} {i}", i + 1
+        taken.add(name)
+        rows.append({"cluster": int(c), "name": name, "description": profiles.descriptions[int(c)],
+                     "colour": PALETTE[int(c) % len(PALETTE)]})
+    return pd.DataFrame(rows).sort_values("cluster").reset_index(drop=True)

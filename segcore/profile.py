@@ -1,0 +1,104 @@
+"""Cluster profiles: what makes each segment different from the population.
+
+For every cluster: its size and share, the mean and median of every feature,
+the standardised difference of its mean from the population's
+(``(mean_c - mean) / std``, Cohen's d against the whole population), the
+features that differ most, and a one-line description built from them.
+Categorical features enter as 0/1 indicator columns (``country=DE``) so that
+their "mean" is the share of users in that category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .features import describe_feature
+
+__all__ = ["Profiles", "profile_clusters", "indicator_frame"]
+
+MIN_ABS_Z = 0.4  # below this a difference is not worth a word in a description
+
+
+@dataclass
+class Profiles:
+    """Per-cluster profiles (index of every frame: cluster)."""
+
+    sizes: pd.DataFrame  # size, share
+    means: pd.DataFrame
+    medians: pd.DataFrame
+    z: pd.DataFrame  # standardised difference from the population
+    population_mean: pd.Series
+    top: dict[int, list[tuple[str, float]]]
+    descriptions: dict[int, str]
+
+
+def indicator_frame(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()) -> pd.DataFrame:
+    """Numeric columns as floats, categorical columns as 0/1 indicators named ``col=value``."""
+    num = frame[list(numeric)].apply(pd.to_numeric, errors="coerce").astype(float)
+    num = num.replace([np.inf, -np.inf], np.nan)
+    if not categorical:
+        return num
+    cats = pd.get_dummies(frame[list(categorical)].astype("object"), prefix_sep="=", dtype=float)
+    return pd.concat([num, cats], axis=1)
+
+
+def _word(feature: str, z: float) -> str:
+    if "=" in feature:
+        col, val = feature.split("=", 1)
+        return f"more {col.replace('_', ' ')} {val}" if z > 0 else f"fewer {col.replace('_', ' ')} {val}"
+    info = describe_feature(feature)
+    return info.high if z > 0 else info.low
+
+
+def describe(top: list[tuple[str, float]]) -> str:
+    """One line from the most distinguishing features: behaviour and value first, then context."""
+    if not top:
+        return "close to the average user on every feature"
+    main = [_word(f, z) for f, z in top if "=" in f or describe_feature(f).group != "context"]
+    context = [_word(f, z) for f, z in top if "=" not in f and describe_feature(f).group == "context"]
+    text = ", ".join(main)
+    if context:
+        text = f"{text}; {' '.join(context)}" if text else " ".join(context)
+    return text
+
+
+def profile_clusters(values: pd.DataFrame, labels, *, top_n: int = 3) -> Profiles:
+    """Profile clusters.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Numeric feature values per user (see :func:`indicator_frame`), raw units.
+    labels : array-like of int
+        Cluster of each row of ``values``.
+    top_n : int, default=3
+        How many distinguishing features to keep per cluster.
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(values):
+        raise InputError(f"{len(labels)} labels for {len(values)} users")
+    if len(labels) == 0:
+        raise InputError("no users to profile")
+    v = values.reset_index(drop=True)
+    groups = v.groupby(labels)
+    sizes = groups.size().rename("size").to_frame()
+    sizes["share"] = sizes["size"] / len(v)
+    means, medians = groups.mean(), groups.median()
+    pop_mean, pop_std = v.mean(), v.std(ddof=0)
+    z = (means - pop_mean) / pop_std.replace(0, np.nan)
+    z = z.fillna(0.0)
+    top, descriptions = {}, {}
+    for c in z.index:
+        row = z.loc[c]
+        order = row.abs().sort_values(ascending=False, kind="stable")
+        picked = [(f, float(row[f])) for f in order.index[:top_n] if abs(row[f]) >= MIN_ABS_Z]
+        top[int(c)] = picked
+        descriptions[int(c)] = describe(picked)
+    for df in (sizes, means, medians, z):
+        df.index = df.index.astype(int)
+        df.index.name = "cluster"
+    return Profiles(sizes, means, medians, z, pop_mean, top, descriptions)

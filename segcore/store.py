@@ -1,0 +1,454 @@
+"""The DuckDB store: the only module in segcore that speaks SQL.
+
+One file holds everything: datasets (users, events and their engineered
+features), runs, assignments, personas and projections.
+
+Concurrency. DuckDB lets one process hold a file read-write at a time, and a
+second process cannot even open it read-only meanwhile. The dashboard and the
+``segcore`` command must share the file, so every operation opens a short-lived
+connection (about 20 ms) and closes it when done; a process that finds the file
+locked retries with backoff until ``timeout`` and then raises
+:class:`~segcore.errors.StoreBusyError`. Inside one process, DuckDB shares one
+database instance between connections to the same path, so threads are safe.
+
+Writes happen in one transaction each: a failure leaves the store as it was.
+Identifiers are always quoted with :func:`quote_ident`; values are always bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from .errors import InputError, NotFoundError, StoreBusyError
+
+__all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE"]
+
+DATASET_NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ROLES_TABLES = ("users", "events", "features")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name VARCHAR PRIMARY KEY, kind VARCHAR, source VARCHAR, n_users BIGINT, n_events BIGINT,
+    privacy VARCHAR, created_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, dataset VARCHAR, algo VARCHAR, k INTEGER, seed INTEGER,
+    params VARCHAR, features VARCHAR, preprocessing VARCHAR, fingerprint VARCHAR,
+    metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER);
+CREATE TABLE IF NOT EXISTS personas (
+    run_id VARCHAR, cluster INTEGER, name VARCHAR, description VARCHAR, colour VARCHAR,
+    PRIMARY KEY (run_id, cluster));
+CREATE TABLE IF NOT EXISTS projections (
+    run_id VARCHAR, method VARCHAR, user_id VARCHAR, x FLOAT, y FLOAT);
+CREATE TABLE IF NOT EXISTS projection_info (
+    run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
+"""
+
+_JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (a column or table name) for DuckDB."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def default_store_path() -> Path:
+    """``SEGCORE_STORE`` if set, else ``./persona_lab.duckdb``."""
+    return Path(os.environ.get("SEGCORE_STORE") or "persona_lab.duckdb")
+
+
+def _table(dataset: str, role: str) -> str:
+    return quote_ident(f"ds:{dataset}:{role}")
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How one column of a file becomes one column of the store.
+
+    ``transform`` is one of ``keep``, ``text``, ``double``, ``timestamp``,
+    ``epoch_s``, ``epoch_ms``, ``hash_email``, ``hash_phone``, ``hash``,
+    ``null_text`` and ``null_double`` (the last two need no source).
+    """
+
+    source: str | None
+    target: str
+    transform: str = "keep"
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """A file to read and the columns to keep from it (anything not listed is never stored)."""
+
+    path: str
+    fmt: str  # "csv" | "parquet"
+    columns: tuple[ColumnPlan, ...]
+    text_columns: tuple[str, ...] = ()  # read as text exactly as written (ids keep leading zeros)
+    csv_options: dict = field(default_factory=dict)
+
+
+def _expr(c: ColumnPlan) -> str:
+    s = quote_ident(c.source) if c.source is not None else None
+    t = c.transform
+    if t == "keep":
+        e = s
+    elif t == "text":
+        e = f"CAST({s} AS VARCHAR)"
+    elif t == "double":
+        e = f"TRY_CAST({s} AS DOUBLE)"
+    elif t == "timestamp":
+        e = f"TRY_CAST({s} AS TIMESTAMP)"
+    elif t == "epoch_s":
+        e = f"CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)"
+    elif t == "epoch_ms":
+        e = f"CAST(to_timestamp(TRY_CAST({s} AS DOUBLE) / 1000.0) AS TIMESTAMP)"
+    elif t == "hash_email":
+        e = f"sha256(lower(trim(CAST({s} AS VARCHAR))))"
+    elif t == "hash_phone":
+        e = f"sha256(regexp_replace(CAST({s} AS VARCHAR), '[^0-9+]', '', 'g'))"
+    elif t == "hash":
+        e = f"sha256(CAST({s} AS VARCHAR))"
+    elif t == "null_text":
+        e = "CAST(NULL AS VARCHAR)"
+    elif t == "null_double":
+        e = "CAST(NULL AS DOUBLE)"
+    else:
+        raise InputError(f"unknown column transform {t!r}")
+    if t.startswith("hash"):  # a missing value stays missing rather than hashing ''
+        e = f"CASE WHEN {s} IS NULL THEN NULL ELSE {e} END"
+    return f"{e} AS {quote_ident(c.target)}"
+
+
+def _sql_resource(name: str) -> str:
+    return resources.files("segcore").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+class Store:
+    """A Persona Lab store in one DuckDB file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The DuckDB file; created when missing. Defaults to
+        :func:`default_store_path`.
+    timeout : float, default=30.0
+        Seconds to keep retrying while another process holds the file.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, timeout: float = 30.0):
+        self.path = Path(path) if path is not None else default_store_path()
+        self.timeout = float(timeout)
+        if self.path.parent and not self.path.parent.exists():
+            raise InputError(f"store folder {self.path.parent} does not exist")
+        with self._connect() as con:
+            con.execute(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- connections -------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        delay, deadline = 0.02, time.monotonic() + self.timeout
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise InputError(f"cannot open store {self.path}: {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise StoreBusyError(
+                        f"store {self.path} is locked by another process; tried for {self.timeout:.0f} s"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise InputError(f"{self.path} is not a Persona Lab store: {exc}") from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._connect() as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    def _df(self, sql: str, params=None) -> pd.DataFrame:
+        with self._connect() as con:
+            return con.execute(sql, params or []).df()
+
+    # -- reading files -----------------------------------------------------------------------
+    @staticmethod
+    def _relation(con, plan: TablePlan):
+        if plan.fmt == "parquet":
+            return con.read_parquet(plan.path)
+        if plan.fmt == "csv":
+            opts = dict(plan.csv_options)
+            if plan.text_columns:
+                opts["dtype"] = {c: "VARCHAR" for c in plan.text_columns}
+            return con.read_csv(plan.path, **opts)
+        raise InputError(f"unsupported file format {plan.fmt!r}: use CSV or Parquet")
+
+    def peek(self, path: str, fmt: str, *, n: int = 2000, text_columns=(), csv_options=None) -> pd.DataFrame:
+        """The first ``n`` rows of a file, typed as DuckDB reads them (for detection and previews)."""
+        plan = TablePlan(path, fmt, (), tuple(text_columns), dict(csv_options or {}))
+        with self._connect() as con:
+            return self._relation(con, plan).limit(n).df()
+
+    # -- datasets ----------------------------------------------------------------------------
+    def list_datasets(self) -> pd.DataFrame:
+        """Datasets with kind, row counts, privacy actions and creation time."""
+        return self._df("SELECT name, kind, n_users, n_events, source, privacy, created_at "
+                        "FROM datasets ORDER BY created_at, name")
+
+    def has_dataset(self, name: str) -> bool:
+        with self._connect() as con:
+            return bool(con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchall()[0][0])
+
+    def dataset(self, name: str) -> dict:
+        """One dataset's record; raises NotFoundError naming the datasets that exist."""
+        with self._connect() as con:
+            rows = con.execute("SELECT * FROM datasets WHERE name = ?", [name]).df()
+            if rows.empty:
+                names = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+                raise NotFoundError(f"no dataset named {name!r}; the store has: {', '.join(names) or 'none'}")
+        rec = rows.iloc[0].to_dict()
+        rec["privacy"] = json.loads(rec["privacy"] or "[]")
+        return rec
+
+    def import_dataset(self, name: str, *, users: TablePlan | None = None, events: TablePlan | None = None,
+                       kind: str, source: str, privacy: list[dict] | None = None,
+                       replace: bool = False, if_missing: bool = False, top_categories: int = 8) -> bool:
+        """Create a dataset from files in one transaction, and engineer its features.
+
+        Returns False (and writes nothing) when ``if_missing`` and the dataset exists.
+        """
+        if not DATASET_NAME_RULE.match(name or ""):
+            raise InputError(f"dataset name {name!r} is not allowed: use 1-64 letters, digits, '_', '.' "
+                             "or '-', starting with a letter or digit")
+        if users is None and events is None:
+            raise InputError("nothing to import: give a users file, an events file or both")
+        with self._transaction() as con:
+            exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchall()[0][0]
+            if exists and if_missing:
+                return False
+            if exists and not replace:
+                raise InputError(f"dataset {name!r} already exists: choose another name or replace it "
+                                 "(--replace on the command line)")
+            if exists:
+                self._drop_dataset(con, name)
+            for role, plan in (("users", users), ("events", events)):
+                if plan is None:
+                    continue
+                rel = self._relation(con, plan)
+                view = f"src_{role}"
+                rel.create_view(view, replace=True)
+                cols = ", ".join(_expr(c) for c in plan.columns)
+                con.execute(f"CREATE TABLE {_table(name, role)} AS SELECT {cols} FROM {quote_ident(view)}")
+            n_events = None
+            if events is not None:
+                n_events = con.execute(f"SELECT count(*) FROM {_table(name, 'events')}").fetchall()[0][0]
+                self._build_features(con, name, with_users=users is not None, top=top_categories)
+            else:
+                con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT * FROM {_table(name, 'users')}")
+            n_users = con.execute(f"SELECT count(*) FROM {_table(name, 'features')}").fetchall()[0][0]
+            con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [name, kind, source, n_users, n_events, json.dumps(privacy or []),
+                         datetime.now(timezone.utc).replace(tzinfo=None)])
+        return True
+
+    def _build_features(self, con, name: str, *, with_users: bool, top: int) -> None:
+        # The SQL files read a relation called `events`: point it at this dataset.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {_table(name, 'events')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _feat AS {_sql_resource('user_features.sql')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _shares_long AS {_sql_resource('category_shares.sql')}",
+                    {"top": int(top)})
+        # PIVOT cannot take bound parameters, hence the temporary long table first.
+        con.execute("CREATE OR REPLACE TEMP TABLE _shares AS "
+                    "PIVOT _shares_long ON feature USING first(share) GROUP BY user_id")
+        shares = [r[0] for r in con.execute("DESCRIBE _shares").fetchall() if r[0] != "user_id"]
+        # A user with categorised events but none in category c has share 0, not missing.
+        share_cols = "".join(
+            f", CASE WHEN s.user_id IS NULL THEN NULL ELSE coalesce(s.{quote_ident(c)}, 0) END AS {quote_ident(c)}"
+            for c in sorted(shares))
+        attrs = ""
+        join = ""
+        if with_users:
+            user_cols = [r[0] for r in con.execute(f"DESCRIBE {_table(name, 'users')}").fetchall()]
+            feat_cols = {r[0] for r in con.execute("DESCRIBE _feat").fetchall()} | set(shares)
+            attrs = "".join(f", u.{quote_ident(c)}" for c in user_cols if c != "user_id" and c not in feat_cols)
+            join = f"LEFT JOIN {_table(name, 'users')} u USING (user_id)"
+        con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{share_cols}{attrs} "
+                    f"FROM _feat f LEFT JOIN _shares s USING (user_id) {join} ORDER BY f.user_id")
+        con.execute("DROP VIEW events")
+
+    def _drop_dataset(self, con, name: str) -> None:
+        for role in ROLES_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {_table(name, role)}")
+        run_ids = "(SELECT run_id FROM runs WHERE dataset = ?)"
+        for table in ("assignments", "personas", "projections", "projection_info"):
+            con.execute(f"DELETE FROM {table} WHERE run_id IN {run_ids}", [name])
+        con.execute("DELETE FROM runs WHERE dataset = ?", [name])
+        con.execute("DELETE FROM datasets WHERE name = ?", [name])
+
+    def delete_dataset(self, name: str) -> None:
+        """Remove a dataset with its runs."""
+        self.dataset(name)
+        with self._transaction() as con:
+            self._drop_dataset(con, name)
+
+    def tables(self, name: str) -> list[str]:
+        """Which of users / events / features the dataset has."""
+        with self._connect() as con:
+            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        return [role for role in ROLES_TABLES if f"ds:{name}:{role}" in present]
+
+    def columns(self, name: str, role: str = "features") -> pd.DataFrame:
+        """Column names and DuckDB types of a dataset's table."""
+        self._check_role(name, role)
+        return self._df(f"SELECT column_name, column_type FROM (DESCRIBE {_table(name, role)})")
+
+    def _check_role(self, name: str, role: str) -> None:
+        self.dataset(name)
+        if role not in self.tables(name):
+            raise NotFoundError(f"dataset {name!r} has no {role} table")
+
+    def read_table(self, name: str, role: str = "features", columns: list[str] | None = None,
+                   limit: int | None = None) -> pd.DataFrame:
+        """A dataset's table (or some columns of it), ordered by user id."""
+        self._check_role(name, role)
+        available = set(self.columns(name, role)["column_name"])
+        if columns is not None:
+            missing = [c for c in columns if c not in available]
+            if missing:
+                raise NotFoundError(f"dataset {name!r} has no column(s) {', '.join(map(repr, missing))}")
+            select = ", ".join(quote_ident(c) for c in columns)
+        else:
+            select = "*"
+        order = " ORDER BY user_id" if "user_id" in available and role != "events" else ""
+        sql = f"SELECT {select} FROM {_table(name, role)}{order}"
+        if limit is not None:
+            return self._df(sql + " LIMIT ?", [int(limit)])
+        return self._df(sql)
+
+    def summarize(self, name: str, role: str = "features") -> pd.DataFrame:
+        """Per column: type, min, max, distinct (approximate), missing share (DuckDB's SUMMARIZE)."""
+        self._check_role(name, role)
+        df = self._df(f"SUMMARIZE {_table(name, role)}")
+        df["null_percentage"] = pd.to_numeric(df["null_percentage"].astype(str).str.rstrip("%"), errors="coerce")
+        return df[["column_name", "column_type", "min", "max", "approx_unique", "null_percentage", "count"]]
+
+    # -- runs ----------------------------------------------------------------------------------
+    def save_run(self, run: dict, assignments: pd.DataFrame, personas: pd.DataFrame) -> str:
+        """Store a run with its assignments and personas, all or nothing."""
+        rec = dict(run)
+        for f in _JSON_RUN_FIELDS:
+            rec[f] = json.dumps(rec.get(f), default=float)
+        cols = ["run_id", "dataset", "algo", "k", "seed", *_JSON_RUN_FIELDS, "fingerprint", "created_at"]
+        assign = assignments[["user_id", "cluster"]].copy()
+        assign.insert(0, "run_id", rec["run_id"])
+        pers = personas[["cluster", "name", "description", "colour"]].copy()
+        pers.insert(0, "run_id", rec["run_id"])
+        with self._transaction() as con:
+            con.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        [rec.get(c) for c in cols])
+            con.register("_assign", assign)
+            con.execute("INSERT INTO assignments SELECT run_id, CAST(user_id AS VARCHAR), cluster FROM _assign")
+            con.register("_pers", pers)
+            con.execute("INSERT INTO personas SELECT * FROM _pers")
+        return rec["run_id"]
+
+    def list_runs(self, dataset: str | None = None) -> pd.DataFrame:
+        """Runs, newest first, optionally of one dataset."""
+        where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
+        return self._df(f"SELECT run_id, dataset, algo, k, seed, metrics, created_at FROM runs {where} "
+                        "ORDER BY created_at DESC, run_id", params)
+
+    def run(self, run_id: str) -> dict:
+        """One run's record, JSON fields decoded."""
+        df = self._df("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        if df.empty:
+            raise NotFoundError(f"no run with id {run_id!r}; `segcore runs` lists them")
+        rec = df.iloc[0].to_dict()
+        for f in _JSON_RUN_FIELDS:
+            rec[f] = json.loads(rec[f]) if rec[f] else None
+        return rec
+
+    def assignments(self, run_id: str) -> pd.DataFrame:
+        self.run(run_id)
+        return self._df("SELECT user_id, cluster FROM assignments WHERE run_id = ? ORDER BY user_id", [run_id])
+
+    def personas(self, run_id: str) -> pd.DataFrame:
+        self.run(run_id)
+        return self._df("SELECT cluster, name, description, colour FROM personas WHERE run_id = ? "
+                        "ORDER BY cluster", [run_id])
+
+    def save_personas(self, run_id: str, personas: pd.DataFrame) -> None:
+        """Replace a run's persona names, descriptions and colours (one per cluster)."""
+        current = self.personas(run_id)
+        df = personas[["cluster", "name", "description", "colour"]].copy()
+        if sorted(df["cluster"].tolist()) != sorted(current["cluster"].tolist()):
+            raise InputError("personas must name each cluster of the run exactly once: "
+                             f"clusters {sorted(current['cluster'].tolist())}")
+        df.insert(0, "run_id", run_id)
+        with self._transaction() as con:
+            con.execute("DELETE FROM personas WHERE run_id = ?", [run_id])
+            con.register("_pers", df)
+            con.execute("INSERT INTO personas SELECT * FROM _pers")
+
+    def segments(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """user_id, cluster, persona and the requested feature columns of a run's users."""
+        rec = self.run(run_id)
+        feats = self.columns(rec["dataset"])["column_name"].tolist()
+        columns = [c for c in (columns or []) if c not in ("user_id", "cluster", "persona")]
+        missing = [c for c in columns if c not in feats]
+        if missing:
+            raise NotFoundError(f"dataset {rec['dataset']!r} has no column(s) {', '.join(map(repr, missing))}")
+        extra = "".join(f", f.{quote_ident(c)}" for c in columns)
+        return self._df(
+            f"SELECT a.user_id, a.cluster, p.name AS persona{extra} FROM assignments a "
+            f"LEFT JOIN personas p ON p.run_id = a.run_id AND p.cluster = a.cluster "
+            f"LEFT JOIN {_table(rec['dataset'], 'features')} f ON f.user_id = a.user_id "
+            "WHERE a.run_id = ? ORDER BY a.cluster, a.user_id", [run_id])
+
+    # -- projections -------------------------------------------------------------------------
+    def save_projection(self, run_id: str, method: str, coords: pd.DataFrame, info: dict) -> None:
+        """Store 2-D positions (user_id, x, y) of a run's users, replacing earlier ones."""
+        self.run(run_id)
+        df = coords[["user_id", "x", "y"]].copy()
+        df.insert(0, "method", method)
+        df.insert(0, "run_id", run_id)
+        with self._transaction() as con:
+            con.execute("DELETE FROM projections WHERE run_id = ? AND method = ?", [run_id, method])
+            con.execute("DELETE FROM projection_info WHERE run_id = ? AND method = ?", [run_id, method])
+            con.register("_proj", df)
+            con.execute("INSERT INTO projections SELECT run_id, method, user_id, x, y FROM _proj")
+            con.execute("INSERT INTO projection_info VALUES (?, ?, ?)", [run_id, method, json.dumps(info)])
+
+    def projection(self, run_id: str, method: str) -> tuple[pd.DataFrame, dict] | None:
+        """Stored positions and info, or None when not computed yet."""
+        info = self._df("SELECT info FROM projection_info WHERE run_id = ? AND method = ?", [run_id, method])
+        if info.empty:
+            return None
+        df = self._df("SELECT user_id, x, y FROM projections WHERE run_id = ? AND method = ? ORDER BY user_id",
+                      [run_id, method])
+        return df, json.loads(info.iloc[0, 0])

@@ -1,0 +1,166 @@
+"""The steps a user takes, wired over the store: one engine for the app and the command line.
+
+A run is the unit everything downstream hangs off: its record names the
+dataset, features, preprocessing, algorithm, k and seed, so its matrix,
+profiles, projections and KPIs can always be rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from . import cluster, projection
+from .errors import InputError
+from .export import MIN_SEGMENT_SIZE, ExportReport, withhold_small, write
+from .features import FeatureInfo, catalog, default_features
+from .kpi import KPI_INPUTS, segment_kpis
+from .personas import suggest_personas
+from .preprocess import Prepared, Preprocessing, prepare
+from .profile import Profiles, indicator_frame, profile_clusters
+from .store import Store
+
+__all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
+           "run_profiles", "run_projection", "run_kpis", "export_run", "library_versions"]
+
+
+@dataclass
+class Design:
+    """What a run clusters: the dataset's feature table, the chosen columns and the matrix."""
+
+    dataset: str
+    frame: pd.DataFrame  # user_id + chosen raw features
+    numeric: list[str]
+    categorical: list[str]
+    prepared: Prepared
+    preprocessing: Preprocessing
+
+    @property
+    def features(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def fingerprint(self) -> str:
+        """Hash of the users and raw feature values: two runs on the same data share it."""
+        h = pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
+        return hashlib.sha256(h.tobytes()).hexdigest()[:16]
+
+
+def feature_catalog(store: Store, dataset: str) -> list[FeatureInfo]:
+    """Candidate features of a dataset, grouped."""
+    return catalog(store.columns(dataset), store.summarize(dataset))
+
+
+def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
+                  preprocessing: Preprocessing | None = None) -> Design:
+    """Load the chosen features of a dataset and preprocess them."""
+    infos = {f.name: f for f in feature_catalog(store, dataset)}
+    features = list(features) if features else default_features(list(infos.values()))
+    unknown = [f for f in features if f not in infos]
+    if unknown:
+        raise InputError(f"unknown feature(s) {', '.join(map(repr, unknown))} for dataset {dataset!r}; "
+                         f"available: {', '.join(infos)}")
+    features = list(dict.fromkeys(features))
+    numeric = [f for f in features if infos[f].kind == "numeric"]
+    categorical = [f for f in features if infos[f].kind == "categorical"]
+    frame = store.read_table(dataset, "features", ["user_id", *features])
+    preprocessing = preprocessing or Preprocessing()
+    prepared = prepare(frame, numeric, categorical, preprocessing)
+    return Design(dataset, frame, numeric, categorical, prepared, preprocessing)
+
+
+def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
+              preprocessing: Preprocessing | None = None, seed: int = 0, progress=None) -> cluster.SweepResult:
+    """Sweep k over a dataset's chosen features."""
+    design = design_matrix(store, dataset, features, preprocessing)
+    return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, progress=progress)
+
+
+def library_versions() -> dict:
+    import duckdb
+    import sklearn
+
+    from . import __version__
+    return {"segcore": __version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "pandas": pd.__version__, "duckdb": duckdb.__version__}
+
+
+def _profiles(design: Design, labels) -> Profiles:
+    return profile_clusters(indicator_frame(design.frame, design.numeric, design.categorical), labels)
+
+
+def create_run(store: Store, dataset: str, k: int, *, algo: str = "kmeans", features=None,
+               preprocessing: Preprocessing | None = None, seed: int = 0, progress=None) -> str:
+    """Fit, profile, suggest personas and store the run; returns its id."""
+    say = progress or (lambda f, m: None)
+    say(0.05, "loading and preprocessing features")
+    design = design_matrix(store, dataset, features, preprocessing)
+    say(0.25, f"fitting {algo} with k={k}")
+    result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed)
+    say(0.75, "profiling clusters and suggesting personas")
+    personas = suggest_personas(_profiles(design, result.labels))
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_id = f"{algo}-k{k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": int(k), "seed": int(seed),
+              "params": {"n_init": 4} if algo == "kmeans" else {}, "features": design.features,
+              "preprocessing": design.preprocessing.as_dict(), "fingerprint": design.fingerprint(),
+              "metrics": result.metrics, "versions": library_versions(), "created_at": now}
+    assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": result.labels})
+    say(0.9, "saving the run")
+    store.save_run(record, assignments, personas)
+    say(1.0, f"run {run_id} saved")
+    return run_id
+
+
+def run_matrix(store: Store, run_id: str) -> tuple[Design, pd.DataFrame]:
+    """Rebuild a run's design from its record, with its assignments aligned to the rows."""
+    rec = store.run(run_id)
+    design = design_matrix(store, rec["dataset"], rec["features"], Preprocessing(**rec["preprocessing"]))
+    assign = store.assignments(run_id)
+    aligned = design.frame[["user_id"]].merge(assign, on="user_id", how="left", validate="one_to_one")
+    if aligned["cluster"].isna().any():
+        raise InputError(f"run {run_id!r} no longer matches dataset {rec['dataset']!r} (was it re-imported?)")
+    return design, aligned
+
+
+def run_profiles(store: Store, run_id: str) -> Profiles:
+    """Profiles of a run's clusters over its features."""
+    design, aligned = run_matrix(store, run_id)
+    return _profiles(design, aligned["cluster"].to_numpy())
+
+
+def run_projection(store: Store, run_id: str, method: str = "pca") -> tuple[pd.DataFrame, dict]:
+    """2-D positions of a run's users (computed once, then read from the store)."""
+    if method not in ("pca", "umap"):
+        raise InputError(f"projection {method!r} should be 'pca' or 'umap'")
+    cached = store.projection(run_id, method)
+    if cached is not None:
+        return cached
+    design, aligned = run_matrix(store, run_id)
+    seed = int(store.run(run_id)["seed"])
+    fn = projection.pca_2d if method == "pca" else projection.umap_2d
+    coords, info = fn(design.prepared.X, seed)
+    df = pd.DataFrame({"user_id": aligned["user_id"], "x": coords[:, 0], "y": coords[:, 1]})
+    store.save_projection(run_id, method, df, info)
+    return store.projection(run_id, method)
+
+
+def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0) -> pd.DataFrame:
+    """KPIs per persona of a run, with the all-users baseline."""
+    rec = store.run(run_id)
+    have = set(store.columns(rec["dataset"])["column_name"])
+    frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
+    return segment_kpis(frame, by="persona", churn_days=churn_days)
+
+
+def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,
+               min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, ExportReport]:
+    """Persona-labelled segments of a run, small segments withheld; written to ``out`` if given."""
+    segments = store.segments(run_id, columns or [])
+    kept, withheld = withhold_small(segments, min_segment_size)
+    path = write(kept, out) if out is not None else None
+    return kept, ExportReport(path, len(kept), withheld)
