@@ -1,0 +1,234 @@
+"""The ``segcore`` command: everything the dashboard does, from a terminal.
+
+Errors print one line on stderr and exit with status 2 (bad input) or 1
+(anything unexpected); set ``SEGCORE_DEBUG=1`` to see a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import InputError, SegcoreError
+
+VERBS_HELP = "import, datasets, sweep, run, runs, profile, personas, kpis, export, app"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise InputError(f"{message} (see `{self.prog} --help`)")
+
+
+def _store_arg(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # Accepted before or after the verb; SUPPRESS keeps a later default from hiding an earlier value.
+    p.add_argument("--store", metavar="PATH", default=None if top else argparse.SUPPRESS,
+                   help="DuckDB store file (default: $SEGCORE_STORE or ./persona_lab.duckdb)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="segcore", description="Persona Lab: segment users and name them as personas.")
+    _store_arg(p, top=True)
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+
+    def verb(name, help_, **kw):
+        v = sub.add_parser(name, help=help_, description=help_, **kw)
+        _store_arg(v)
+        return v
+
+    v = verb("import", "load a CSV or Parquet file as a dataset")
+    v.add_argument("file", help="CSV or Parquet file")
+    v.add_argument("--name", required=True, help="dataset name")
+    v.add_argument("--kind", choices=("users", "events"), default="users",
+                   help="one row per user (default) or one row per event")
+    v.add_argument("--id", dest="id_column", help="users: the id column (default user_id)")
+    v.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
+                   help="events: map a column to a role (user_id, timestamp, event_type, amount, session_id, "
+                        "category, device); repeat for each role")
+    v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop",
+                   help="override what happens to a detected PII column")
+    v.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
+
+    verb("datasets", "list the datasets with their row counts")
+
+    def design_args(v):
+        v.add_argument("name", help="dataset name")
+        v.add_argument("--algo", default="kmeans", help="clustering algorithm (default kmeans)")
+        v.add_argument("--features", help="comma-separated features (default: all behaviour, value and context)")
+        v.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    v = verb("sweep", "metrics for a range of k and the recommended k")
+    design_args(v)
+    v.add_argument("--k", default="2-10", help="range like 2-10 or list like 3,5,8 (default 2-10)")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
+
+    v = verb("run", "fit, store and print the run id as the last word")
+    design_args(v)
+    v.add_argument("--k", type=int, required=True, help="number of clusters")
+
+    v = verb("runs", "list runs, newest first")
+    v.add_argument("name", nargs="?", help="only this dataset's runs")
+
+    v = verb("profile", "what makes each cluster of a run different")
+    v.add_argument("run_id")
+
+    v = verb("personas", "show or rename a run's personas")
+    v.add_argument("run_id")
+    v.add_argument("--set", action="append", default=[], metavar="CLUSTER=NAME",
+                   help="rename cluster CLUSTER to NAME; repeat as needed")
+
+    v = verb("kpis", "CTR, conversion, revenue per user and churn per persona")
+    v.add_argument("run_id")
+
+    v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
+    v.add_argument("run_id")
+    v.add_argument("--out", required=True, help="output file; the extension picks the format")
+    v.add_argument("--columns", help="comma-separated feature columns to include")
+    v.add_argument("--min-size", type=int, default=50, help="withhold segments smaller than this (default 50)")
+
+    v = verb("app", "start the dashboard")
+    v.add_argument("--port", type=int, default=8501)
+    return p
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"{what} {item!r} should look like KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _progress(desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=desc, file=sys.stderr, leave=False,
+               bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}", disable=not sys.stderr.isatty())
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 100)
+        bar.set_postfix_str(message)
+        bar.refresh()
+
+    return bar, update
+
+
+def _table(df) -> str:
+    return df.to_string(index=False) if len(df) else "(none)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return _dispatch(args)
+    except SegcoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the user must never see a traceback
+        if os.environ.get("SEGCORE_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (SEGCORE_DEBUG=1 shows details)", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args) -> int:
+    from . import workflow
+    from .cluster import parse_k_range
+    from .ingest import import_file, open_store
+
+    if args.verb == "app":
+        return _app(args)
+    store = open_store(args.store)
+    if args.verb == "import":
+        report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
+                             mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
+                             replace=args.replace)
+        print("\n".join(report.lines()))
+    elif args.verb == "datasets":
+        print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at"]]))
+    elif args.verb == "sweep":
+        bar, update = _progress("sweep")
+        with bar:
+            result = workflow.run_sweep(store, args.name, parse_k_range(args.k), algo=args.algo,
+                                        features=_split(args.features), seed=args.seed, progress=update)
+        if args.json:
+            print(json.dumps(result.to_dict()))
+        else:
+            print(_table(result.table.round(4)))
+            print(f"silhouette on {result.silhouette_sample_size:,} of {result.n_users:,} users; "
+                  f"{result.seconds:.1f} s")
+            print(f"recommended k: {result.recommended_k}. {result.reason}")
+    elif args.verb == "run":
+        bar, update = _progress("run")
+        with bar:
+            run_id = workflow.create_run(store, args.name, args.k, algo=args.algo, features=_split(args.features),
+                                         seed=args.seed, progress=update)
+        rec = store.run(run_id)
+        m = rec["metrics"]
+        print(f"fitted {args.algo} k={args.k} on {args.name}: silhouette {m['silhouette']:.3f}, "
+              f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}")
+        print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
+        print(f"run id: {run_id}")
+    elif args.verb == "runs":
+        runs = store.list_runs(args.name)
+        print(_table(runs[["run_id", "dataset", "algo", "k", "seed", "created_at"]]))
+    elif args.verb == "profile":
+        prof = workflow.run_profiles(store, args.run_id)
+        names = store.personas(args.run_id).set_index("cluster")["name"]
+        for c, row in prof.sizes.iterrows():
+            tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
+            print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users ({row['share']:.1%}); "
+                  f"{prof.descriptions[c]}  [{tops}]")
+    elif args.verb == "personas":
+        personas = store.personas(args.run_id)
+        if args.set:
+            for key, name in _pairs(args.set, "--set").items():
+                try:
+                    cluster = int(key)
+                except ValueError:
+                    raise InputError(f"cluster {key!r} should be a number") from None
+                if cluster not in set(personas["cluster"]):
+                    raise InputError(f"run {args.run_id} has no cluster {cluster}; "
+                                     f"clusters: {', '.join(map(str, personas['cluster']))}")
+                personas.loc[personas["cluster"] == cluster, "name"] = name
+            store.save_personas(args.run_id, personas)
+        print(_table(store.personas(args.run_id)))
+    elif args.verb == "kpis":
+        print(_table(workflow.run_kpis(store, args.run_id).round(4)))
+    elif args.verb == "export":
+        _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),
+                                        min_segment_size=args.min_size)
+        print("\n".join(report.lines()))
+    return 0
+
+
+def _app(args) -> int:
+    from .ingest import open_store
+
+    store = open_store(args.store)  # create and seed before the server starts: first paint is then quick
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = {**os.environ, "SEGCORE_STORE": str(store.path.resolve())}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Persona Lab on http://localhost:{args.port} (store: {store.path})", file=sys.stderr)
+    try:
+        return subprocess.call(cmd, env=env, cwd=str(app.parent.parent))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
