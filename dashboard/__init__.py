@@ -1,0 +1,1 @@
+"""Persona Lab dashboard: thin Streamlit pages over segcore."""

@@ -1,0 +1,90 @@
+"""Persona Lab: the entry point. Builds the navigation and the sidebar, then runs the page.
+
+Run with ``segcore app`` (or ``streamlit run dashboard/app.py``). The store
+comes from ``SEGCORE_STORE`` (default ``./persona_lab.duckdb``) and is seeded
+with the bundled sample on first start.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from dashboard import data, state  # noqa: E402
+from segcore.errors import SegcoreError  # noqa: E402
+
+log = logging.getLogger("persona_lab")
+
+st.set_page_config(page_title="Persona Lab", page_icon=":material/groups:", layout="wide")
+
+PAGES = {
+    "Prepare": [
+        st.Page("views/data.py", title="Data", icon=":material/database:", default=True),
+        st.Page("views/features.py", title="Features", icon=":material/tune:"),
+    ],
+    "Segment": [
+        st.Page("views/segment.py", title="Segment", icon=":material/scatter_plot:"),
+        st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
+        st.Page("views/profiles.py", title="Profiles", icon=":material/bar_chart:"),
+    ],
+    "Act": [
+        st.Page("views/personas.py", title="Personas", icon=":material/badge:"),
+        st.Page("views/kpis.py", title="KPIs", icon=":material/monitoring:"),
+        st.Page("views/export.py", title="Export", icon=":material/download:"),
+    ],
+}
+
+
+def _run_label(runs, run_id: str) -> str:
+    row = runs[runs["run_id"] == run_id]
+    if row.empty:
+        return run_id
+    r = row.iloc[0]
+    return f"{r['algo']} k={r['k']} · {r['created_at']:%d %b %H:%M} · {run_id[-4:]}"
+
+
+def sidebar() -> None:
+    """Dataset and run pickers, shared by every page."""
+    datasets = data.datasets()
+    with st.sidebar:
+        st.markdown("### Persona Lab")
+        if datasets.empty:
+            st.caption("No dataset yet.")
+            st.session_state.pop(state.DATASET, None)
+            return
+        names = datasets["name"].tolist()
+        st.session_state[state.DATASET] = state.dataset()
+        st.selectbox("Dataset", names, key=state.DATASET)
+        runs = data.runs(state.dataset())
+        ids = runs["run_id"].tolist()
+        wanted = st.session_state.pop(state.NEXT_RUN, None)
+        st.session_state[state.RUN] = wanted if wanted in ids else state.run_id()
+        if ids:
+            st.selectbox("Segmentation run", ids, key=state.RUN, format_func=lambda r: _run_label(runs, r))
+        else:
+            st.caption("No segmentation run yet for this dataset.")
+            st.session_state[state.RUN] = None
+
+
+def main() -> None:
+    page = st.navigation(PAGES)
+    try:
+        sidebar()
+        page.run()
+    except SegcoreError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # last resort: a message, never a traceback
+        log.exception("page %s failed", page.title)
+        st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
+                 "Your data in the store is unchanged.")
+
+
+main()

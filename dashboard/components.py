@@ -1,0 +1,154 @@
+"""Charts and small widgets shared by the pages (one place, not copied per page)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from segcore.features import describe_feature
+
+from . import state
+
+MAX_SCATTER_POINTS = 50_000
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360)
+
+
+def label(feature: str) -> str:
+    if "=" in feature:
+        return feature
+    return describe_feature(feature).label
+
+
+def need_dataset() -> str:
+    ds = state.dataset()
+    if not ds:
+        st.info("The store has no dataset yet: import one on the Data page.")
+        st.stop()
+    return ds
+
+
+def need_run() -> str:
+    rid = state.run_id()
+    if not rid:
+        st.info("No segmentation yet for this dataset. Fit one on the Segment page first.")
+        st.page_link("views/segment.py", label="Go to Segment", icon=":material/scatter_plot:")
+        st.stop()
+    return rid
+
+
+def colour_map(personas: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(personas["name"], personas["colour"]))
+
+
+def sweep_figures(table: pd.DataFrame, recommended_k: int, knee_k: int | None) -> tuple[go.Figure, go.Figure]:
+    """Elbow (inertia) and silhouette by k, the recommended k marked on both."""
+    figs = []
+    for col, title, ytitle in (("inertia", "Elbow: within-segment spread", "inertia (lower is tighter)"),
+                               ("silhouette", "Silhouette: separation", "silhouette (higher is better)")):
+        fig = go.Figure(go.Scatter(x=table["k"], y=table[col], mode="lines+markers", name=col,
+                                   line=dict(color="#332288"), hovertemplate="k=%{x}<br>%{y:.4g}<extra></extra>"))
+        fig.add_vline(x=recommended_k, line_dash="dash", line_color="#CC6677",
+                      annotation_text=f"recommended k={recommended_k}", annotation_position="top")
+        if col == "inertia" and knee_k is not None and knee_k != recommended_k:
+            fig.add_vline(x=knee_k, line_dash="dot", line_color="#888888", annotation_text=f"elbow k={knee_k}",
+                          annotation_position="bottom right")
+        fig.update_layout(title=title, xaxis_title="k (number of segments)", yaxis_title=ytitle, **_LAYOUT)
+        fig.update_xaxes(dtick=1)
+        figs.append(fig)
+    return figs[0], figs[1]
+
+
+def scatter(points: pd.DataFrame, colours: dict[str, str], hover: list[str], title: str) -> tuple[go.Figure, list]:
+    """WebGL scatter with one trace per persona.
+
+    Returns the figure and, per trace, the row positions of ``points`` it shows, so a selection's
+    (curve_number, point_index) pairs map back to users on the server.
+    """
+    fig = go.Figure()
+    rows_per_trace = []
+    hover_tpl = "<b>%{customdata[0]}</b><br>user %{customdata[1]}" + "".join(
+        f"<br>{label(h)}: %{{customdata[{i + 2}]:.3~g}}" for i, h in enumerate(hover)) + "<extra></extra>"
+    for name, part in points.groupby("persona", sort=True):
+        rows_per_trace.append(part.index.to_numpy())
+        custom = np.column_stack([part["persona"].astype(str), part["user_id"].astype(str),
+                                  *[part[h].to_numpy(dtype=float) for h in hover]]).astype(object)
+        fig.add_trace(go.Scattergl(x=part["x"].to_numpy(np.float32), y=part["y"].to_numpy(np.float32),
+                                   mode="markers", name=f"{name} ({len(part):,})",
+                                   marker=dict(size=4, opacity=0.6, color=colours.get(name, "#888888")),
+                                   customdata=custom, hovertemplate=hover_tpl))
+    fig.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
+                      legend=dict(itemsizing="constant"), xaxis_title="", yaxis_title="")
+    return fig, rows_per_trace
+
+
+def zscore_heatmap(z: pd.DataFrame, names: pd.Series) -> go.Figure:
+    """Standardised cluster means: rows personas, columns features, red above average, blue below."""
+    labels_y = [f"{names.get(c, c)}" for c in z.index]
+    fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=[label(c) for c in z.columns], y=labels_y, zmid=0,
+                               zmin=-2.5, zmax=2.5, colorscale="RdBu_r",
+                               colorbar=dict(title="sd from<br>average"),
+                               hovertemplate="%{y}<br>%{x}: %{z:+.2f} sd<extra></extra>"))
+    fig.update_layout(title="How each segment differs from the average user (standard deviations)",
+                      height=max(300, 60 * len(z) + 160), margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_xaxes(tickangle=-40)
+    return fig
+
+
+def size_bars(sizes: pd.DataFrame, names: pd.Series, colours: dict[str, str]) -> go.Figure:
+    df = sizes.reset_index().assign(persona=lambda d: d["cluster"].map(names))
+    df = df.sort_values("size")
+    fig = go.Figure(go.Bar(x=df["size"], y=df["persona"], orientation="h",
+                           marker_color=[colours.get(p, "#888888") for p in df["persona"]],
+                           text=[f"{s:,} ({sh:.0%})" for s, sh in zip(df["size"], df["share"])],
+                           textposition="auto", hovertemplate="%{y}: %{x:,} users<extra></extra>"))
+    fig.update_layout(title="Segment sizes", xaxis_title="users", **_LAYOUT)
+    return fig
+
+
+def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str]) -> go.Figure:
+    """One bar chart per KPI, the all-users baseline as a dashed line."""
+    present = [k for k in kpi_labels if k in kpis]
+    seg = kpis[kpis["persona"] != "All users"]
+    base = kpis[kpis["persona"] == "All users"].iloc[0]
+    cols = 2
+    rows = (len(present) + 1) // 2
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[kpi_labels[k] for k in present],
+                        vertical_spacing=0.18)
+    for i, k in enumerate(present):
+        r, c = i // cols + 1, i % cols + 1
+        fmt = ".1%" if k != "revenue_per_user" else ",.2f"
+        fig.add_trace(go.Bar(x=seg["persona"], y=seg[k], marker_color=[colours.get(p, "#888") for p in seg["persona"]],
+                             showlegend=False, hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
+        fig.add_hline(y=base[k], line_dash="dash", line_color="#444", row=r, col=c,
+                      annotation_text="all users", annotation_position="top left")
+        fig.update_yaxes(tickformat=fmt, row=r, col=c)
+    fig.update_layout(height=330 * rows, margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def histogram(values: pd.Series, title: str) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=values.dropna(), nbinsx=50, marker_color="#332288"))
+    fig.update_layout(title=title, yaxis_title="users", **_LAYOUT)
+    return fig
+
+
+def correlation_heatmap(frame: pd.DataFrame) -> go.Figure:
+    corr = frame.corr(method="spearman")
+    fig = go.Figure(go.Heatmap(z=corr.to_numpy(), x=[label(c) for c in corr.columns],
+                               y=[label(c) for c in corr.index], zmin=-1, zmax=1, colorscale="RdBu_r",
+                               hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_layout(title="Rank correlation between chosen features (Spearman)",
+                      height=max(380, 22 * len(corr) + 200), margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def box_by_persona(frame: pd.DataFrame, feature: str, colours: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for name, part in frame.groupby("persona", sort=True):
+        fig.add_trace(go.Box(y=part[feature], name=name, marker_color=colours.get(name, "#888"),
+                             boxpoints=False))
+    fig.update_layout(title=f"{label(feature)} by segment", showlegend=False, **_LAYOUT)
+    return fig

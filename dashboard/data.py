@@ -1,0 +1,133 @@
+"""Cached loaders over segcore: the only place pages get data from.
+
+Runs are immutable, so anything keyed by run id caches forever. Dataset-level
+results are keyed by the dataset's creation time as well, so a re-import under
+the same name never serves stale features. Persona names are read fresh (a
+tiny query) because the Personas page edits them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import segcore
+from segcore.preprocess import Preprocessing
+
+# One Store object per process: it holds only the path (connections are short-lived, see segcore.store).
+@st.cache_resource(show_spinner="Opening the store (a new store is seeded with the sample)...")
+def store() -> segcore.Store:
+    return segcore.open_store()
+
+
+def datasets():
+    return store().list_datasets()
+
+
+def version(dataset: str) -> str:
+    return str(store().dataset(dataset)["created_at"])
+
+
+def runs(dataset: str):
+    return store().list_runs(dataset)
+
+
+def personas(run_id: str):
+    return store().personas(run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _catalog(dataset: str, version_key: str) -> list:
+    return segcore.feature_catalog(store(), dataset)
+
+
+def feature_catalog(dataset: str) -> list:
+    return _catalog(dataset, version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _table(dataset: str, role: str, columns: tuple | None, limit: int | None, version_key: str):
+    return store().read_table(dataset, role, list(columns) if columns else None, limit)
+
+
+def table(dataset: str, role: str = "features", columns=None, limit=None):
+    return _table(dataset, role, tuple(columns) if columns else None, limit, version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(dataset: str, role: str, version_key: str):
+    return store().summarize(dataset, role)
+
+
+def summary(dataset: str, role: str = "features"):
+    return _summary(dataset, role, version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _prepared_report(dataset: str, features: tuple, prep: tuple, version_key: str):
+    design = segcore.design_matrix(store(), dataset, list(features), Preprocessing(**dict(prep)))
+    return design.prepared.report, design.prepared.X.shape
+
+
+def prepared_report(dataset: str, features, prep: Preprocessing):
+    return _prepared_report(dataset, tuple(features), tuple(prep.as_dict().items()), version(dataset))
+
+
+def _sweep_key(dataset, features, prep: Preprocessing, ks, algo, seed) -> tuple:
+    return (dataset, tuple(features), tuple(prep.as_dict().items()), tuple(ks), algo, int(seed), version(dataset))
+
+
+def cached_sweep(dataset, features, prep: Preprocessing, ks, algo, seed):
+    """A sweep computed earlier in this session, or None.
+
+    Sweeps live in session state rather than st.cache_data: they report progress to the page while they
+    run, and cache_data cannot replay elements drawn into a block created outside the cached function.
+    """
+    return st.session_state.get("_sweeps", {}).get(_sweep_key(dataset, features, prep, ks, algo, seed))
+
+
+def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, progress=None):
+    """Run a sweep (with progress) and keep it for this session."""
+    result = segcore.run_sweep(store(), dataset, list(ks), algo=algo, features=list(features),
+                               preprocessing=prep, seed=int(seed), progress=progress)
+    sweeps = st.session_state.setdefault("_sweeps", {})
+    if len(sweeps) >= 16:  # bounded: forget the oldest
+        sweeps.pop(next(iter(sweeps)))
+    sweeps[_sweep_key(dataset, features, prep, ks, algo, seed)] = result
+    return result
+
+
+def run(run_id: str) -> dict:
+    return store().run(run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_design(run_id: str):
+    """The run's raw feature frame and cluster per row (aligned)."""
+    design, aligned = segcore.run_matrix(store(), run_id)
+    frame = design.frame.copy()
+    frame["cluster"] = aligned["cluster"].to_numpy()
+    return frame, design.numeric, design.categorical
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def profiles(run_id: str):
+    return segcore.run_profiles(store(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def projection(run_id: str, method: str, _progress=None):
+    return segcore.run_projection(store(), run_id, method)
+
+
+def has_projection(run_id: str, method: str) -> bool:
+    return store().projection(run_id, method) is not None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def kpis(run_id: str, names: tuple):
+    return segcore.run_kpis(store(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
+    return segcore.export_run(store(), run_id, None, columns=list(columns), min_segment_size=min_size)

@@ -1,0 +1,65 @@
+"""Features: pick what to cluster on, see distributions and correlations, set preprocessing."""
+
+import streamlit as st
+
+from dashboard import components, data, state
+from segcore.features import GROUPS
+from segcore.preprocess import Preprocessing
+
+st.title("Features")
+st.caption("Choose the behaviour the segments should be built from, and how values are cleaned before clustering.")
+ds = components.need_dataset()
+infos = data.feature_catalog(ds)
+chosen = set(state.features(ds))
+
+st.subheader("Features to cluster on")
+picked = []
+cols = st.columns(len(GROUPS))
+for col, group in zip(cols, GROUPS):
+    options = [f.name for f in infos if f.group == group]
+    with col:
+        if not options:
+            st.caption(f"No {group} features in this dataset.")
+            continue
+        sel = st.multiselect(group.capitalize(), options, default=[o for o in options if o in chosen],
+                             format_func=components.label, key=f"feat_{ds}_{group}")
+        picked += sel
+if sorted(picked) != sorted(chosen):
+    state.set_features(ds, picked)
+if not picked:
+    st.warning("Choose at least one feature.")
+    st.stop()
+st.caption(f"{len(picked)} features chosen. Attributes (country, age band, ...) are off by default: "
+           "segments then describe behaviour, and attributes can be compared afterwards.")
+
+st.subheader("Preprocessing")
+prep = state.preprocessing()
+c1, c2, c3, c4 = st.columns(4)
+impute = c1.selectbox("Fill missing values with", ["median", "mean", "zero"],
+                      index=["median", "mean", "zero"].index(prep.impute))
+cap = c2.slider("Cap outliers at quantile", 0.0, 0.10, float(prep.cap_quantile), 0.005, format="%.3f",
+                help="Values beyond the q and 1-q quantiles are pulled in to them; 0 turns capping off.")
+log_skewed = c3.checkbox("Log-transform skewed counts", value=prep.log_skewed,
+                         help="log(1+x) for non-negative features with skewness above 1.")
+scaler = c4.selectbox("Scaling", ["standard", "robust", "minmax", "none"],
+                      index=["standard", "robust", "minmax", "none"].index(prep.scaler))
+new_prep = Preprocessing(impute=impute, cap_quantile=cap, log_skewed=log_skewed, scaler=scaler)
+if new_prep != prep:
+    state.set_preprocessing(new_prep)
+report, shape = data.prepared_report(ds, picked, new_prep)
+st.caption(f"Clustering matrix: {shape[0]:,} users × {shape[1]} columns.")
+st.dataframe(report.assign(feature=report["feature"].map(components.label)), hide_index=True, column_config={
+    "feature": "Feature", "kind": "Kind", "missing": st.column_config.NumberColumn("Missing", format="localized"),
+    "capped": st.column_config.NumberColumn("Capped", format="localized"), "logged": "Log", "steps": "What was done"})
+
+numeric = [f.name for f in infos if f.name in picked and f.kind == "numeric"]
+if numeric:
+    st.subheader("Distributions and correlations")
+    frame = data.table(ds, "features", numeric)
+    left, right = st.columns(2)
+    with left:
+        feat = st.selectbox("Feature", numeric, format_func=components.label)
+        st.plotly_chart(components.histogram(frame[feat], components.label(feat)), key="hist")
+    with right:
+        if len(numeric) > 1:
+            st.plotly_chart(components.correlation_heatmap(frame[numeric]), key="corr")

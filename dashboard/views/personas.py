@@ -1,0 +1,50 @@
+"""Personas: name, describe and colour each segment; saved to the store and used by every chart."""
+
+import re
+
+import streamlit as st
+
+from dashboard import components, data
+
+st.title("Personas")
+st.caption("Give each segment a name your team will use. Suggestions come from the profiles; edit any cell, "
+           "then save. Every chart and export uses the saved names.")
+components.need_dataset()
+run_id = components.need_run()
+
+personas = data.personas(run_id)
+sizes = data.profiles(run_id).sizes
+table = personas.merge(sizes["size"].rename("users").reset_index(), on="cluster")
+edited = st.data_editor(
+    table[["cluster", "users", "name", "description", "colour"]], key=f"personas_{run_id}", hide_index=True,
+    disabled=["cluster", "users"], num_rows="fixed",
+    column_config={
+        "cluster": st.column_config.NumberColumn("Segment", width="small"),
+        "users": st.column_config.NumberColumn("Users", format="localized", width="small"),
+        "name": st.column_config.TextColumn("Persona name", required=True, max_chars=60),
+        "description": st.column_config.TextColumn("Description", width="large", max_chars=300),
+        "colour": st.column_config.TextColumn("Colour (hex)", validate=r"^#[0-9A-Fa-f]{6}$", width="small"),
+    })
+
+st.markdown(" ".join(f"<span style='background:{c};color:white;padding:2px 8px;border-radius:6px;"
+                     f"margin-right:4px'>{n}</span>" for n, c in zip(edited["name"], edited["colour"])
+                     if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c)), unsafe_allow_html=True)
+
+problems = []
+names = edited["name"].fillna("").str.strip()
+if (names == "").any():
+    problems.append("every segment needs a name")
+if names.duplicated().any():
+    problems.append(f"names must differ ({', '.join(sorted(set(names[names.duplicated()])))} used twice)")
+bad_colour = ~edited["colour"].fillna("").str.fullmatch(r"#[0-9A-Fa-f]{6}")
+if bad_colour.any():
+    problems.append("colours must look like #1A2B3C")
+changed = not edited[["name", "description", "colour"]].equals(table[["name", "description", "colour"]])
+if problems:
+    st.warning("Cannot save yet: " + "; ".join(problems) + ".")
+if st.button("Save personas", type="primary", disabled=bool(problems) or not changed):
+    data.store().save_personas(run_id, edited.assign(name=names))
+    st.success("Saved. Every page now uses these names.")
+    st.rerun()
+if not changed:
+    st.caption("No unsaved changes.")

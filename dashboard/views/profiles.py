@@ -1,0 +1,39 @@
+"""Profiles: what makes each segment different, in a heatmap, sizes, descriptions and distributions."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import components, data
+
+st.title("Profiles")
+st.caption("What makes each segment different from the average user.")
+components.need_dataset()
+run_id = components.need_run()
+
+prof = data.profiles(run_id)
+personas = data.personas(run_id)
+names = personas.set_index("cluster")["name"]
+colours = components.colour_map(personas)
+
+st.plotly_chart(components.zscore_heatmap(prof.z, names), key="zheat")
+left, right = st.columns([2, 3])
+left.plotly_chart(components.size_bars(prof.sizes, names, colours), key="sizes")
+with right:
+    st.markdown("**In a sentence**")
+    for c in prof.sizes.index:
+        tops = ", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in prof.top[c])
+        st.markdown(f"<span style='color:{personas.set_index('cluster').loc[c, 'colour']}'>●</span> "
+                    f"**{names.get(c, c)}** ({prof.sizes.loc[c, 'share']:.0%}): {prof.descriptions[c]}  \n"
+                    f"<small>{tops}</small>", unsafe_allow_html=True)
+
+st.subheader("One feature across segments")
+frame, numeric, _ = data.run_design(run_id)
+feat = st.selectbox("Feature", numeric, format_func=components.label)
+sample = frame.sample(min(len(frame), 20_000), random_state=0).assign(persona=lambda d: d["cluster"].map(names))
+st.plotly_chart(components.box_by_persona(sample, feat, colours), key="box")
+
+with st.expander("Mean and median of every feature per segment"):
+    table = pd.concat({"mean": prof.means.T, "median": prof.medians.T}, axis=1)
+    table.columns = [f"{names.get(c, c)} ({stat})" for stat, c in table.columns]
+    table.index = [components.label(i) for i in table.index]
+    st.dataframe(table.round(3))

@@ -1,0 +1,74 @@
+"""Segment: sweep k (elbow and silhouette side by side), read the recommendation, fit the chosen k."""
+
+import streamlit as st
+
+import segcore
+from dashboard import components, data, state
+
+st.title("Segment")
+st.caption("How many segments does the data support? Try a range of k, then fit the one you choose.")
+ds = components.need_dataset()
+features = state.features(ds)
+prep = state.preprocessing()
+st.caption(f"Dataset **{ds}** · {len(features)} features (change them on the Features page) · "
+           f"{prep.scaler} scaling, outliers capped at {prep.cap_quantile:g}.")
+
+c1, c2, c3 = st.columns([1, 2, 1])
+algo = c1.selectbox("Method", list(segcore.ALGORITHMS), format_func={"kmeans": "k-means"}.get)
+k_lo, k_hi = c2.slider("Range of k to compare", 2, 15, (2, 10))
+seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
+                       help="The same seed and data give the same segments.")
+ks = list(range(k_lo, k_hi + 1))
+if len(ks) < 2:
+    st.warning("Choose a range of at least two values of k.")
+    st.stop()
+
+result = data.cached_sweep(ds, features, prep, ks, algo, seed)
+if result is None and st.button(f"Compare k = {k_lo}…{k_hi}", type="primary"):
+    with st.status(f"Fitting {algo} for {len(ks)} values of k...", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        result = data.sweep(ds, features, prep, ks, algo, seed,
+                            progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        status.update(label=f"Compared {len(ks)} values of k in {result.seconds:.1f} s", state="complete",
+                      expanded=False)
+
+if result is not None:
+    left, right = st.columns(2)
+    elbow, sil = components.sweep_figures(result.table, result.recommended_k, result.knee_k)
+    left.plotly_chart(elbow, key="elbow")
+    right.plotly_chart(sil, key="silhouette")
+    box = st.warning if result.confidence == "weak" else st.info
+    box(f"**Recommended: k = {result.recommended_k}.** {result.reason}", icon=":material/lightbulb:")
+    with st.expander("All metrics per k"):
+        st.caption(f"Silhouette computed on {result.silhouette_sample_size:,} of {result.n_users:,} users "
+                   "(a seeded sample beyond 10,000). Calinski-Harabasz: higher is better; "
+                   "Davies-Bouldin: lower is better.")
+        st.dataframe(result.table, hide_index=True, column_config={
+            "k": "k", "inertia": st.column_config.NumberColumn("Inertia", format="%.0f"),
+            "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
+            "calinski_harabasz": st.column_config.NumberColumn("Calinski-Harabasz", format="%.0f"),
+            "davies_bouldin": st.column_config.NumberColumn("Davies-Bouldin", format="%.3f"),
+            "seconds": st.column_config.NumberColumn("Seconds", format="%.2f")})
+
+st.subheader("Fit segments")
+default_k = result.recommended_k if result is not None else 6
+k = st.number_input("Number of segments (k)", min_value=2, max_value=50, value=int(default_k), step=1)
+if st.button(f"Fit {k} segments", type="primary" if result is not None else "secondary"):
+    with st.status(f"Fitting {algo} with k={k}...", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        run_id = segcore.create_run(data.store(), ds, int(k), algo=algo, features=features, preprocessing=prep,
+                                    seed=int(seed), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        status.update(label=f"Saved run {run_id}", state="complete", expanded=False)
+    state.select_run(run_id)
+    st.session_state["_fitted_message"] = run_id
+    st.rerun()
+
+if st.session_state.get("_fitted_message") and st.session_state["_fitted_message"] == state.run_id():
+    rec = data.run(state.run_id())
+    m = rec["metrics"]
+    st.success(f"Fitted {rec['k']} segments (silhouette {m['silhouette']:.3f}). "
+               "Suggested persona names are ready to review.")
+    c1, c2, c3 = st.columns(3)
+    c1.page_link("views/explore.py", label="Explore the map", icon=":material/explore:")
+    c2.page_link("views/profiles.py", label="Read the profiles", icon=":material/bar_chart:")
+    c3.page_link("views/personas.py", label="Name the personas", icon=":material/badge:")
