@@ -264,6 +264,8 @@ class Store:
                 rel.create_view(view, replace=True)
                 cols = ", ".join(_expr(c) for c in plan.columns)
                 con.execute(f"CREATE TABLE {_table(name, role)} AS SELECT {cols} FROM {quote_ident(view)}")
+                # create_view persists in the file: left behind, it would expose the raw source (PII included).
+                con.execute(f"DROP VIEW {quote_ident(view)}")
             n_events = None
             if events is not None:
                 n_events = con.execute(f"SELECT count(*) FROM {_table(name, 'events')}").fetchall()[0][0]

@@ -26,7 +26,15 @@ edited = st.data_editor(
         "colour": st.column_config.TextColumn("Colour (hex)", validate=r"^#[0-9A-Fa-f]{6}$", width="small"),
     })
 
-st.markdown(" ".join(f"<span style='background:{c};color:white;padding:2px 8px;border-radius:6px;"
+
+
+def _ink(hex_colour: str) -> str:
+    """Black or white text, whichever reads better on the swatch (relative luminance)."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "#FFFFFF"
+
+
+st.markdown(" ".join(f"<span style='background:{c};color:{_ink(c)};padding:2px 8px;border-radius:6px;"
                      f"margin-right:4px'>{n}</span>" for n, c in zip(edited["name"], edited["colour"])
                      if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c)), unsafe_allow_html=True)
 
