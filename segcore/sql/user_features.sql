@@ -18,7 +18,7 @@ WITH base AS (
         lower(regexp_replace(trim(category), '[^A-Za-z0-9]+', '_', 'g')) AS category,
         lower(trim(device)) AS device,
         CASE WHEN session_id IS NULL THEN
-            coalesce(date_diff('minute', lag(ts) OVER (PARTITION BY user_id ORDER BY ts), ts) > 30, true)
+            coalesce(epoch(ts) - epoch(lag(ts) OVER (PARTITION BY user_id ORDER BY ts)) > 1800, true)
         END AS new_session
     FROM events
     WHERE user_id IS NOT NULL AND ts IS NOT NULL
@@ -33,7 +33,7 @@ ev AS (
 ),
 ref AS (SELECT max(ts) AS t_ref FROM ev),
 sessions AS (
-    SELECT user_id, session_id, date_diff('second', min(ts), max(ts)) / 60.0 AS minutes,
+    SELECT user_id, session_id, (epoch(max(ts)) - epoch(min(ts))) / 60.0 AS minutes,
            bool_or(event_type = 'purchase') AS converted
     FROM ev GROUP BY user_id, session_id
 ),
@@ -46,8 +46,9 @@ per_user AS (
     SELECT
         user_id,
         count(*) AS n_events,
-        date_diff('hour', max(ts), any_value(t_ref)) / 24.0 AS recency_days,
-        date_diff('hour', min(ts), any_value(t_ref)) / 24.0 AS tenure_days,
+        -- elapsed seconds: date_diff would count calendar boundaries crossed, not time elapsed
+        (epoch(any_value(t_ref)) - epoch(max(ts))) / 86400.0 AS recency_days,
+        (epoch(any_value(t_ref)) - epoch(min(ts))) / 86400.0 AS tenure_days,
         count(DISTINCT ts::DATE) AS active_days,
         count(*) FILTER (event_type = 'purchase') AS n_purchases,
         coalesce(sum(amount) FILTER (event_type = 'purchase'), 0) AS revenue,

@@ -1,0 +1,112 @@
+"""Clustering figures against references: scikit-learn's own metrics, and the sample's planted personas."""
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.metrics import (adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score,
+                             silhouette_score)
+
+import segcore
+from segcore.cluster import fit, parse_k_range, sweep
+from segcore.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=1500, centers=4, cluster_std=1.0, random_state=3)
+    return X, y
+
+
+def test_sweep_figures_equal_scikit_learns(blobs):
+    X, _ = blobs
+    result = sweep(X, [2, 3, 4, 5], seed=11, silhouette_sample=1000)
+    for row in result.table.itertuples():
+        km = KMeans(n_clusters=row.k, n_init=4, random_state=11).fit(X)
+        assert row.inertia == pytest.approx(km.inertia_, rel=1e-12)
+        assert row.silhouette == pytest.approx(
+            silhouette_score(X, km.labels_, sample_size=1000, random_state=11), rel=1e-12)
+        assert row.calinski_harabasz == pytest.approx(calinski_harabasz_score(X, km.labels_), rel=1e-12)
+        assert row.davies_bouldin == pytest.approx(davies_bouldin_score(X, km.labels_), rel=1e-12)
+    assert result.silhouette_sample_size == 1000
+
+
+def test_exact_silhouette_below_the_sample_size(blobs):
+    X, _ = blobs
+    r = fit(X, 4, seed=0)
+    assert r.metrics["silhouette"] == pytest.approx(silhouette_score(X, r.labels), rel=1e-12)
+    assert r.metrics["silhouette_sample_size"] == len(X)
+
+
+def test_planted_blobs_get_their_k_recommended(blobs):
+    X, y = blobs
+    result = sweep(X, range(2, 9), seed=0)
+    assert result.recommended_k == 4 and result.confidence == "clear"
+    assert "k=4" in result.reason
+    assert adjusted_rand_score(y, fit(X, 4, seed=0).labels) > 0.95
+
+
+def test_uniform_noise_is_flagged_weak():
+    X = np.random.default_rng(0).uniform(size=(1500, 8))
+    result = sweep(X, range(2, 9), seed=0)
+    assert result.confidence == "weak"
+    assert "weak" in result.reason.lower()
+
+
+def test_fit_is_deterministic_and_numbers_clusters_by_size(blobs):
+    X, _ = blobs
+    a, b = fit(X, 4, seed=5), fit(X, 4, seed=5)
+    assert np.array_equal(a.labels, b.labels)
+    sizes = np.bincount(a.labels)
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+@pytest.mark.parametrize("text, expected", [("2-5", [2, 3, 4, 5]), ("3,5,8", [3, 5, 8]), (" 4 ", [4])])
+def test_parse_k_range(text, expected):
+    assert parse_k_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1-4", "a-b", "", "2-100", "0,3"])
+def test_parse_k_range_rejects(text):
+    with pytest.raises(InputError):
+        parse_k_range(text)
+
+
+def test_bad_parameters_name_the_value():
+    X = np.zeros((5, 2)) + np.arange(5)[:, None]
+    with pytest.raises(InputError, match=r"k=5 should be < the number of users \(5\)"):
+        fit(X, 5)
+    with pytest.raises(InputError, match="algo='dbscan' is not available"):
+        fit(X, 2, algo="dbscan")
+    with pytest.raises(InputError, match="at least two values"):
+        sweep(X, [2])
+
+
+# -- on the bundled sample, against its planted personas (sample_data/ground_truth.csv) ----------------------
+@pytest.mark.slow
+def test_sample_sweep_recommends_the_planted_count(sample_store):
+    result = segcore.run_sweep(sample_store, "sample", list(range(2, 11)), seed=0)
+    assert abs(result.recommended_k - 6) <= 1, result.reason
+    assert result.silhouette_sample_size == 10_000 and result.n_users == 20_000
+
+
+def test_sample_run_recovers_planted_personas(sample_store, sample_run, ground_truth):
+    assigned = sample_store.assignments(sample_run).merge(ground_truth, on="user_id", validate="one_to_one")
+    assert len(assigned) == 20_000
+    ari = adjusted_rand_score(assigned["persona"], assigned["cluster"])
+    assert ari >= 0.8, f"ARI {ari:.3f}"
+
+
+def test_run_record_is_complete(sample_store, sample_run):
+    rec = sample_store.run(sample_run)
+    assert rec["algo"] == "kmeans" and rec["k"] == 6 and rec["seed"] == 0
+    assert len(rec["features"]) == 28 and rec["preprocessing"]["scaler"] == "standard"
+    assert set(rec["versions"]) >= {"scikit-learn", "numpy", "pandas", "duckdb", "segcore"}
+    assert len(rec["fingerprint"]) == 16
+    assert rec["metrics"]["silhouette"] > 0.15
+    # the same seed and data give identical labels
+    again = segcore.design_matrix(sample_store, "sample", rec["features"])
+    labels = fit(again.prepared.X, 6, seed=0).labels
+    stored = sample_store.assignments(sample_run).set_index("user_id").loc[again.frame["user_id"], "cluster"]
+    assert np.array_equal(labels, stored.to_numpy())
+    assert again.fingerprint() == rec["fingerprint"]
