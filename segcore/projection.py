@@ -42,7 +42,8 @@ def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: fl
     n = X.shape[0]
     if n <= n_neighbors:
         raise InputError(f"UMAP needs more than n_neighbors={n_neighbors} users; this run has {n}")
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
+    # random_state makes UMAP single-threaded (reproducible); say so rather than let it warn.
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, n_jobs=1)
     if n <= max_fit:
         coords = reducer.fit_transform(X)
         fitted = n

@@ -1,0 +1,96 @@
+"""The segcore command, run as a user runs it: a real process, real files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+
+def segcore(*args, store, check=True):
+    env = {**os.environ, "SEGCORE_STORE": str(store)}
+    proc = subprocess.run([sys.executable, "-m", "segcore.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def cli_store(tmp_path, sample_store):
+    import shutil
+
+    dst = tmp_path / "cli.duckdb"
+    shutil.copy(sample_store.path, dst)
+    return dst
+
+
+def test_sweep_json_run_and_export(cli_store, tmp_path):
+    out = segcore("sweep", "sample", "--k", "5-7", "--json", store=cli_store).stdout
+    payload = json.loads(out)
+    assert payload["recommended_k"] in (5, 6, 7)
+    assert [m["k"] for m in payload["metrics"]] == [5, 6, 7]
+    assert {"inertia", "silhouette", "calinski_harabasz", "davies_bouldin"} <= set(payload["metrics"][0])
+
+    run = segcore("run", "sample", "--k", "6", "--seed", "3", store=cli_store).stdout
+    run_id = run.split()[-1]
+    assert run_id.startswith("kmeans-k6-")
+    assert run_id in segcore("runs", store=cli_store).stdout
+
+    segcore("personas", run_id, "--set", "0=Core browsers", store=cli_store)
+    dest = tmp_path / "out.parquet"
+    msg = segcore("export", run_id, "--out", str(dest), "--columns", "revenue", store=cli_store).stdout
+    assert "wrote 20,000 users" in msg
+    back = pd.read_parquet(dest)
+    assert {"user_id", "cluster", "persona", "revenue"} <= set(back.columns)
+    assert "Core browsers" in set(back["persona"])
+    assert "sd" in segcore("profile", run_id, store=cli_store).stdout
+    assert "All users" in segcore("kpis", run_id, store=cli_store).stdout
+
+
+def test_import_users_and_events(tmp_path):
+    store = tmp_path / "s.duckdb"
+    users = tmp_path / "users.csv"
+    users.write_text("customer,Email,plan,spend\n00042,A.B@Example.com ,gold,10\n00100,c@d.org,free,0\n"
+                     "7,e@f.net,free,3\n")
+    out = segcore("import", str(users), "--name", "crm", "--id", "customer", store=store).stdout
+    assert "3 users" in out and "'Email' (email) hashed" in out
+    events = tmp_path / "ev.csv"
+    events.write_text("who,at,what\n00042,2026-01-01T10:00:00,page_view\n00042,2026-01-02T10:00:00,purchase\n"
+                      "00100,2026-01-03T10:00:00,page_view\n")
+    segcore("import", str(events), "--name", "log", "--kind", "events", "--map", "user_id=who",
+            "--map", "timestamp=at", "--map", "event_type=what", store=store)
+    listing = segcore("datasets", store=store).stdout
+    assert "crm" in listing and "log" in listing
+    import segcore as sc
+    st = sc.Store(store)
+    assert st.read_table("crm", "users")["user_id"].tolist() == ["00042", "00100", "7"]
+    assert st.read_table("log")["user_id"].tolist() == ["00042", "00100"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("sweep", "nope"), "no dataset named 'nope'"),
+    (("run", "sample", "--k", "1"), "k=1 should be >= 2"),
+    (("run", "sample"), "--k"),
+    (("sweep", "sample", "--k", "x"), "should look like 2-10"),
+    (("sweep", "sample", "--features", "bogus"), "unknown feature(s) 'bogus'"),
+    (("export", "no-such-run", "--out", "x.csv"), "no run with id"),
+    (("import", "missing.csv", "--name", "m"), "does not exist"),
+    (("import", "x.csv", "--name", "m", "--kind", "events", "--map", "bad"), "KEY=VALUE"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_errors_are_one_clear_line(cli_store, args, message):
+    proc = segcore(*args, store=cli_store, check=False)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert message in lines[0]
+
+
+def test_help_on_every_verb(cli_store):
+    for verb in ("import", "datasets", "sweep", "run", "runs", "profile", "personas", "kpis", "export", "app"):
+        proc = segcore(verb, "--help", store=cli_store)
+        assert "usage: segcore" in proc.stdout and "--store" in proc.stdout

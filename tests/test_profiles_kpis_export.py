@@ -1,0 +1,104 @@
+"""Profiles, persona suggestions, KPIs and exports: hand-worked cases and round trips."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segcore
+from segcore.errors import InputError
+from segcore.export import format_from_path, to_bytes, withhold_small
+from segcore.kpi import segment_kpis
+from segcore.profile import describe, profile_clusters
+
+
+def test_profile_by_hand():
+    values = pd.DataFrame({"revenue": [0.0, 0.0, 10.0, 30.0], "night_share": [1.0, 1.0, 0.0, 0.0]})
+    prof = profile_clusters(values, [0, 0, 1, 1])
+    assert prof.sizes["size"].tolist() == [2, 2] and prof.sizes["share"].tolist() == [0.5, 0.5]
+    assert prof.means.loc[1, "revenue"] == 20 and prof.medians.loc[1, "revenue"] == 20
+    pop_std = np.std([0, 0, 10, 30])
+    assert prof.z.loc[1, "revenue"] == pytest.approx((20 - 10) / pop_std)
+    assert prof.z.loc[0, "night_share"] == pytest.approx(1.0)
+    assert prof.top[0][0][0] == "night_share"
+    assert prof.descriptions[0] == "low spend; at night"
+    assert prof.descriptions[1] == "high spend; by day"
+
+
+def test_describe_without_differences():
+    assert describe([]) == "close to the average user on every feature"
+
+
+def test_suggested_personas_on_the_sample(sample_store, sample_run):
+    personas = sample_store.personas(sample_run)
+    assert personas["name"].is_unique and len(personas) == 6
+    assert personas["colour"].str.fullmatch(r"#[0-9A-F]{6}").all()
+    names = set(personas["name"])
+    # the planted behaviours surface as names a marketer recognises
+    assert {"Lapsed users", "New explorers", "Night owls", "High spenders", "Bargain hunters"} <= names
+
+
+def test_kpis_by_hand():
+    frame = pd.DataFrame({
+        "persona": ["A", "A", "B"], "ad_impressions": [10, 0, 10], "ad_clicks": [1, 0, 3],
+        "n_sessions": [2, 2, 4], "conversion_rate": [0.5, 0.0, 0.25], "revenue": [10.0, 0.0, 50.0],
+        "recency_days": [5, 90, 10]})
+    k = segment_kpis(frame, churn_days=60).set_index("segment")
+    assert k.loc["A", "ctr"] == pytest.approx(0.1) and k.loc["B", "ctr"] == pytest.approx(0.3)
+    assert k.loc["A", "conversion_rate"] == pytest.approx(1 / 4)
+    assert k.loc["All users", "conversion_rate"] == pytest.approx(2 / 8)
+    assert k.loc["A", "revenue_per_user"] == 5 and k.loc["All users", "revenue_per_user"] == 20
+    assert k.loc["A", "churn_rate"] == 0.5 and k.loc["B", "churn_rate"] == 0
+    assert k.loc["B", "ctr_lift"] == pytest.approx(0.3 / 0.2)
+    with_flag = segment_kpis(frame.assign(churned=[False, False, True])).set_index("segment")
+    assert with_flag.loc["B", "churn_rate"] == 1.0  # the dataset's flag wins over inactivity
+
+
+def test_run_kpis_use_saved_names(sample_store, sample_run):
+    k = segcore.run_kpis(sample_store, sample_run)
+    assert set(k["segment"]) == set(sample_store.personas(sample_run)["name"]) | {"All users"}
+    assert k.loc[k["segment"] == "All users", "users"].item() == 20_000
+
+
+@pytest.mark.parametrize("ext", ["csv", "parquet", "json"])
+def test_export_round_trips(sample_store, sample_run, tmp_path, ext):
+    out = tmp_path / f"seg.{ext}"
+    frame, report = segcore.export_run(sample_store, sample_run, out, columns=["revenue", "recency_days"])
+    assert report.withheld.empty and report.rows == 20_000
+    if ext == "csv":
+        back = pd.read_csv(out, dtype={"user_id": str})
+    elif ext == "parquet":
+        back = pd.read_parquet(out)
+    else:
+        back = pd.DataFrame(json.loads(out.read_text()))
+    assert list(back.columns) == ["user_id", "cluster", "persona", "revenue", "recency_days"]
+    assert back["user_id"].tolist() == frame["user_id"].tolist()  # leading zeros survive
+    assert back["user_id"].str.startswith("0").any()
+    assert back["persona"].tolist() == frame["persona"].tolist()
+    assert np.allclose(back["revenue"].astype(float), frame["revenue"])
+
+
+def test_small_segments_are_withheld():
+    seg = pd.DataFrame({"user_id": list("abcdef"), "cluster": [0, 0, 0, 0, 1, 1], "persona": ["Big"] * 4 + ["Tiny"] * 2})
+    kept, withheld = withhold_small(seg, 3)
+    assert set(kept["persona"]) == {"Big"} and withheld.to_dict("records") == [
+        {"cluster": 1, "persona": "Tiny", "size": 2}]
+    with pytest.raises(InputError):
+        withhold_small(seg, 0)
+
+
+def test_export_format_errors():
+    with pytest.raises(InputError, match=r"\.csv, \.parquet or \.json"):
+        format_from_path("x.xlsx")
+    with pytest.raises(InputError):
+        to_bytes(pd.DataFrame(), "xml")
+
+
+def test_pca_projection_is_stored(store_copy):
+    run_id = segcore.create_run(store_copy, "sample", 3, seed=2)
+    coords, info = segcore.run_projection(store_copy, run_id, "pca")
+    assert len(coords) == 20_000 and set(coords.columns) == {"user_id", "x", "y"}
+    assert 0 < info["explained_variance_ratio"][1] <= info["explained_variance_ratio"][0] < 1
+    again, _ = segcore.run_projection(store_copy, run_id, "pca")  # read back, not recomputed
+    assert again.equals(coords)
