@@ -10,12 +10,14 @@ beyond it; the size used is reported with the result.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from .errors import InputError
@@ -69,6 +71,19 @@ def parse_k_range(text: str) -> list[int]:
     return ks
 
 
+def _fit_one(X: np.ndarray, k: int, algo: str, seed: int):
+    """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # turned into the clear error below
+        model = ALGORITHMS[algo](k, seed).fit(X)
+    labels = np.asarray(model.labels_)
+    found = len(np.unique(labels))
+    if found < k:
+        raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
+                         "distinct users exist; choose a smaller k")
+    return model, labels
+
+
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     """Cluster 0 is the largest, then 1, ...: stable names across reruns of the same fit."""
     ids, counts = np.unique(labels, return_counts=True)
@@ -120,8 +135,8 @@ def fit(X: np.ndarray, k: int, *, algo: str = "kmeans", seed: int = 0,
     X = np.asarray(X, dtype=np.float64)
     _check(X, algo, [int(k)])
     start = time.perf_counter()
-    model = ALGORITHMS[algo](int(k), int(seed)).fit(X)
-    labels = _relabel_by_size(np.asarray(model.labels_))
+    model, labels = _fit_one(X, int(k), algo, int(seed))
+    labels = _relabel_by_size(labels)
     metrics = {"inertia": float(getattr(model, "inertia_", np.nan)), **_metrics(X, labels, seed, silhouette_sample),
                "silhouette_sample_size": int(min(X.shape[0], silhouette_sample)),
                "fit_seconds": time.perf_counter() - start}
@@ -164,8 +179,7 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0,
     rows, start = [], time.perf_counter()
     for i, k in enumerate(ks):
         t0 = time.perf_counter()
-        model = ALGORITHMS[algo](k, seed).fit(X)
-        labels = np.asarray(model.labels_)
+        model, labels = _fit_one(X, k, algo, seed)
         rows.append({"k": k, "inertia": float(getattr(model, "inertia_", np.nan)),
                      **_metrics(X, labels, seed, silhouette_sample), "seconds": time.perf_counter() - t0})
         if progress:

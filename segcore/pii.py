@@ -21,11 +21,16 @@ PII_KINDS = ("email", "phone", "ip_address", "person_name", "street_address", "p
 ACTIONS = ("hash", "drop")  # raw PII is never kept
 DEFAULT_ACTION = {"email": "hash", "phone": "hash"}  # everything else: drop
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# Deliberately broad: RFC 5322 allows almost any character before the @, and a missed address is a leak.
+_EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@.]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 _IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$")
 _IPV6 = re.compile(r"^[0-9A-Fa-f:]{2,39}$")
 _CARD = re.compile(r"^[\d -]{13,23}$")
+
+# Share of sampled values that must match before a column counts as PII. E-mail addresses are
+# unambiguous, so a column that is only partly filled with them still counts.
+_MIN_SHARE = {"email": 0.1}
 
 _NAME_HINTS = {
     "email": ("email", "e_mail", "mail"),
@@ -79,7 +84,7 @@ def _content_kind(values: pd.Series) -> tuple[str, float] | None:
     )
     for kind, test in checks:
         share = _share(v, test)
-        if share >= 0.6:
+        if share >= _MIN_SHARE.get(kind, 0.6):
             return kind, share
     return None
 
