@@ -52,7 +52,9 @@ if problems:
     st.warning("Cannot save yet: " + "; ".join(problems) + ".")
 if st.button("Save personas", type="primary", disabled=bool(problems) or not changed):
     data.store().save_personas(run_id, edited.assign(name=names))
-    st.success("Saved. Every page now uses these names.")
+    st.session_state["_personas_saved"] = run_id  # shown after the rerun that redraws with the new names
     st.rerun()
-if not changed:
+if st.session_state.get("_personas_saved") == run_id and not changed:
+    st.success("Saved. Every page now uses these names.")
+elif not changed:
     st.caption("No unsaved changes.")

@@ -1,0 +1,124 @@
+"""Page logic through Streamlit's AppTest, from the app's entry point (fast; no browser, no JavaScript)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import segcore
+from segcore.errors import SegcoreError
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = ["data", "features", "segment", "explore", "profiles", "personas", "kpis", "export"]
+
+
+@pytest.fixture
+def app_store(tmp_path, sample_store, sample_run, monkeypatch):
+    """A private copy of the sample store with one run, and fresh Streamlit caches."""
+    dst = tmp_path / "app.duckdb"
+    shutil.copy(sample_store.path, dst)
+    monkeypatch.setenv("SEGCORE_STORE", str(dst))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield segcore.Store(dst)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _open(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    if page != "data":
+        at.switch_page(f"views/{page}.py")
+        at.run()
+    return at
+
+
+def _clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_sample(app_store, page):
+    at = _open(page)
+    _clean(at)
+    assert at.title[0].value.lower() == page.replace("kpis", "KPIs").lower()
+    assert at.sidebar.selectbox[0].value == "sample"
+    assert at.sidebar.selectbox[1].value == app_store.list_runs("sample")["run_id"].iloc[0]
+
+
+def test_sweep_then_fit_selects_the_new_run(app_store):
+    at = _open("segment")
+    at.slider[0].set_value((4, 7)).run()
+    at.button[0].click().run()
+    _clean(at)
+    rec = [i.value for i in at.info if "Recommended" in i.value]
+    assert len(rec) == 1 and re.search(r"Recommended: k = [567]\.", rec[0]), rec
+    assert at.number_input[1].value in (5, 6, 7)  # the fit defaults to the recommendation
+    before = set(app_store.list_runs()["run_id"])
+    next(b for b in at.button if b.label.startswith("Fit")).click().run()
+    _clean(at)
+    new = set(app_store.list_runs()["run_id"]) - before
+    assert len(new) == 1
+    assert at.sidebar.selectbox[1].value == new.pop()
+    assert any("Fitted" in s.value for s in at.success)
+    # revisiting the page shows the sweep again without recomputing (kept for the session)
+    at.switch_page("views/data.py").run()
+    at.switch_page("views/segment.py").run()
+    at.slider[0].set_value((4, 7)).run()
+    assert any("Recommended" in i.value for i in at.info)
+
+
+def test_persona_edit_is_saved_to_the_store(app_store):
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    at = _open("personas")
+    at.session_state[f"personas_{run_id}"] = {"edited_rows": {0: {"name": "Weekend browsers"}},
+                                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    save = next(b for b in at.button if b.label == "Save personas")
+    assert not save.disabled
+    save.click().run()
+    _clean(at)
+    assert app_store.personas(run_id).loc[0, "name"] == "Weekend browsers"
+
+
+def test_duplicate_persona_names_cannot_be_saved(app_store):
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    other = app_store.personas(run_id).loc[1, "name"]
+    at = _open("personas")
+    at.session_state[f"personas_{run_id}"] = {"edited_rows": {0: {"name": other}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert any("used twice" in w.value for w in at.warning)
+    assert next(b for b in at.button if b.label == "Save personas").disabled
+
+
+def test_export_withholds_small_segments(app_store):
+    at = _open("export")
+    at.number_input[0].set_value(3500).run()
+    _clean(at)
+    assert any("Withheld" in w.value for w in at.warning)
+    assert at.get("download_button")
+
+
+def test_core_errors_are_shown_as_messages(app_store, monkeypatch):
+    def boom(*a, **k):
+        raise SegcoreError("run 'x' no longer matches dataset 'sample'")
+
+    monkeypatch.setattr(segcore, "run_profiles", boom)
+    at = _open("profiles")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["run 'x' no longer matches dataset 'sample'"]
+
+
+def test_unexpected_failures_never_show_a_traceback(app_store, monkeypatch):
+    def boom(*a, **k):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(segcore, "run_kpis", boom)
+    at = _open("kpis")
+    assert not at.exception
+    assert "Something went wrong" in at.error[0].value and "unchanged" in at.error[0].value

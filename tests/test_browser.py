@@ -1,0 +1,186 @@
+"""The real app in a real browser: Playwright drives Debian's chromium against `streamlit run`.
+
+Walks every page from a fresh store (seeded on first start), runs a sweep, fits a run, selects users
+on the map, renames a persona in the data editor, downloads an export and reads it back. A screenshot
+of every page lands in test-artifacts/. Needs /usr/bin/chromium: skipped without it, except under CI
+where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    store = tmp_path_factory.mktemp("browser") / "persona_lab.duckdb"
+    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
+    env = {**os.environ, "SEGCORE_STORE": str(store)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not answer /_stcore/health within 90 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg = ctx.new_page()
+        pg.goto(server)
+        _settle(pg)
+        yield pg
+        browser.close()
+
+
+def _settle(pg: Page, timeout: float = 240_000) -> None:
+    """Wait until the script has finished and nothing is still loading (Streamlit's own e2e recipe)."""
+    app = pg.locator("[data-testid=stApp]")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
+    pg.wait_for_timeout(250)  # let a rerun triggered by the last action begin
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+    expect(pg.locator("[data-testid=stSkeleton]")).to_have_count(0, timeout=timeout)
+    expect(pg.locator("[data-testid=stStatusWidget]")).to_have_count(0, timeout=timeout)
+
+
+def _check(pg: Page, name: str) -> None:
+    """No exception or error on the page; keep a screenshot for people to look at."""
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    expect(pg.locator("[data-testid=stException]")).to_have_count(0)
+    expect(pg.locator("[data-testid=stAlertContentError]")).to_have_count(0)
+
+
+def _goto(pg: Page, title: str) -> None:
+    pg.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
+    _settle(pg)
+    expect(pg.locator("h1").filter(has_text=title).first).to_be_visible()
+
+
+def test_walk_from_sample_to_downloaded_personas(page: Page):
+    pg = page
+    # Data: the seeded sample, with its e-mails hashed
+    # grid cells live in the data grid's (hidden) accessibility table: attached, not "visible"
+    expect(pg.get_by_text("bundled sample").first).to_be_attached()
+    expect(pg.get_by_text("email hashed").first).to_be_attached()
+    _check(pg, "1_data")
+
+    _goto(pg, "Features")
+    expect(pg.get_by_text("Clustering matrix: 20,000 users").first).to_be_visible()
+    _check(pg, "2_features")
+
+    _goto(pg, "Segment")
+    pg.get_by_role("button", name="Compare k").click()
+    _settle(pg)
+    expect(pg.get_by_text("Recommended: k = ").first).to_be_visible()
+    expect(pg.locator("[data-testid=stPlotlyChart]")).to_have_count(2)
+    pg.get_by_role("button", name="Fit ").click()
+    _settle(pg)
+    expect(pg.get_by_text("Fitted ").first).to_be_visible()
+    _check(pg, "3_segment")
+
+    _goto(pg, "Explore")
+    chart = pg.locator("[data-testid=stPlotlyChart]").first
+    expect(chart.locator(".nsewdrag").first).to_be_visible(timeout=60_000)
+    chart.hover()
+    chart.locator(".modebar-btn[data-val=select]").first.click()
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    pg.mouse.move(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.15)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=8)
+    pg.mouse.up()
+    _settle(pg)
+    expect(pg.get_by_text("selected users").first).to_be_visible(timeout=60_000)
+    expect(pg.get_by_text("What they share").first).to_be_attached()
+    _check(pg, "4_explore")
+
+    _goto(pg, "Profiles")
+    expect(pg.get_by_text("How each segment differs").first).to_be_visible()
+    _check(pg, "5_profiles")
+
+    _goto(pg, "Personas")
+    grid = pg.locator("[data-testid=stDataFrame]").first
+    expect(grid).to_be_visible()
+    # The grid is a canvas: click the first data cell (column "Segment"), move right twice to
+    # "Persona name" with the keyboard, and open the cell editor with Enter.
+    box = grid.bounding_box()
+    pg.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
+    pg.keyboard.press("ArrowRight")
+    pg.keyboard.press("ArrowRight")
+    pg.keyboard.press("Enter")
+    editor = pg.locator("textarea.gdg-input")
+    expect(editor).to_be_visible()
+    editor.fill("Weekend Regulars")
+    editor.press("Enter")
+    _settle(pg)
+    pg.get_by_role("button", name="Save personas").click()
+    _settle(pg)
+    expect(pg.get_by_text("Saved. Every page now uses these names.")).to_be_visible()
+    expect(pg.locator("[data-testid=stMarkdown] span", has_text="Weekend Regulars")).to_be_visible()  # swatch legend
+    _check(pg, "6_personas")
+
+    _goto(pg, "KPIs")
+    expect(pg.get_by_text("CTR, all users").first).to_be_visible()
+    _check(pg, "7_kpis")
+
+    _goto(pg, "Export")
+    with pg.expect_download() as dl:
+        pg.get_by_role("button", name="Download CSV").click()
+    data = Path(dl.value.path()).read_bytes()
+    exported = pd.read_csv(io.BytesIO(data), dtype={"user_id": str})
+    assert {"user_id", "cluster", "persona"} <= set(exported.columns)
+    assert len(exported) == 20_000
+    assert "Weekend Regulars" in set(exported["persona"])
+    _settle(pg)
+    _check(pg, "8_export")
