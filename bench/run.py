@@ -1,0 +1,140 @@
+"""Time each stage of the Persona Lab flow against a plain baseline measured in the same run.
+
+    python bench/run.py                       # the bundled sample (20,000 users)
+    python bench/run.py --users 200000        # generated data, written outside the repo
+    python bench/run.py --users 1000000 --umap
+
+Prints a table and writes it as JSON (--out). Ratios (ours / baseline) are what to compare across
+machines; absolute seconds depend on the machine and its load.
+
+Baselines:
+- import + features: the bare DuckDB aggregation of the same events Parquet into per-user rows;
+- sweep: a plain scikit-learn loop over the same matrix: KMeans(n_init=1) per k, silhouette on a
+  20,000-user sample, Calinski-Harabasz and Davies-Bouldin on everyone;
+- UMAP (with --umap): umap-learn fitted directly on the same matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score  # noqa: E402
+
+import segcore  # noqa: E402
+from segcore.cluster import parse_k_range  # noqa: E402
+from segcore.ingest import import_sample  # noqa: E402
+from segcore.sample import SAMPLE_DIR, write_sample  # noqa: E402
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_aggregation(events: Path) -> int:
+    con = duckdb.connect()
+    try:
+        return len(con.execute(
+            "SELECT user_id, count(*) AS n, min(timestamp), max(timestamp), count(DISTINCT session_id), "
+            "sum(amount) FILTER (event_type = 'purchase'), count(*) FILTER (event_type = 'ad_click'), "
+            "count(*) FILTER (event_type = 'ad_impression'), avg((device = 'mobile')::INT), "
+            "count(DISTINCT category) FROM read_parquet(?) GROUP BY user_id", [str(events)]).fetchall())
+    finally:
+        con.close()
+
+
+def plain_sweep(X: np.ndarray, ks: list[int], seed: int) -> list[float]:
+    inertias = []
+    for k in ks:
+        km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(X)
+        silhouette_score(X, km.labels_, sample_size=min(20_000, len(X)), random_state=seed)
+        calinski_harabasz_score(X, km.labels_)
+        davies_bouldin_score(X, km.labels_)
+        inertias.append(float(km.inertia_))
+    return inertias
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=int, default=20_000, help="users to generate (20000 = the bundled sample)")
+    p.add_argument("--ks", default="2-12", help="k range of the sweep (default 2-12)")
+    p.add_argument("--k", type=int, default=6, help="k of the timed fit (default 6)")
+    p.add_argument("--data", type=Path, help="folder for generated data (default: a temp folder)")
+    p.add_argument("--umap", action="store_true", help="also time UMAP (compiles for tens of seconds)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = p.parse_args()
+    ks = parse_k_range(args.ks)
+    work = Path(tempfile.mkdtemp(prefix="persona-bench-"))
+    if args.users == 20_000 and args.data is None:
+        data_dir = SAMPLE_DIR
+    else:
+        data_dir = args.data or work / "data"
+        if not (data_dir / "events.parquet").exists():
+            print(f"generating {args.users:,} users into {data_dir} ...", file=sys.stderr)
+            write_sample(data_dir, scale=args.users / 20_000)
+    rows = []
+
+    def stage(name, ours, baseline=None, baseline_name=""):
+        rows.append({"stage": name, "seconds": round(ours, 3),
+                     "baseline": baseline_name, "baseline_seconds": None if baseline is None else round(baseline, 3),
+                     "ratio": None if baseline is None else round(ours / baseline, 2)})
+        print(f"{name:<28} {ours:8.2f} s" + (f"   baseline {baseline:8.2f} s   ratio {ours / baseline:5.2f}"
+                                              if baseline else ""), file=sys.stderr)
+
+    store = segcore.Store(work / "bench.duckdb")
+    _, base = timed(lambda: bare_aggregation(data_dir / "events.parquet"))
+    _, ours = timed(lambda: import_sample(store, "bench", sample_dir=data_dir))
+    stage("import + features", ours, base, "bare DuckDB aggregation")
+
+    design, t_design = timed(lambda: segcore.design_matrix(store, "bench"))
+    stage("load + preprocess", t_design)
+    X = design.prepared.X
+    plain_inertia, base = timed(lambda: plain_sweep(X, ks, 0))
+    result, ours = timed(lambda: segcore.sweep(X, ks, seed=0))
+    stage(f"sweep k={ks[0]}..{ks[-1]}", ours, base, "plain scikit-learn loop (n_init=1)")
+    inertia_ratio = (result.table["inertia"].to_numpy() / np.array(plain_inertia)).round(4).tolist()
+
+    run_id, t = timed(lambda: segcore.create_run(store, "bench", args.k, seed=0))
+    stage(f"fit k={args.k} + store", t)
+    _, t = timed(lambda: segcore.run_profiles(store, run_id))
+    stage("profiles", t)
+    _, t = timed(lambda: segcore.run_projection(store, run_id, "pca"))
+    stage("PCA projection", t)
+    if args.umap:
+        import umap
+
+        _, base = timed(lambda: umap.UMAP(random_state=0, n_jobs=1).fit_transform(X[:segcore.projection.UMAP_MAX_FIT]))
+        _, ours = timed(lambda: segcore.run_projection(store, run_id, "umap"))
+        stage("UMAP projection", ours, base, "umap-learn directly (same sample size)")
+    _, t = timed(lambda: segcore.export_run(store, run_id, work / "segments.parquet"))
+    stage("export parquet", t)
+
+    report = {"users": int(store.dataset("bench")["n_users"]), "events": int(store.dataset("bench")["n_events"]),
+              "features": len(design.features), "ks": ks, "stages": rows,
+              "sweep_inertia_ratio_vs_plain": inertia_ratio, "recommended_k": result.recommended_k,
+              "peak_rss_mb": round(peak_rss_mb()), "versions": segcore.workflow.library_versions()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The benchmark script keeps working (tiny scale; the timings themselves are not asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs_at_small_scale(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--users", "600", "--ks", "2-4",
+                           "--k", "3", "--data", str(tmp_path / "data"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["users"] == 600 and report["ks"] == [2, 3, 4]
+    stages = {r["stage"]: r for r in report["stages"]}
+    assert {"import + features", "sweep k=2..4", "fit k=3 + store", "profiles", "PCA projection",
+            "export parquet"} <= set(stages)
+    assert all(r["seconds"] > 0 for r in report["stages"])
+    sweep = stages["sweep k=2..4"]
+    assert sweep["baseline_seconds"] > 0 and sweep["ratio"] == round(sweep["seconds"] / sweep["baseline_seconds"], 2)
+    assert len(report["sweep_inertia_ratio_vs_plain"]) == 3
