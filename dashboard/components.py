@@ -22,6 +22,17 @@ def label(feature: str) -> str:
     return describe_feature(feature).label
 
 
+def page(title: str, caption: str, *, needs_run: bool = True) -> str | None:
+    """Title and caption, then stop with guidance unless there is a dataset (and a run, if needed).
+
+    Returns the current run id (or the dataset name when ``needs_run`` is False).
+    """
+    st.title(title)
+    st.caption(caption)
+    ds = need_dataset()
+    return need_run() if needs_run else ds
+
+
 def need_dataset() -> str:
     ds = state.dataset()
     if not ds:

@@ -156,7 +156,6 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFr
 
     e_session = np.repeat(np.arange(n_s), s_events)
     e_user = s_user[e_session]
-    n_e = len(e_session)
     # Seconds between events in a session: exponential around the persona's pace.
     gaps = rng.exponential(gap_mean[e_user])
     first = np.r_[0, np.cumsum(s_events)[:-1]]

@@ -98,36 +98,28 @@ class TablePlan:
     csv_options: dict = field(default_factory=dict)
 
 
+# SQL for each column transform; {s} is the quoted source column.
+_TRANSFORMS = {
+    "keep": "{s}",
+    "text": "CAST({s} AS VARCHAR)",
+    "double": "TRY_CAST({s} AS DOUBLE)",
+    "timestamp": "TRY_CAST({s} AS TIMESTAMP)",
+    "epoch_s": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)",
+    "epoch_ms": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE) / 1000.0) AS TIMESTAMP)",
+    # hashes keep a missing value missing rather than hashing ''
+    "hash_email": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(lower(trim(CAST({s} AS VARCHAR)))) END",
+    "hash_phone": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(regexp_replace(CAST({s} AS VARCHAR), '[^0-9+]', '', 'g')) END",
+    "hash": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(CAST({s} AS VARCHAR)) END",
+    "null_text": "CAST(NULL AS VARCHAR)",
+    "null_double": "CAST(NULL AS DOUBLE)",
+}
+
+
 def _expr(c: ColumnPlan) -> str:
-    s = quote_ident(c.source) if c.source is not None else None
-    t = c.transform
-    if t == "keep":
-        e = s
-    elif t == "text":
-        e = f"CAST({s} AS VARCHAR)"
-    elif t == "double":
-        e = f"TRY_CAST({s} AS DOUBLE)"
-    elif t == "timestamp":
-        e = f"TRY_CAST({s} AS TIMESTAMP)"
-    elif t == "epoch_s":
-        e = f"CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)"
-    elif t == "epoch_ms":
-        e = f"CAST(to_timestamp(TRY_CAST({s} AS DOUBLE) / 1000.0) AS TIMESTAMP)"
-    elif t == "hash_email":
-        e = f"sha256(lower(trim(CAST({s} AS VARCHAR))))"
-    elif t == "hash_phone":
-        e = f"sha256(regexp_replace(CAST({s} AS VARCHAR), '[^0-9+]', '', 'g'))"
-    elif t == "hash":
-        e = f"sha256(CAST({s} AS VARCHAR))"
-    elif t == "null_text":
-        e = "CAST(NULL AS VARCHAR)"
-    elif t == "null_double":
-        e = "CAST(NULL AS DOUBLE)"
-    else:
-        raise InputError(f"unknown column transform {t!r}")
-    if t.startswith("hash"):  # a missing value stays missing rather than hashing ''
-        e = f"CASE WHEN {s} IS NULL THEN NULL ELSE {e} END"
-    return f"{e} AS {quote_ident(c.target)}"
+    if c.transform not in _TRANSFORMS:
+        raise InputError(f"unknown column transform {c.transform!r}")
+    source = quote_ident(c.source) if c.source is not None else None
+    return f"{_TRANSFORMS[c.transform].format(s=source)} AS {quote_ident(c.target)}"
 
 
 def _sql_resource(name: str) -> str:

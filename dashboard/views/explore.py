@@ -7,11 +7,8 @@ import streamlit as st
 from dashboard import components, data
 from segcore.profile import indicator_frame
 
-st.title("Explore")
-st.caption("Each dot is a user, placed so that similar users sit close together. "
-           "Draw a box or lasso around a group to see what its users have in common.")
-components.need_dataset()
-run_id = components.need_run()
+run_id = components.page("Explore", "Each dot is a user, placed so that similar users sit close together. "
+                                    "Draw a box or lasso around a group to see what its users have in common.")
 
 method = st.radio("Map", ["pca", "umap"], horizontal=True,
                   format_func={"pca": "PCA (instant)", "umap": "UMAP (keeps neighbourhoods, slower)"}.get)

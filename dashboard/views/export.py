@@ -5,10 +5,8 @@ import streamlit as st
 from dashboard import components, data
 from segcore.export import MIME, to_bytes
 
-st.title("Export")
-st.caption("Download each user's segment and persona, with the features you choose, for your CRM or ad platform.")
-components.need_dataset()
-run_id = components.need_run()
+run_id = components.page("Export", "Download each user's segment and persona, with the features you choose, "
+                                   "for your CRM or ad platform.")
 
 rec = data.run(run_id)
 personas = data.personas(run_id)

@@ -5,10 +5,7 @@ import streamlit as st
 from dashboard import components, data
 from segcore.kpi import KPI_LABELS
 
-st.title("KPIs")
-st.caption("How each persona performs against the average across all users.")
-components.need_dataset()
-run_id = components.need_run()
+run_id = components.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
 kpis = data.kpis(run_id, tuple(personas["name"]))

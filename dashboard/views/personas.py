@@ -6,11 +6,8 @@ import streamlit as st
 
 from dashboard import components, data
 
-st.title("Personas")
-st.caption("Give each segment a name your team will use. Suggestions come from the profiles; edit any cell, "
-           "then save. Every chart and export uses the saved names.")
-components.need_dataset()
-run_id = components.need_run()
+run_id = components.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
+                                      "profiles; edit any cell, then save. Every chart and export uses the saved names.")
 
 personas = data.personas(run_id)
 sizes = data.profiles(run_id).sizes

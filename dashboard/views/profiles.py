@@ -5,10 +5,7 @@ import streamlit as st
 
 from dashboard import components, data
 
-st.title("Profiles")
-st.caption("What makes each segment different from the average user.")
-components.need_dataset()
-run_id = components.need_run()
+run_id = components.page("Profiles", "What makes each segment different from the average user.")
 
 prof = data.profiles(run_id)
 personas = data.personas(run_id)

@@ -5,9 +5,8 @@ import streamlit as st
 import segcore
 from dashboard import components, data, state
 
-st.title("Segment")
-st.caption("How many segments does the data support? Try a range of k, then fit the one you choose.")
-ds = components.need_dataset()
+ds = components.page("Segment", "How many segments does the data support? Try a range of k, then fit the one "
+                     "you choose.", needs_run=False)
 features = state.features(ds)
 prep = state.preprocessing()
 st.caption(f"Dataset **{ds}** · {len(features)} features (change them on the Features page) · "
