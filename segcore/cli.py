@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -223,11 +222,11 @@ def _app(args) -> int:
     env = {**os.environ, "SEGCORE_STORE": str(store.path.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Persona Lab on http://localhost:{args.port} (store: {store.path})", file=sys.stderr)
-    try:
-        return subprocess.call(cmd, env=env, cwd=str(app.parent.parent))
-    except KeyboardInterrupt:
-        return 0
+    print(f"Persona Lab on http://localhost:{args.port} (store: {store.path})", file=sys.stderr, flush=True)
+    # Become the server (no wrapper process): Ctrl-C and signals reach Streamlit directly.
+    os.chdir(app.parent.parent)
+    os.execve(sys.executable, cmd, env)
+    return 0  # not reached
 
 
 if __name__ == "__main__":

@@ -122,3 +122,37 @@ def test_unexpected_failures_never_show_a_traceback(app_store, monkeypatch):
     at = _open("kpis")
     assert not at.exception
     assert "Something went wrong" in at.error[0].value and "unchanged" in at.error[0].value
+
+
+def test_upload_a_users_file_with_personal_data(app_store):
+    at = _open("data")
+    csv = b"customer,email,phone,plan,spend\n00042,Ann@Example.com,+44 20 7946 0018,gold,10\n" \
+          b"00100,bo@example.org,+44 20 7946 0019,free,0\n00007,cy@example.net,+44 20 7946 0020,free,3\n"
+    at.get("file_uploader")[0].upload("crm export.csv", csv, "text/csv")
+    at.run()
+    _clean(at)
+    next(s for s in at.selectbox if s.label == "User id column").set_value("customer")
+    next(t for t in at.text_input if t.label == "Dataset name").set_value("crm")
+    at.run()
+    labels = [s.label for s in at.selectbox]
+    assert any(l.startswith("email: email") for l in labels) and any(l.startswith("phone: phone") for l in labels)
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    assert any("ready" in s.value for s in at.success)
+    users = app_store.read_table("crm", "users")
+    assert users["user_id"].tolist() == ["00007", "00042", "00100"]
+    import hashlib
+    sha = lambda v: hashlib.sha256(v.encode()).hexdigest()  # noqa: E731
+    assert users["email"].tolist() == [sha("cy@example.net"), sha("ann@example.com"), sha("bo@example.org")]
+    assert users["phone"].tolist() == [sha("+442079460020"), sha("+442079460018"), sha("+442079460019")]
+    assert {p["column"]: p["action"] for p in app_store.dataset("crm")["privacy"]} == {"email": "hash", "phone": "hash"}
+
+
+def test_a_bad_upload_gets_a_message_and_changes_nothing(app_store):
+    before = app_store.list_datasets()
+    at = _open("data")
+    at.get("file_uploader")[0].upload("broken.parquet", b"\x00\x01 definitely not parquet", "application/octet-stream")
+    at.run()
+    assert not at.exception
+    assert at.error and "broken.parquet" in at.error[0].value
+    assert app_store.list_datasets().equals(before)

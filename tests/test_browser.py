@@ -48,10 +48,9 @@ def server(tmp_path_factory):
     store = tmp_path_factory.mktemp("browser") / "persona_lab.duckdb"
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
     env = {**os.environ, "SEGCORE_STORE": str(store)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Started the way the README's `make run` starts it: `segcore app` on a new store (seeded on start).
+    proc = subprocess.Popen([sys.executable, "-m", "segcore.cli", "app", "--store", str(store), "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
