@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,5 +23,7 @@ def test_bench_runs_at_small_scale(tmp_path):
             "export parquet"} <= set(stages)
     assert all(r["seconds"] > 0 for r in report["stages"])
     sweep = stages["sweep k=2..4"]
-    assert sweep["baseline_seconds"] > 0 and sweep["ratio"] == round(sweep["seconds"] / sweep["baseline_seconds"], 2)
+    # the ratio comes from unrounded times; the stored seconds are rounded to ms
+    assert sweep["baseline_seconds"] > 0
+    assert sweep["ratio"] == pytest.approx(sweep["seconds"] / sweep["baseline_seconds"], rel=0.05)
     assert len(report["sweep_inertia_ratio_vs_plain"]) == 3
