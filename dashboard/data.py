@@ -65,34 +65,35 @@ def summary(dataset: str, role: str = "features"):
 @st.cache_data(show_spinner=False, max_entries=16)
 def _prepared_report(dataset: str, features: tuple, prep: tuple, version_key: str):
     design = segcore.design_matrix(store(), dataset, list(features), Preprocessing(**dict(prep)))
-    return design.prepared.report, design.prepared.X.shape
+    return design.prepared.report, design.prepared.X.shape, design.prepared.pca_explained
 
 
 def prepared_report(dataset: str, features, prep: Preprocessing):
     return _prepared_report(dataset, tuple(features), tuple(prep.as_dict().items()), version(dataset))
 
 
-def _sweep_key(dataset, features, prep: Preprocessing, ks, algo, seed) -> tuple:
-    return (dataset, tuple(features), tuple(prep.as_dict().items()), tuple(ks), algo, int(seed), version(dataset))
+def _sweep_key(dataset, features, prep: Preprocessing, ks, algo, seed, params) -> tuple:
+    return (dataset, tuple(features), tuple(prep.as_dict().items()), tuple(ks), algo, int(seed),
+            tuple(sorted(params.items())), version(dataset))
 
 
-def cached_sweep(dataset, features, prep: Preprocessing, ks, algo, seed):
+def cached_sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params):
     """A sweep computed earlier in this session, or None.
 
     Sweeps live in session state rather than st.cache_data: they report progress to the page while they
     run, and cache_data cannot replay elements drawn into a block created outside the cached function.
     """
-    return st.session_state.get("_sweeps", {}).get(_sweep_key(dataset, features, prep, ks, algo, seed))
+    return st.session_state.get("_sweeps", {}).get(_sweep_key(dataset, features, prep, ks, algo, seed, params))
 
 
-def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, progress=None):
+def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params, progress=None):
     """Run a sweep (with progress) and keep it for this session."""
     result = segcore.run_sweep(store(), dataset, list(ks), algo=algo, features=list(features),
-                               preprocessing=prep, seed=int(seed), progress=progress)
+                               preprocessing=prep, seed=int(seed), params=params, progress=progress)
     sweeps = st.session_state.setdefault("_sweeps", {})
     if len(sweeps) >= 16:  # bounded: forget the oldest
         sweeps.pop(next(iter(sweeps)))
-    sweeps[_sweep_key(dataset, features, prep, ks, algo, seed)] = result
+    sweeps[_sweep_key(dataset, features, prep, ks, algo, seed, params)] = result
     return result
 
 

@@ -55,9 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     verb("datasets", "list the datasets with their row counts")
 
     def design_args(v):
+        from ._methods import METHODS
+
         v.add_argument("name", help="dataset name")
-        v.add_argument("--algo", default="kmeans", help="clustering algorithm (default kmeans)")
+        v.add_argument("--algo", default="kmeans", help=f"clustering method: {', '.join(METHODS)} (default kmeans)")
+        v.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a method parameter, e.g. n_init=8 or min_cluster_size=100; repeat as needed")
         v.add_argument("--features", help="comma-separated features (default: all behaviour, value and context)")
+        v.add_argument("--pca", type=int, default=0, help="reduce to N principal components first (default off)")
         v.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
     v = verb("sweep", "metrics for a range of k and the recommended k")
@@ -67,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verb("run", "fit, store and print the run id as the last word")
     design_args(v)
-    v.add_argument("--k", type=int, required=True, help="number of clusters")
+    v.add_argument("--k", type=int, help="number of clusters (required except for hdbscan)")
 
     v = verb("runs", "list runs, newest first")
     v.add_argument("name", nargs="?", help="only this dataset's runs")
@@ -102,6 +107,11 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
             raise InputError(f"{what} {item!r} should look like KEY=VALUE")
         out[key.strip()] = value.strip()
     return out
+
+
+def _params(args) -> dict:
+    """--param NAME=VALUE pairs; values are typed and checked by the method itself."""
+    return _pairs(args.param, "--param")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -145,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     from . import workflow
+    from ._methods import get_method
     from .cluster import parse_k_range
+    from .preprocess import Preprocessing
     from .ingest import import_file, open_store
 
     if args.verb == "app":
@@ -162,7 +174,8 @@ def _dispatch(args) -> int:
         bar, update = _progress("sweep")
         with bar:
             result = workflow.run_sweep(store, args.name, parse_k_range(args.k), algo=args.algo,
-                                        features=_split(args.features), seed=args.seed, progress=update)
+                                        features=_split(args.features), seed=args.seed, params=_params(args),
+                                        preprocessing=Preprocessing(pca=args.pca), progress=update)
         if args.json:
             print(json.dumps(result.to_dict()))
         else:
@@ -171,14 +184,19 @@ def _dispatch(args) -> int:
                   f"{result.seconds:.1f} s")
             print(f"recommended k: {result.recommended_k}. {result.reason}")
     elif args.verb == "run":
+        method = get_method(args.algo)
+        if method.needs_k and args.k is None:
+            raise InputError(f"{method.label} needs --k, the number of segments")
         bar, update = _progress("run")
         with bar:
             run_id = workflow.create_run(store, args.name, args.k, algo=args.algo, features=_split(args.features),
-                                         seed=args.seed, progress=update)
+                                         seed=args.seed, params=_params(args),
+                                         preprocessing=Preprocessing(pca=args.pca), progress=update)
         rec = store.run(run_id)
         m = rec["metrics"]
-        print(f"fitted {args.algo} k={args.k} on {args.name}: silhouette {m['silhouette']:.3f}, "
-              f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}")
+        print(f"fitted {args.algo} k={rec['k']} on {args.name}: silhouette {m['silhouette']:.3f}, "
+              f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}"
+              + (f"; {m['unassigned']:,} users unassigned" if m.get("unassigned") else ""))
         print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
         print(f"run id: {run_id}")
     elif args.verb == "runs":

@@ -16,13 +16,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+from ._methods import METHODS, NOISE, Method, get_method, resolve_params
 from .errors import InputError
 
-__all__ = ["ALGORITHMS", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
+__all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
            "SILHOUETTE_SAMPLE"]
 
 SILHOUETTE_SAMPLE = 10_000
@@ -30,17 +30,10 @@ WEAK_SILHOUETTE = 0.10
 Progress = Callable[[float, str], None]
 
 
-def _kmeans(k: int, seed: int):
-    # n_init explicit: scikit-learn's "auto" means a single init for k-means++.
-    return KMeans(n_clusters=k, n_init=4, random_state=seed)
+ALGORITHMS = METHODS  # name -> Method (label, parameters, whether it needs k)
 
 
-ALGORITHMS: dict[str, Callable[[int, int], object]] = {"kmeans": _kmeans}
-
-
-def _check(X: np.ndarray, algo: str, ks: list[int]) -> None:
-    if algo not in ALGORITHMS:
-        raise InputError(f"algo={algo!r} is not available; choose one of {', '.join(ALGORITHMS)}")
+def _check(X: np.ndarray, ks: list[int]) -> None:
     n = X.shape[0]
     if not np.isfinite(X).all():
         raise InputError("the feature matrix has missing or infinite values after preprocessing")
@@ -71,37 +64,56 @@ def parse_k_range(text: str) -> list[int]:
     return ks
 
 
-def _fit_one(X: np.ndarray, k: int, algo: str, seed: int):
+def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: dict, mixed):
     """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # turned into the clear error below
-        model = ALGORITHMS[algo](k, seed).fit(X)
-    labels = np.asarray(model.labels_)
-    found = len(np.unique(labels))
-    if found < k:
+        labels, proba, facts = method.fit(X, k, seed, params, mixed)
+    labels = np.asarray(labels, dtype=np.int64)
+    found = len(np.unique(labels[labels != NOISE]))
+    if method.needs_k and found < k:
         raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
                          "distinct users exist; choose a smaller k")
-    return model, labels
+    if not method.needs_k and found < 2:
+        raise InputError(f"{method.label} found {found} dense group(s) with these settings: lower "
+                         "min_cluster_size, or reduce dimensions with PCA first")
+    return labels, proba, facts
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
-    """Cluster 0 is the largest, then 1, ...: stable names across reruns of the same fit."""
-    ids, counts = np.unique(labels, return_counts=True)
-    order = ids[np.lexsort((ids, -counts))]
-    mapping = np.empty(ids.max() + 1, dtype=np.int64)
-    mapping[order] = np.arange(len(order))
-    return mapping[labels]
+    """Cluster 0 is the largest, then 1, ...; unassigned users (-1) stay -1."""
+    out = labels.copy()
+    assigned = labels != NOISE
+    if assigned.any():
+        ids, counts = np.unique(labels[assigned], return_counts=True)
+        order = ids[np.lexsort((ids, -counts))]
+        lookup = np.empty(ids.max() + 1, dtype=np.int64)
+        lookup[order] = np.arange(len(order))
+        out[assigned] = lookup[labels[assigned]]
+    return out
+
+
+def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
+    """Within-cluster sum of squares (k-means' inertia) for any labelling, unassigned users left out."""
+    total = 0.0
+    for c in np.unique(labels[labels != NOISE]):
+        part = X[labels == c]
+        total += float(((part - part.mean(axis=0)) ** 2).sum())
+    return total
 
 
 def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: int) -> dict:
-    n = X.shape[0]
-    if len(np.unique(labels)) < 2:
+    """Separation metrics over the assigned users (unassigned ones belong to no segment)."""
+    assigned = labels != NOISE
+    Xa, la = X[assigned], labels[assigned]
+    n = len(la)
+    if len(np.unique(la)) < 2 or n <= len(np.unique(la)):
         return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
     sample = None if n <= silhouette_sample else silhouette_sample
     return {
-        "silhouette": float(silhouette_score(X, labels, sample_size=sample, random_state=seed)),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+        "silhouette": float(silhouette_score(Xa, la, sample_size=sample, random_state=seed)),
+        "calinski_harabasz": float(calinski_harabasz_score(Xa, la)),
+        "davies_bouldin": float(davies_bouldin_score(Xa, la)),
     }
 
 
@@ -109,38 +121,62 @@ def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: in
 class FitResult:
     """One fitted clustering."""
 
-    labels: np.ndarray
-    model: object
-    k: int
+    labels: np.ndarray  # -1 = unassigned (density methods only)
+    probability: np.ndarray | None  # membership probability of the assigned segment, where the method has one
+    k: int  # segments found (unassigned users not counted)
     metrics: dict
+    params: dict
 
 
-def fit(X: np.ndarray, k: int, *, algo: str = "kmeans", seed: int = 0,
-        silhouette_sample: int = SILHOUETTE_SAMPLE) -> FitResult:
-    """Fit ``algo`` with ``k`` clusters; clusters are numbered by size, largest first.
+def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int = 0, params: dict | None = None,
+        mixed: tuple | None = None, silhouette_sample: int = SILHOUETTE_SAMPLE) -> FitResult:
+    """Fit a clustering method; segments are numbered by size, largest first.
 
     Parameters
     ----------
     X : ndarray of shape (n_users, n_features)
         The preprocessed matrix.
-    k : int
-        Number of clusters, 2 <= k < n_users.
+    k : int, optional
+        Number of segments, 2 <= k < n_users; required unless the method finds
+        k itself (HDBSCAN).
     algo : str, default='kmeans'
         A key of :data:`ALGORITHMS`.
     seed : int, default=0
-        Random state of the algorithm and of the silhouette sample.
+        Random state of the method and of the silhouette sample.
+    params : dict, optional
+        Method parameters (see ``ALGORITHMS[algo].params``); validated here.
+    mixed : (ndarray, ndarray), optional
+        Scaled numeric columns and categorical codes, for k-prototypes.
     silhouette_sample : int, default=10000
         Silhouette is exact up to this many users and sampled beyond.
     """
     X = np.asarray(X, dtype=np.float64)
-    _check(X, algo, [int(k)])
+    method = get_method(algo)
+    params = resolve_params(method, params)
+    if method.needs_k:
+        if k is None:
+            raise InputError(f"{method.label} needs k, the number of segments")
+        _check(X, [int(k)])
+    else:
+        _check(X, [])
     start = time.perf_counter()
-    model, labels = _fit_one(X, int(k), algo, int(seed))
+    labels, proba, facts = _fit_one(X, int(k) if method.needs_k else None, method, int(seed), params,
+                                    _mixed(X, mixed))
     labels = _relabel_by_size(labels)
-    metrics = {"inertia": float(getattr(model, "inertia_", np.nan)), **_metrics(X, labels, seed, silhouette_sample),
-               "silhouette_sample_size": int(min(X.shape[0], silhouette_sample)),
+    found = int(len(np.unique(labels[labels != NOISE])))
+    metrics = {"inertia": facts.pop("inertia", None) or _wcss(X, labels),
+               **_metrics(X, labels, seed, silhouette_sample),
+               "silhouette_sample_size": int(min(int((labels != NOISE).sum()), silhouette_sample)),
+               "unassigned": int((labels == NOISE).sum()), **facts,
                "fit_seconds": time.perf_counter() - start}
-    return FitResult(labels, model, int(k), metrics)
+    return FitResult(labels, proba, found, metrics, params)
+
+
+def _mixed(X: np.ndarray, mixed):
+    """k-prototypes needs the numeric columns and the raw categories; other methods ignore it."""
+    if mixed is None:
+        return (X, np.empty((len(X), 0)))
+    return mixed
 
 
 @dataclass
@@ -165,23 +201,29 @@ class SweepResult:
                 "metrics": self.table.round(6).to_dict(orient="records")}
 
 
-def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0,
-          silhouette_sample: int = SILHOUETTE_SAMPLE, progress: Progress | None = None) -> SweepResult:
-    """Fit each k and report inertia, silhouette, Calinski-Harabasz and Davies-Bouldin.
-
-    ``progress(fraction, message)`` is called after each k.
+def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, params: dict | None = None,
+          mixed: tuple | None = None, silhouette_sample: int = SILHOUETTE_SAMPLE,
+          progress: Progress | None = None) -> SweepResult:
+    """Fit each k and report inertia, silhouette, Calinski-Harabasz and Davies-Bouldin (and BIC, AIC
+    for mixtures). ``progress(fraction, message)`` is called after each k.
     """
     X = np.asarray(X, dtype=np.float64)
+    method = get_method(algo)
+    if not method.needs_k:
+        raise InputError(f"{method.label} finds the number of segments itself: fit it directly "
+                         "(segcore run --algo hdbscan) instead of sweeping k")
+    params = resolve_params(method, params)
     ks = sorted({int(k) for k in ks})
     if len(ks) < 2:
         raise InputError("a sweep needs at least two values of k")
-    _check(X, algo, ks)
+    _check(X, ks)
     rows, start = [], time.perf_counter()
     for i, k in enumerate(ks):
         t0 = time.perf_counter()
-        model, labels = _fit_one(X, k, algo, seed)
-        rows.append({"k": k, "inertia": float(getattr(model, "inertia_", np.nan)),
-                     **_metrics(X, labels, seed, silhouette_sample), "seconds": time.perf_counter() - t0})
+        labels, _, facts = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
+        rows.append({"k": k, "inertia": facts.pop("inertia", None) or _wcss(X, labels),
+                     **_metrics(X, labels, seed, silhouette_sample),
+                     **{f: facts[f] for f in ("bic", "aic") if f in facts}, "seconds": time.perf_counter() - t0})
         if progress:
             progress((i + 1) / len(ks), f"k={k} done ({i + 1}/{len(ks)})")
     table = pd.DataFrame(rows)
@@ -220,6 +262,9 @@ def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
     else:
         parts.append(f"The elbow of the inertia curve is at k={knee}, so k={min(k, knee)}-{max(k, knee)} "
                      "are all defensible.")
+    if "bic" in table and table["bic"].notna().any():
+        bic_k = int(table.loc[table["bic"].idxmin(), "k"])
+        parts.append(f"BIC, which weighs fit against the mixture's size, is lowest at k={bic_k}.")
     confidence = "clear"
     if sil < WEAK_SILHOUETTE:
         confidence = "weak"

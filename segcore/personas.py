@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .profile import Profiles
+from ._methods import NOISE
+from .profile import Profiles, describe
 
-__all__ = ["PALETTE", "suggest_personas"]
+__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas"]
+
+UNASSIGNED = "Unassigned"
 
 # Carto "Safe": distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288", "#AA4499",
@@ -49,15 +52,20 @@ def _name(top: list[tuple[str, float]], z: pd.Series, taken: set[str]) -> str:
             name = f"{feature.removeprefix('share_').replace('_', ' ').capitalize()} fans"
             if name not in taken:
                 return name
-    return "Average users" if not top else f"Segment: {top[0][0].replace('_', ' ')}"
+    # No archetype fits: name it by its strongest difference ("Recently active users").
+    return "Average users" if not top else f"{describe(top[:1]).split(';')[0].strip().capitalize()} users"
 
 
 def suggest_personas(profiles: Profiles) -> pd.DataFrame:
     """One row per cluster: cluster, name, description, colour (names unique)."""
-    rows, taken = [], set()
+    rows, taken = [], {UNASSIGNED}
     # Name the most distinctive clusters first so they get the most specific names.
     order = profiles.z.abs().max(axis=1).sort_values(ascending=False, kind="stable").index
     for c in order:
+        if int(c) == NOISE:  # not a segment: users a density method could not place
+            rows.append({"cluster": NOISE, "name": UNASSIGNED, "description": "in no dense group: users the "
+                         "method could not place with confidence", "colour": "#BBBBBB"})
+            continue
         name = _name(profiles.top[int(c)], profiles.z.loc[c], taken)
         base, i = name, 2
         while name in taken:

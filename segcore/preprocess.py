@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
@@ -44,6 +45,9 @@ class Preprocessing:
         ``skew_threshold`` (counts and money usually are).
     skew_threshold : float, default=1.0
     scaler : {'standard', 'robust', 'minmax', 'none'}, default='standard'
+    pca : int, default=0
+        Reduce the matrix to this many principal components before
+        clustering (0 = off); the variance they explain is reported.
     """
 
     impute: str = "median"
@@ -51,6 +55,7 @@ class Preprocessing:
     log_skewed: bool = True
     skew_threshold: float = 1.0
     scaler: str = "standard"
+    pca: int = 0
 
     def __post_init__(self):
         if self.impute not in _IMPUTE:
@@ -61,6 +66,8 @@ class Preprocessing:
             raise InputError(f"cap_quantile={self.cap_quantile} should be between 0 and 0.25")
         if not float(self.skew_threshold) >= 0:
             raise InputError(f"skew_threshold={self.skew_threshold} should be >= 0")
+        if not (isinstance(self.pca, int) and 0 <= self.pca <= 50):
+            raise InputError(f"pca={self.pca!r} should be a whole number from 0 (off) to 50")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -124,9 +131,16 @@ class Prepared:
     """The clustering matrix and how it was made."""
 
     X: np.ndarray
-    columns: list[str]  # names of X's columns (one-hot columns expanded)
+    columns: list[str]  # names of X's columns (one-hot columns expanded, or pc1, pc2, ... after PCA)
     transformer: ColumnTransformer
     report: pd.DataFrame  # per input feature: kind, missing, what was done
+    mixed: tuple  # (scaled numeric columns, categories as text): the input of k-prototypes
+    pca: PCA | None = None
+
+    @property
+    def pca_explained(self) -> float | None:
+        """Share of the variance the kept principal components explain (None without PCA)."""
+        return None if self.pca is None else float(self.pca.explained_variance_ratio_.sum())
 
 
 def _numeric_pipeline(config: Preprocessing) -> Pipeline:
@@ -178,7 +192,19 @@ def prepare(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()
         if categorical else num
     X = np.ascontiguousarray(ct.fit_transform(data), dtype=np.float64)
     columns = [str(c) for c in ct.get_feature_names_out()]
-    return Prepared(X, columns, ct, _report(ct, num, frame, numeric, categorical, config))
+    n_num = len(ct.named_transformers_["num"].get_feature_names_out()) if numeric else 0
+    cats = ct.named_transformers_["cat"].named_steps["impute"].transform(data[categorical]).astype(str) \
+        if categorical else np.empty((len(X), 0), dtype=str)
+    mixed = (X[:, :n_num].copy(), cats)
+    report = _report(ct, num, frame, numeric, categorical, config)
+    pca = None
+    if config.pca:
+        if config.pca >= X.shape[1]:
+            raise InputError(f"pca={config.pca} should be below the number of columns ({X.shape[1]})")
+        pca = PCA(n_components=config.pca, random_state=0)
+        X = np.ascontiguousarray(pca.fit_transform(X))
+        columns = [f"pc{i + 1}" for i in range(config.pca)]
+    return Prepared(X, columns, ct, report, mixed, pca)
 
 
 def _report(ct, num, frame, numeric, categorical, config) -> pd.DataFrame:

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, dataset VARCHAR, algo VARCHAR, k INTEGER, seed INTEGER,
     params VARCHAR, features VARCHAR, preprocessing VARCHAR, fingerprint VARCHAR,
     metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER);
+CREATE TABLE IF NOT EXISTS assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER, probability DOUBLE);
 CREATE TABLE IF NOT EXISTS personas (
     run_id VARCHAR, cluster INTEGER, name VARCHAR, description VARCHAR, colour VARCHAR,
     PRIMARY KEY (run_id, cluster));
@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS projections (
     run_id VARCHAR, method VARCHAR, user_id VARCHAR, x FLOAT, y FLOAT);
 CREATE TABLE IF NOT EXISTS projection_info (
     run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
+-- columns added after 0.1.0 first shipped: stores created earlier gain them on open
+ALTER TABLE assignments ADD COLUMN IF NOT EXISTS probability DOUBLE;
 """
 
 _JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions")
@@ -359,6 +361,8 @@ class Store:
             rec[f] = json.dumps(rec.get(f), default=float)
         cols = ["run_id", "dataset", "algo", "k", "seed", *_JSON_RUN_FIELDS, "fingerprint", "created_at"]
         assign = assignments[["user_id", "cluster"]].copy()
+        # membership probability of the assigned segment, for methods that have one (mixtures, HDBSCAN)
+        assign["probability"] = assignments["probability"] if "probability" in assignments else None
         assign.insert(0, "run_id", rec["run_id"])
         pers = personas[["cluster", "name", "description", "colour"]].copy()
         pers.insert(0, "run_id", rec["run_id"])
@@ -366,7 +370,8 @@ class Store:
             con.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [rec.get(c) for c in cols])
             con.register("_assign", assign)
-            con.execute("INSERT INTO assignments SELECT run_id, CAST(user_id AS VARCHAR), cluster FROM _assign")
+            con.execute("INSERT INTO assignments SELECT run_id, CAST(user_id AS VARCHAR), cluster, "
+                        "CAST(probability AS DOUBLE) FROM _assign")
             con.register("_pers", pers)
             con.execute("INSERT INTO personas SELECT * FROM _pers")
         return rec["run_id"]
@@ -388,8 +393,10 @@ class Store:
         return rec
 
     def assignments(self, run_id: str) -> pd.DataFrame:
+        """user_id, cluster (-1 = unassigned) and membership probability (where the method has one)."""
         self.run(run_id)
-        return self._df("SELECT user_id, cluster FROM assignments WHERE run_id = ? ORDER BY user_id", [run_id])
+        return self._df("SELECT user_id, cluster, probability FROM assignments WHERE run_id = ? ORDER BY user_id",
+                        [run_id])
 
     def personas(self, run_id: str) -> pd.DataFrame:
         self.run(run_id)

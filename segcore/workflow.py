@@ -74,10 +74,12 @@ def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
 
 
 def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
-              preprocessing: Preprocessing | None = None, seed: int = 0, progress=None) -> cluster.SweepResult:
+              preprocessing: Preprocessing | None = None, seed: int = 0, params: dict | None = None,
+              progress=None) -> cluster.SweepResult:
     """Sweep k over a dataset's chosen features."""
     design = design_matrix(store, dataset, features, preprocessing)
-    return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, progress=progress)
+    return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, params=params,
+                         mixed=design.prepared.mixed, progress=progress)
 
 
 def library_versions() -> dict:
@@ -93,23 +95,31 @@ def _profiles(design: Design, labels) -> Profiles:
     return profile_clusters(indicator_frame(design.frame, design.numeric, design.categorical), labels)
 
 
-def create_run(store: Store, dataset: str, k: int, *, algo: str = "kmeans", features=None,
-               preprocessing: Preprocessing | None = None, seed: int = 0, progress=None) -> str:
-    """Fit, profile, suggest personas and store the run; returns its id."""
+def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = "kmeans", features=None,
+               preprocessing: Preprocessing | None = None, seed: int = 0, params: dict | None = None,
+               progress=None) -> str:
+    """Fit, profile, suggest personas and store the run; returns its id.
+
+    ``k`` is required unless the method finds it (HDBSCAN).
+    """
     say = progress or (lambda f, m: None)
     say(0.05, "loading and preprocessing features")
     design = design_matrix(store, dataset, features, preprocessing)
-    say(0.25, f"fitting {algo} with k={k}")
-    result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed)
+    say(0.25, f"fitting {algo}" + (f" with k={k}" if k else ""))
+    result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
     say(0.75, "profiling clusters and suggesting personas")
     personas = suggest_personas(_profiles(design, result.labels))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{algo}-k{k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-    record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": int(k), "seed": int(seed),
-              "params": {"n_init": 4} if algo == "kmeans" else {}, "features": design.features,
+    run_id = f"{algo}-k{result.k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    metrics = dict(result.metrics)
+    if design.prepared.pca_explained is not None:
+        metrics["pca_explained_variance"] = design.prepared.pca_explained
+    record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": result.k, "seed": int(seed),
+              "params": result.params, "features": design.features,
               "preprocessing": design.preprocessing.as_dict(), "fingerprint": design.fingerprint(),
-              "metrics": result.metrics, "versions": library_versions(), "created_at": now}
-    assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": result.labels})
+              "metrics": metrics, "versions": library_versions(), "created_at": now}
+    assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": result.labels,
+                                "probability": result.probability})
     say(0.9, "saving the run")
     store.save_run(record, assignments, personas)
     say(1.0, f"run {run_id} saved")

@@ -58,7 +58,8 @@ def test_sweep_then_fit_selects_the_new_run(app_store):
     _clean(at)
     rec = [i.value for i in at.info if "Recommended" in i.value]
     assert len(rec) == 1 and re.search(r"Recommended: k = [567]\.", rec[0]), rec
-    assert at.number_input[1].value in (5, 6, 7)  # the fit defaults to the recommendation
+    k_input = next(n for n in at.number_input if n.label == "Number of segments (k)")
+    assert k_input.value in (5, 6, 7)  # the fit defaults to the recommendation
     before = set(app_store.list_runs()["run_id"])
     next(b for b in at.button if b.label.startswith("Fit")).click().run()
     _clean(at)
@@ -156,3 +157,21 @@ def test_a_bad_upload_gets_a_message_and_changes_nothing(app_store):
     assert not at.exception
     assert at.error and "broken.parquet" in at.error[0].value
     assert app_store.list_datasets().equals(before)
+
+
+def test_hdbscan_from_the_segment_page_reports_unassigned_users(app_store):
+    at = _open("features")
+    at.select_slider[0].set_value(5).run()  # PCA to 5 components, as the Segment page advises
+    at.switch_page("views/segment.py").run()
+    at.selectbox[0].set_value("hdbscan").run()
+    _clean(at)
+    assert not any(s.label == "Range of k to compare" for s in at.slider)  # HDBSCAN has no k to sweep
+    next(b for b in at.button if b.label.startswith("Fit")).click().run()
+    _clean(at)
+    rec = app_store.run(at.sidebar.selectbox[1].value)
+    assert rec["algo"] == "hdbscan" and rec["preprocessing"]["pca"] == 5 and rec["k"] >= 2
+    assert rec["metrics"]["unassigned"] > 0
+    assert any("Unassigned" in s.value for s in at.success)
+    at.switch_page("views/personas.py").run()
+    _clean(at)
+    assert "Unassigned" in set(app_store.personas(rec["run_id"])["name"])

@@ -42,11 +42,16 @@ log_skewed = c3.checkbox("Log-transform skewed counts", value=prep.log_skewed,
                          help="log(1+x) for non-negative features with skewness above 1.")
 scaler = c4.selectbox("Scaling", ["standard", "robust", "minmax", "none"],
                       index=["standard", "robust", "minmax", "none"].index(prep.scaler))
-new_prep = Preprocessing(impute=impute, cap_quantile=cap, log_skewed=log_skewed, scaler=scaler)
+pca = st.select_slider("Reduce to principal components before clustering", options=[0, 2, 3, 5, 8, 10, 15, 20],
+                       value=prep.pca if prep.pca in (0, 2, 3, 5, 8, 10, 15, 20) else 0,
+                       format_func=lambda v: "off" if v == 0 else str(v),
+                       help="Density methods (HDBSCAN) work far better on a few components than on many features.")
+new_prep = Preprocessing(impute=impute, cap_quantile=cap, log_skewed=log_skewed, scaler=scaler, pca=pca)
 if new_prep != prep:
     state.set_preprocessing(new_prep)
-report, shape = data.prepared_report(ds, picked, new_prep)
-st.caption(f"Clustering matrix: {shape[0]:,} users × {shape[1]} columns.")
+report, shape, explained = data.prepared_report(ds, picked, new_prep)
+st.caption(f"Clustering matrix: {shape[0]:,} users × {shape[1]} columns"
+           + (f" ({new_prep.pca} principal components keep {explained:.0%} of the variance)." if explained else "."))
 st.dataframe(report.assign(feature=report["feature"].map(components.label)), hide_index=True, column_config={
     "feature": "Feature", "kind": "Kind", "missing": st.column_config.NumberColumn("Missing", format="localized"),
     "capped": st.column_config.NumberColumn("Capped", format="localized"), "logged": "Log", "steps": "What was done"})

@@ -1,4 +1,4 @@
-"""Segment: sweep k (elbow and silhouette side by side), read the recommendation, fit the chosen k."""
+"""Segment: pick a method, sweep k (elbow and silhouette side by side), read the recommendation, fit."""
 
 import streamlit as st
 
@@ -10,26 +10,44 @@ ds = components.page("Segment", "How many segments does the data support? Try a 
 features = state.features(ds)
 prep = state.preprocessing()
 st.caption(f"Dataset **{ds}** · {len(features)} features (change them on the Features page) · "
-           f"{prep.scaler} scaling, outliers capped at {prep.cap_quantile:g}.")
+           f"{prep.scaler} scaling, outliers capped at {prep.cap_quantile:g}"
+           + (f", {prep.pca} principal components." if prep.pca else "."))
 
-c1, c2, c3 = st.columns([1, 2, 1])
-algo = c1.selectbox("Method", list(segcore.ALGORITHMS), format_func={"kmeans": "k-means"}.get)
-k_lo, k_hi = c2.slider("Range of k to compare", 2, 15, (2, 10))
-seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
-                       help="The same seed and data give the same segments.")
-ks = list(range(k_lo, k_hi + 1))
-if len(ks) < 2:
-    st.warning("Choose a range of at least two values of k.")
-    st.stop()
+methods = segcore.ALGORITHMS
+c1, c2 = st.columns([1, 3])
+algo = c1.selectbox("Method", list(methods), format_func=lambda m: methods[m].label)
+method = methods[algo]
+c2.caption(method.summary)
+if algo == "hdbscan" and not prep.pca:
+    c2.warning("HDBSCAN struggles in many dimensions: on the Features page, reduce to about 5 principal "
+               "components first.", icon=":material/info:")
+with st.expander("Method settings"):
+    params = {}
+    cols = st.columns(max(1, len(method.params)) + 1)
+    for col, p in zip(cols, method.params):
+        if p.choices:
+            params[p.name] = col.selectbox(p.name, p.choices, index=p.choices.index(p.default), help=p.help or None)
+        elif p.kind is float:
+            params[p.name] = col.number_input(p.name, min_value=p.low, max_value=p.high, value=p.default,
+                                              format="%g", help=p.help or None)
+        else:
+            params[p.name] = int(col.number_input(p.name, min_value=int(p.low), max_value=int(p.high),
+                                                  value=int(p.default), step=1, help=p.help or None))
+    seed = cols[-1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
+                                 help="The same seed and data give the same segments.")
 
-result = data.cached_sweep(ds, features, prep, ks, algo, seed)
-if result is None and st.button(f"Compare k = {k_lo}…{k_hi}", type="primary"):
-    with st.status(f"Fitting {algo} for {len(ks)} values of k...", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
-        result = data.sweep(ds, features, prep, ks, algo, seed,
-                            progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-        status.update(label=f"Compared {len(ks)} values of k in {result.seconds:.1f} s", state="complete",
-                      expanded=False)
+result = None
+if method.needs_k:
+    k_lo, k_hi = st.slider("Range of k to compare", 2, 15, (2, 10))
+    ks = list(range(k_lo, k_hi + 1))
+    result = data.cached_sweep(ds, features, prep, ks, algo, seed, params)
+    if result is None and st.button(f"Compare k = {k_lo}…{k_hi}", type="primary", disabled=len(ks) < 2):
+        with st.status(f"Fitting {method.label} for {len(ks)} values of k...", expanded=True) as status:
+            bar = st.progress(0.0, text="starting")
+            result = data.sweep(ds, features, prep, ks, algo, seed, params,
+                                progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+            status.update(label=f"Compared {len(ks)} values of k in {result.seconds:.1f} s", state="complete",
+                          expanded=False)
 
 if result is not None:
     left, right = st.columns(2)
@@ -41,22 +59,28 @@ if result is not None:
     with st.expander("All metrics per k"):
         st.caption(f"Silhouette computed on {result.silhouette_sample_size:,} of {result.n_users:,} users "
                    "(a seeded sample beyond 10,000). Calinski-Harabasz: higher is better; "
-                   "Davies-Bouldin: lower is better.")
+                   "Davies-Bouldin, BIC and AIC: lower is better.")
         st.dataframe(result.table, hide_index=True, column_config={
             "k": "k", "inertia": st.column_config.NumberColumn("Inertia", format="%.0f"),
             "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
             "calinski_harabasz": st.column_config.NumberColumn("Calinski-Harabasz", format="%.0f"),
             "davies_bouldin": st.column_config.NumberColumn("Davies-Bouldin", format="%.3f"),
+            "bic": st.column_config.NumberColumn("BIC", format="%.0f"),
+            "aic": st.column_config.NumberColumn("AIC", format="%.0f"),
             "seconds": st.column_config.NumberColumn("Seconds", format="%.2f")})
 
 st.subheader("Fit segments")
-default_k = result.recommended_k if result is not None else 6
-k = st.number_input("Number of segments (k)", min_value=2, max_value=50, value=int(default_k), step=1)
-if st.button(f"Fit {k} segments", type="primary" if result is not None else "secondary"):
-    with st.status(f"Fitting {algo} with k={k}...", expanded=True) as status:
+k = None
+if method.needs_k:
+    default_k = result.recommended_k if result is not None else 6
+    k = int(st.number_input("Number of segments (k)", min_value=2, max_value=50, value=int(default_k), step=1))
+label = f"Fit {k} segments" if k else f"Fit {method.label}"
+if st.button(label, type="primary" if result is not None or not method.needs_k else "secondary"):
+    with st.status(f"Fitting {method.label}...", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
-        run_id = segcore.create_run(data.store(), ds, int(k), algo=algo, features=features, preprocessing=prep,
-                                    seed=int(seed), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+        run_id = segcore.create_run(data.store(), ds, k, algo=algo, features=features, preprocessing=prep,
+                                    seed=int(seed), params=params,
+                                    progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
         status.update(label=f"Saved run {run_id}", state="complete", expanded=False)
     state.select_run(run_id)
     st.session_state["_fitted_message"] = run_id
@@ -65,7 +89,9 @@ if st.button(f"Fit {k} segments", type="primary" if result is not None else "sec
 if st.session_state.get("_fitted_message") and st.session_state["_fitted_message"] == state.run_id():
     rec = data.run(state.run_id())
     m = rec["metrics"]
-    st.success(f"Fitted {rec['k']} segments (silhouette {m['silhouette']:.3f}). "
+    unassigned = f" {m['unassigned']:,} users fit no dense group and are shown as Unassigned." \
+        if m.get("unassigned") else ""
+    st.success(f"Fitted {rec['k']} segments (silhouette {m['silhouette']:.3f}).{unassigned} "
                "Suggested persona names are ready to review.")
     c1, c2, c3 = st.columns(3)
     c1.page_link("views/explore.py", label="Explore the map", icon=":material/explore:")

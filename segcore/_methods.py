@@ -1,0 +1,190 @@
+"""Clustering methods: what each is, which parameters it takes, and how it is fitted.
+
+Parameters are declared as data (type, range, default) and validated once by
+:func:`resolve_params`; the fit functions assume clean input. Every fit function
+returns labels for every row of ``X`` (``-1`` = left unassigned, HDBSCAN only),
+per-row membership probabilities or None, and a dict of facts worth recording
+with the run (sample sizes, BIC, ...).
+
+Methods whose cost grows with the square of the number of users (Ward,
+k-prototypes, HDBSCAN) are fitted on a seeded sample of at most ``max_fit``
+users; the others are placed afterwards (nearest centroid, the model's own
+predict, or the label of the nearest sampled user).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+
+NOISE = -1
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type  # int, float or str
+    default: object
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    help: str = ""
+
+    def check(self, value):
+        try:
+            value = self.kind(value)
+        except (TypeError, ValueError):
+            kind = {int: "a whole number", float: "a number"}.get(self.kind, "text")
+            raise InputError(f"{self.name}={value!r} should be {kind}") from None
+        if self.choices and value not in self.choices:
+            raise InputError(f"{self.name}={value!r} should be one of {', '.join(map(str, self.choices))}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise InputError(f"{self.name}={value} should be between {self.low:g} and {self.high:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str
+    needs_k: bool
+    params: tuple[Param, ...]
+    fit: Callable
+    summary: str
+
+
+def _sample(n: int, max_fit: int, seed: int) -> np.ndarray | None:
+    if n <= max_fit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_fit, replace=False))
+
+
+def _nearest_centroid(X: np.ndarray, fitted_idx: np.ndarray, fitted_labels: np.ndarray) -> np.ndarray:
+    ids = np.unique(fitted_labels)
+    centres = np.vstack([X[fitted_idx][fitted_labels == c].mean(axis=0) for c in ids])
+    # squared distances in chunks: bounded memory for millions of users
+    out = np.empty(len(X), dtype=np.int64)
+    for start in range(0, len(X), 100_000):
+        block = X[start:start + 100_000]
+        d = (block ** 2).sum(1)[:, None] - 2 * block @ centres.T + (centres ** 2).sum(1)[None]
+        out[start:start + 100_000] = ids[d.argmin(axis=1)]
+    return out
+
+
+def _fit_kmeans(X, k, seed, p, categorical):
+    from sklearn.cluster import KMeans
+
+    m = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X)
+    return m.labels_, None, {"inertia": float(m.inertia_)}
+
+
+def _fit_minibatch(X, k, seed, p, categorical):
+    from sklearn.cluster import MiniBatchKMeans
+
+    m = MiniBatchKMeans(n_clusters=k, n_init=p["n_init"], batch_size=p["batch_size"], random_state=seed).fit(X)
+    return m.labels_, None, {"inertia": float(m.inertia_)}
+
+
+def _fit_gmm(X, k, seed, p, categorical):
+    from sklearn.mixture import GaussianMixture
+
+    # reg_covar above scikit-learn's 1e-6: one-hot and capped columns make covariances near-singular.
+    m = GaussianMixture(n_components=k, covariance_type=p["covariance_type"], reg_covar=p["reg_covar"],
+                        n_init=p["n_init"], random_state=seed).fit(X)
+    proba = m.predict_proba(X)
+    return proba.argmax(axis=1), proba.max(axis=1), {"bic": float(m.bic(X)), "aic": float(m.aic(X)),
+                                                     "converged": bool(m.converged_)}
+
+
+def _fit_ward(X, k, seed, p, categorical):
+    from sklearn.cluster import AgglomerativeClustering
+
+    idx = _sample(len(X), p["max_fit"], seed)
+    fit_X = X if idx is None else X[idx]
+    labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(fit_X).labels_
+    if idx is not None:
+        labels = _nearest_centroid(X, idx, labels)
+    return labels, None, {"fitted_on": int(len(fit_X))}
+
+
+def _fit_hdbscan(X, k, seed, p, categorical):
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import KNeighborsClassifier
+
+    idx = _sample(len(X), p["max_fit"], seed)
+    fit_X = X if idx is None else X[idx]
+    min_size = p["min_cluster_size"] or max(10, len(fit_X) // 100)
+    m = HDBSCAN(min_cluster_size=min_size, min_samples=p["min_samples"], copy=True).fit(fit_X)
+    labels, proba = m.labels_, m.probabilities_
+    if idx is not None:
+        # everyone else takes the label of the nearest sampled user (noise stays noise)
+        knn = KNeighborsClassifier(n_neighbors=1).fit(fit_X, labels)
+        full = knn.predict(X)
+        full[idx] = labels
+        full_p = np.full(len(X), np.nan)
+        full_p[idx] = proba
+        labels, proba = full, full_p
+    return labels, proba, {"fitted_on": int(len(fit_X)), "min_cluster_size": int(min_size),
+                           "unassigned_share": float(np.mean(labels == NOISE))}
+
+
+def _fit_kprototypes(X, k, seed, p, categorical):
+    from kmodes.kprototypes import KPrototypes
+
+    num, cats = categorical
+    if cats.shape[1] == 0:
+        raise InputError("k-prototypes is for mixed data: choose at least one categorical feature "
+                         "(attributes such as country or device), or use k-means")
+    mixed = np.concatenate([num, cats.astype(object)], axis=1).astype(object)
+    cat_idx = list(range(num.shape[1], mixed.shape[1]))
+    idx = _sample(len(X), p["max_fit"], seed)
+    fit_M = mixed if idx is None else mixed[idx]
+    m = KPrototypes(n_clusters=k, n_init=p["n_init"], random_state=seed, n_jobs=1)
+    m.fit(fit_M, categorical=cat_idx)
+    labels = m.labels_ if idx is None else m.predict(mixed, categorical=cat_idx)
+    return np.asarray(labels), None, {"fitted_on": int(len(fit_M)), "gamma": float(m.gamma)}
+
+
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="restarts; the best is kept"),),
+           _fit_kmeans, "Round segments of similar size; the default."),
+    Method("minibatch", "Mini-batch k-means", True,
+           (Param("n_init", int, 3, 1, 50), Param("batch_size", int, 4096, 256, 1_000_000)),
+           _fit_minibatch, "k-means on batches: faster on very large data, usually a looser fit."),
+    Method("gmm", "Gaussian mixture", True,
+           (Param("covariance_type", str, "full", choices=("full", "diag", "tied", "spherical")),
+            Param("reg_covar", float, 1e-4, 1e-9, 1.0), Param("n_init", int, 1, 1, 20)),
+           _fit_gmm, "Soft segments with membership probabilities; BIC and AIC help choose k."),
+    Method("ward", "Ward hierarchical", True, (Param("max_fit", int, 5000, 100, 20000,
+                                                       help="users the hierarchy is built on"),),
+           _fit_ward, "Merges users bottom-up; built on a sample, everyone else joins the nearest segment."),
+    Method("hdbscan", "HDBSCAN (density)", False,
+           (Param("min_cluster_size", int, 0, 0, 1_000_000, help="0 = 1% of the fitted users (at least 10)"),
+            Param("min_samples", int, 10, 1, 1000), Param("max_fit", int, 20000, 100, 200000)),
+           _fit_hdbscan, "Finds dense groups by itself (no k); users in no dense group stay unassigned. "
+                         "Works best after PCA to a few dimensions."),
+    Method("kprototypes", "k-prototypes (mixed)", True,
+           (Param("n_init", int, 2, 1, 20), Param("max_fit", int, 5000, 100, 50000)),
+           _fit_kprototypes, "For numbers and categories together: categories are matched, not one-hot encoded."),
+)}
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise InputError(f"algo={name!r} is not available; choose one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def resolve_params(method: Method, given: dict | None) -> dict:
+    """Defaults overlaid with ``given``, every value checked; unknown names are refused."""
+    given = dict(given or {})
+    known = {p.name: p for p in method.params}
+    unknown = [k for k in given if k not in known]
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise InputError(f"{method.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
+    return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
