@@ -163,3 +163,13 @@ def box_by_persona(frame: pd.DataFrame, feature: str, colours: dict[str, str]) -
                              boxpoints=False))
     fig.update_layout(title=f"{label(feature)} by segment", showlegend=False, **_LAYOUT)
     return fig
+
+
+def separation_bars(separation: pd.DataFrame) -> go.Figure:
+    """Features ranked by how strongly they separate the segments (ANOVA F)."""
+    df = separation.iloc[::-1]
+    fig = go.Figure(go.Bar(x=df["f_statistic"], y=[label(f) for f in df["feature"]], orientation="h",
+                           marker_color="#332288", hovertemplate="%{y}: F = %{x:,.0f}<extra></extra>"))
+    fig.update_layout(title="What separates the segments most", xaxis_title="between / within variance (F)",
+                      height=max(300, 28 * len(df) + 120), margin=dict(l=10, r=10, t=40, b=10))
+    return fig

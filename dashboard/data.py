@@ -132,3 +132,8 @@ def kpis(run_id: str, names: tuple):
 @st.cache_data(show_spinner=False, max_entries=16)
 def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
     return segcore.export_run(store(), run_id, None, columns=list(columns), min_segment_size=min_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def explanation(run_id: str):
+    return segcore.run_explanation(store(), run_id)

@@ -13,15 +13,16 @@ from .preprocess import Preprocessing, prepare  # noqa: E402
 from .profile import Profiles, profile_clusters  # noqa: E402
 from .store import Store, default_store_path  # noqa: E402
 from .workflow import (  # noqa: E402
-    create_run, design_matrix, export_run, feature_catalog, run_kpis, run_matrix, run_profiles,
+    create_run, design_matrix, export_run, feature_catalog, run_explanation, run_kpis, run_matrix, run_profiles,
     run_projection, run_sweep,
 )
+from .explain import feature_separation, segment_rules  # noqa: E402
 
 __all__ = [
     "ALGORITHMS", "EVENT_ROLES", "FeatureInfo", "ImportReport", "InputError", "NotFoundError", "PALETTE",
     "Preprocessing", "Profiles", "SegcoreError", "Store", "StoreBusyError", "SweepResult", "catalog",
     "create_run", "default_features", "default_store_path", "design_matrix", "detect_pii", "export_run",
-    "feature_catalog", "fit", "import_file", "import_sample", "open_store", "parse_k_range", "prepare",
-    "profile_clusters", "propose_mapping", "recommend_k", "run_kpis", "run_matrix", "run_profiles",
-    "run_projection", "run_sweep", "segment_kpis", "suggest_personas", "sweep",
+    "feature_catalog", "feature_separation", "fit", "import_file", "import_sample", "open_store", "parse_k_range", "prepare",
+    "profile_clusters", "propose_mapping", "recommend_k", "run_explanation", "run_kpis", "run_matrix", "run_profiles",
+    "run_projection", "run_sweep", "segment_kpis", "segment_rules", "suggest_personas", "sweep",
 ]

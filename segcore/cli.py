@@ -204,11 +204,16 @@ def _dispatch(args) -> int:
         print(_table(runs[["run_id", "dataset", "algo", "k", "seed", "created_at"]]))
     elif args.verb == "profile":
         prof = workflow.run_profiles(store, args.run_id)
+        rules, separation = workflow.run_explanation(store, args.run_id)
         names = store.personas(args.run_id).set_index("cluster")["name"]
         for c, row in prof.sizes.iterrows():
             tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
             print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users ({row['share']:.1%}); "
                   f"{prof.descriptions[c]}  [{tops}]")
+            for r in rules[rules["cluster"] == c].itertuples():
+                print(f"    rule: {r.rule}  (precision {r.precision:.0%}, covers {r.coverage:.0%})")
+        if not separation.empty:
+            print("separates segments most: " + ", ".join(separation["feature"].head(5)))
     elif args.verb == "personas":
         personas = store.personas(args.run_id)
         if args.set:

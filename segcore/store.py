@@ -56,9 +56,10 @@ CREATE TABLE IF NOT EXISTS projection_info (
     run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
 -- columns added after 0.1.0 first shipped: stores created earlier gain them on open
 ALTER TABLE assignments ADD COLUMN IF NOT EXISTS probability DOUBLE;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS explanation VARCHAR;
 """
 
-_JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions")
+_JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions", "explanation")
 
 
 def quote_ident(name: str) -> str:

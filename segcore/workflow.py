@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import cluster, projection
 from .errors import InputError
+from .explain import feature_separation, segment_rules
 from .export import MIN_SEGMENT_SIZE, ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
 from .kpi import KPI_INPUTS, segment_kpis
@@ -26,7 +27,7 @@ from .profile import Profiles, indicator_frame, profile_clusters
 from .store import Store
 
 __all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "run_profiles", "run_projection", "run_kpis", "export_run", "library_versions"]
+           "run_profiles", "run_explanation", "run_projection", "run_kpis", "export_run", "library_versions"]
 
 
 @dataclass
@@ -107,8 +108,13 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     design = design_matrix(store, dataset, features, preprocessing)
     say(0.25, f"fitting {algo}" + (f" with k={k}" if k else ""))
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
-    say(0.75, "profiling clusters and suggesting personas")
+    say(0.7, "profiling clusters and suggesting personas")
     personas = suggest_personas(_profiles(design, result.labels))
+    say(0.8, "explaining segments with plain rules")
+    values = indicator_frame(design.frame, design.numeric, design.categorical)
+    rules = segment_rules(values, result.labels, seed=seed)
+    separation = feature_separation(values, result.labels)
+    explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = f"{algo}-k{result.k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     metrics = dict(result.metrics)
@@ -117,7 +123,7 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": result.k, "seed": int(seed),
               "params": result.params, "features": design.features,
               "preprocessing": design.preprocessing.as_dict(), "fingerprint": design.fingerprint(),
-              "metrics": metrics, "versions": library_versions(), "created_at": now}
+              "metrics": metrics, "versions": library_versions(), "explanation": explanation, "created_at": now}
     assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": result.labels,
                                 "probability": result.probability})
     say(0.9, "saving the run")
@@ -141,6 +147,15 @@ def run_profiles(store: Store, run_id: str) -> Profiles:
     """Profiles of a run's clusters over its features."""
     design, aligned = run_matrix(store, run_id)
     return _profiles(design, aligned["cluster"].to_numpy())
+
+
+def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rules per segment and the feature separation stored with a run."""
+    exp = store.run(run_id).get("explanation") or {}
+    rules = pd.DataFrame(exp.get("rules", []), columns=["cluster", "rule", "conditions", "precision", "coverage",
+                                                        "users"])
+    separation = pd.DataFrame(exp.get("separation", []), columns=["feature", "f_statistic", "p_value"])
+    return rules, separation
 
 
 def run_projection(store: Store, run_id: str, method: str = "pca") -> tuple[pd.DataFrame, dict]:

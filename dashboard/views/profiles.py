@@ -23,6 +23,26 @@ with right:
                     f"**{names.get(c, c)}** ({prof.sizes.loc[c, 'share']:.0%}): {prof.descriptions[c]}  \n"
                     f"<small>{tops}</small>", unsafe_allow_html=True)
 
+st.subheader("Rules of thumb")
+st.caption("Each segment in plain rules, learnt from the raw values by a small decision tree. Precision: of the "
+           "users a rule matches, the share in the segment. Coverage: of the segment, the share the rule matches.")
+rules, separation = data.explanation(run_id)
+left, right = st.columns([3, 2])
+with left:
+    if rules.empty:
+        st.info("No rules were stored with this run.")
+    for c in prof.sizes.index:
+        mine = rules[rules["cluster"] == c]
+        if mine.empty:
+            continue
+        st.markdown(f"**{names.get(c, c)}**")
+        for r in mine.itertuples():
+            st.markdown(f"- {r.rule}  \n  <small>precision {r.precision:.0%} · covers {r.coverage:.0%} of the "
+                        f"segment</small>", unsafe_allow_html=True)
+with right:
+    if not separation.empty:
+        st.plotly_chart(components.separation_bars(separation.head(12)), key="separation")
+
 st.subheader("One feature across segments")
 frame, numeric, _ = data.run_design(run_id)
 feat = st.selectbox("Feature", numeric, format_func=components.label)
