@@ -33,6 +33,11 @@ class Param:
     high: float | None = None
     choices: tuple = ()
     help: str = ""
+    label: str = ""  # what the app shows; the name is what the CLI takes
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
 
     def check(self, value):
         try:
@@ -150,25 +155,30 @@ def _fit_kprototypes(X, k, seed, p, categorical):
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="restarts; the best is kept"),),
+    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),),
            _fit_kmeans, "Round segments of similar size; the default."),
     Method("minibatch", "Mini-batch k-means", True,
-           (Param("n_init", int, 3, 1, 50), Param("batch_size", int, 4096, 256, 1_000_000)),
+           (Param("n_init", int, 3, 1, 50, label="Restarts"), Param("batch_size", int, 4096, 256, 1_000_000, label="Batch size")),
            _fit_minibatch, "k-means on batches: faster on very large data, usually a looser fit."),
     Method("gmm", "Gaussian mixture", True,
-           (Param("covariance_type", str, "full", choices=("full", "diag", "tied", "spherical")),
-            Param("reg_covar", float, 1e-4, 1e-9, 1.0), Param("n_init", int, 1, 1, 20)),
+           (Param("covariance_type", str, "full", choices=("full", "diag", "tied", "spherical"), label="Segment shape"),
+            Param("reg_covar", float, 1e-4, 1e-9, 1.0, label="Regularisation",
+                  help="added to covariances; raise it if fitting fails"),
+            Param("n_init", int, 1, 1, 20, label="Restarts")),
            _fit_gmm, "Soft segments with membership probabilities; BIC and AIC help choose k."),
-    Method("ward", "Ward hierarchical", True, (Param("max_fit", int, 5000, 100, 20000,
+    Method("ward", "Ward hierarchical", True, (Param("max_fit", int, 5000, 100, 20000, label="Users to build on",
                                                        help="users the hierarchy is built on"),),
            _fit_ward, "Merges users bottom-up; built on a sample, everyone else joins the nearest segment."),
     Method("hdbscan", "HDBSCAN (density)", False,
-           (Param("min_cluster_size", int, 0, 0, 1_000_000, help="0 = 1% of the fitted users (at least 10)"),
-            Param("min_samples", int, 10, 1, 1000), Param("max_fit", int, 20000, 100, 200000)),
+           (Param("min_cluster_size", int, 0, 0, 1_000_000, help="0 = 1% of the fitted users (at least 10)",
+                  label="Smallest segment"),
+            Param("min_samples", int, 10, 1, 1000, label="Density (min samples)",
+                  help="higher leaves more users unassigned"),
+            Param("max_fit", int, 20000, 100, 200000, label="Users to fit on")),
            _fit_hdbscan, "Finds dense groups by itself (no k); users in no dense group stay unassigned. "
                          "Works best after PCA to a few dimensions."),
     Method("kprototypes", "k-prototypes (mixed)", True,
-           (Param("n_init", int, 2, 1, 20), Param("max_fit", int, 5000, 100, 50000)),
+           (Param("n_init", int, 2, 1, 20, label="Restarts"), Param("max_fit", int, 5000, 100, 50000, label="Users to fit on")),
            _fit_kprototypes, "For numbers and categories together: categories are matched, not one-hot encoded."),
 )}
 

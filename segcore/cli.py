@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     design_args(v)
     v.add_argument("--k", default="2-10", help="range like 2-10 or list like 3,5,8 (default 2-10)")
     v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.add_argument("--no-stability", action="store_true", help="skip the stability refits (faster)")
 
     v = verb("run", "fit, store and print the run id as the last word")
     design_args(v)
@@ -175,7 +176,8 @@ def _dispatch(args) -> int:
         with bar:
             result = workflow.run_sweep(store, args.name, parse_k_range(args.k), algo=args.algo,
                                         features=_split(args.features), seed=args.seed, params=_params(args),
-                                        preprocessing=Preprocessing(pca=args.pca), progress=update)
+                                        preprocessing=Preprocessing(pca=args.pca), stability=not args.no_stability,
+                                        progress=update)
         if args.json:
             print(json.dumps(result.to_dict()))
         else:
@@ -206,10 +208,13 @@ def _dispatch(args) -> int:
         prof = workflow.run_profiles(store, args.run_id)
         rules, separation = workflow.run_explanation(store, args.run_id)
         names = store.personas(args.run_id).set_index("cluster")["name"]
+        stability = store.run(args.run_id)["metrics"].get("segment_stability") or {}
         for c, row in prof.sizes.iterrows():
             tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
+            stab = stability.get(str(c))
+            note = "" if stab is None else f"; stability {stab:.2f}" + (" UNSTABLE" if stab < 0.6 else "")
             print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users ({row['share']:.1%}); "
-                  f"{prof.descriptions[c]}  [{tops}]")
+                  f"{prof.descriptions[c]}  [{tops}]{note}")
             for r in rules[rules["cluster"] == c].itertuples():
                 print(f"    rule: {r.rule}  (precision {r.precision:.0%}, covers {r.coverage:.0%})")
         if not separation.empty:

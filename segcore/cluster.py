@@ -27,6 +27,7 @@ __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "r
 
 SILHOUETTE_SAMPLE = 10_000
 WEAK_SILHOUETTE = 0.10
+STABLE_ARI = 0.75  # refits agreeing at least this much count as the same segmentation
 Progress = Callable[[float, str], None]
 
 
@@ -202,11 +203,14 @@ class SweepResult:
 
 
 def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, params: dict | None = None,
-          mixed: tuple | None = None, silhouette_sample: int = SILHOUETTE_SAMPLE,
+          mixed: tuple | None = None, silhouette_sample: int = SILHOUETTE_SAMPLE, stability: bool = True,
           progress: Progress | None = None) -> SweepResult:
     """Fit each k and report inertia, silhouette, Calinski-Harabasz and Davies-Bouldin (and BIC, AIC
-    for mixtures). ``progress(fraction, message)`` is called after each k.
+    for mixtures), and with ``stability`` the ARI between refits on subsamples (mean and spread; see
+    :mod:`segcore.stability`). ``progress(fraction, message)`` is called after each k.
     """
+    from .stability import k_stability
+
     X = np.asarray(X, dtype=np.float64)
     method = get_method(algo)
     if not method.needs_k:
@@ -221,9 +225,12 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     for i, k in enumerate(ks):
         t0 = time.perf_counter()
         labels, _, facts = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
-        rows.append({"k": k, "inertia": facts.pop("inertia", None) or _wcss(X, labels),
-                     **_metrics(X, labels, seed, silhouette_sample),
-                     **{f: facts[f] for f in ("bic", "aic") if f in facts}, "seconds": time.perf_counter() - t0})
+        row = {"k": k, "inertia": facts.pop("inertia", None) or _wcss(X, labels),
+               **_metrics(X, labels, seed, silhouette_sample), **{f: facts[f] for f in ("bic", "aic") if f in facts}}
+        if stability:
+            row["stability"], row["stability_std"] = k_stability(X, k, algo=algo, params=params, mixed=mixed,
+                                                                 seed=seed)
+        rows.append({**row, "seconds": time.perf_counter() - t0})
         if progress:
             progress((i + 1) / len(ks), f"k={k} done ({i + 1}/{len(ks)})")
     table = pd.DataFrame(rows)
@@ -242,19 +249,37 @@ def _knee(table: pd.DataFrame) -> int | None:
 
 
 def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
-    """Recommend k from a sweep table: the silhouette peak, checked against the elbow.
+    """Recommend k from a sweep table: the best-separated k among the stable ones, checked against the elbow.
 
-    Returns ``(k, reason, knee_k, confidence)``; confidence is ``weak`` when the
-    best silhouette is below 0.10, i.e. users sit about as close to other
-    segments as to their own.
+    Separation is the silhouette; stability (when the table has it) is the ARI between refits on
+    subsamples, and a k counts as stable at 0.75 or more. Returns ``(k, reason, knee_k, confidence)``;
+    confidence is ``weak`` when the best silhouette is below 0.10 (users sit about as close to other
+    segments as to their own) or when no k is stable.
     """
-    best = table.loc[table["silhouette"].idxmax()]
+    has_stability = "stability" in table and table["stability"].notna().any()
+    stable = table[table["stability"] >= STABLE_ARI] if has_stability else table
+    pool = stable if not stable.empty else table
+    best = pool.loc[pool["silhouette"].idxmax()]
     k, sil = int(best["k"]), float(best["silhouette"])
     knee = _knee(table)
-    others = table.loc[table["k"] != k, ["k", "silhouette"]].sort_values("silhouette", ascending=False)
+    others = pool.loc[pool["k"] != k, ["k", "silhouette"]].sort_values("silhouette", ascending=False)
     runner = others.iloc[0] if len(others) else None
     parts = [f"k={k}: users fit their own segment best here (silhouette {sil:.2f}"
              + (f", next best k={int(runner['k'])} at {runner['silhouette']:.2f})." if runner is not None else ").")]
+    confidence = "clear"
+    if has_stability:
+        if stable.empty:
+            top = table.loc[table["stability"].idxmax()]
+            parts.append(f"No k gives stable segments: refits on resampled users agree at most ARI "
+                         f"{top['stability']:.2f} (k={int(top['k'])}), so any split should be treated with caution.")
+            confidence = "weak"
+        else:
+            parts.append(f"Its segments are stable: refits on resampled users agree (ARI {best['stability']:.2f} "
+                         f"± {best['stability_std']:.2f}).")
+            overall = table.loc[table["silhouette"].idxmax()]
+            if int(overall["k"]) != k:
+                parts.append(f"k={int(overall['k'])} separates slightly better (silhouette {overall['silhouette']:.2f}) "
+                             f"but does not come back reliably (ARI {overall['stability']:.2f}).")
     if knee is None:
         parts.append("The inertia curve has no clear elbow.")
     elif knee == k:
@@ -265,7 +290,6 @@ def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
     if "bic" in table and table["bic"].notna().any():
         bic_k = int(table.loc[table["bic"].idxmin(), "k"])
         parts.append(f"BIC, which weighs fit against the mixture's size, is lowest at k={bic_k}.")
-    confidence = "clear"
     if sil < WEAK_SILHOUETTE:
         confidence = "weak"
         parts.append(f"Structure is weak (silhouette below {WEAK_SILHOUETTE:.2f}): treat these segments as a "

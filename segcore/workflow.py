@@ -24,6 +24,7 @@ from .kpi import KPI_INPUTS, segment_kpis
 from .personas import suggest_personas
 from .preprocess import Prepared, Preprocessing, prepare
 from .profile import Profiles, indicator_frame, profile_clusters
+from .stability import STABILITY_SAMPLE, segment_jaccard
 from .store import Store
 
 __all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
@@ -76,11 +77,11 @@ def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
 
 def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
               preprocessing: Preprocessing | None = None, seed: int = 0, params: dict | None = None,
-              progress=None) -> cluster.SweepResult:
+              stability: bool = True, progress=None) -> cluster.SweepResult:
     """Sweep k over a dataset's chosen features."""
     design = design_matrix(store, dataset, features, preprocessing)
     return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, params=params,
-                         mixed=design.prepared.mixed, progress=progress)
+                         mixed=design.prepared.mixed, stability=stability, progress=progress)
 
 
 def library_versions() -> dict:
@@ -110,14 +111,18 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
     say(0.7, "profiling clusters and suggesting personas")
     personas = suggest_personas(_profiles(design, result.labels))
-    say(0.8, "explaining segments with plain rules")
+    say(0.75, "checking each segment's stability on resampled users")
+    jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
+                              mixed=design.prepared.mixed, seed=seed)
+    say(0.85, "explaining segments with plain rules")
     values = indicator_frame(design.frame, design.numeric, design.categorical)
     rules = segment_rules(values, result.labels, seed=seed)
     separation = feature_separation(values, result.labels)
     explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = f"{algo}-k{result.k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-    metrics = dict(result.metrics)
+    metrics = {**result.metrics, "segment_stability": {str(c): v for c, v in jaccard.items()},
+               "stability_sample": min(len(design.frame), STABILITY_SAMPLE)}
     if design.prepared.pca_explained is not None:
         metrics["pca_explained_variance"] = design.prepared.pca_explained
     record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": result.k, "seed": int(seed),

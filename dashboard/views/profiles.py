@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components, data
+from segcore.stability import UNSTABLE_BELOW
 
 run_id = components.page("Profiles", "What makes each segment different from the average user.")
 
@@ -15,10 +16,14 @@ colours = components.colour_map(personas)
 st.plotly_chart(components.zscore_heatmap(prof.z, names), key="zheat")
 left, right = st.columns([2, 3])
 left.plotly_chart(components.size_bars(prof.sizes, names, colours), key="sizes")
+stability = {int(c): v for c, v in (data.run(run_id)["metrics"].get("segment_stability") or {}).items()}
 with right:
     st.markdown("**In a sentence**")
     for c in prof.sizes.index:
         tops = ", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in prof.top[c])
+        if c in stability:
+            flag = " · **unstable: may not come back on new data**" if stability[c] < UNSTABLE_BELOW else ""
+            tops += f" · stability {stability[c]:.2f}{flag}"
         st.markdown(f"<span style='color:{personas.set_index('cluster').loc[c, 'colour']}'>●</span> "
                     f"**{names.get(c, c)}** ({prof.sizes.loc[c, 'share']:.0%}): {prof.descriptions[c]}  \n"
                     f"<small>{tops}</small>", unsafe_allow_html=True)
