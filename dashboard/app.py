@@ -34,6 +34,7 @@ PAGES = {
         st.Page("views/segment.py", title="Segment", icon=":material/scatter_plot:"),
         st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
         st.Page("views/profiles.py", title="Profiles", icon=":material/bar_chart:"),
+        st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ],
     "Act": [
         st.Page("views/personas.py", title="Personas", icon=":material/badge:"),

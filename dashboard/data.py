@@ -137,3 +137,10 @@ def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
 @st.cache_data(show_spinner=False, max_entries=16)
 def explanation(run_id: str):
     return segcore.run_explanation(store(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
+    from segcore.compare import compare_runs
+
+    return compare_runs(store(), run_a, run_b)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from .errors import InputError, SegcoreError
 
-VERBS_HELP = "import, datasets, sweep, run, runs, profile, personas, kpis, export, app"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("run_id")
     v.add_argument("--set", action="append", default=[], metavar="CLUSTER=NAME",
                    help="rename cluster CLUSTER to NAME; repeat as needed")
+
+    v = verb("compare", "how two runs of one dataset agree: ARI, cross-tab, matched segments")
+    v.add_argument("run_a")
+    v.add_argument("run_b")
 
     v = verb("kpis", "CTR, conversion, revenue per user and churn per persona")
     v.add_argument("run_id")
@@ -233,6 +236,13 @@ def _dispatch(args) -> int:
                 personas.loc[personas["cluster"] == cluster, "name"] = name
             store.save_personas(args.run_id, personas)
         print(_table(store.personas(args.run_id)))
+    elif args.verb == "compare":
+        from .compare import compare_runs
+
+        cmp = compare_runs(store, args.run_a, args.run_b)
+        print(f"agreement (adjusted Rand index) over {cmp.users:,} users: {cmp.ari:.3f}")
+        print(cmp.crosstab.to_string())
+        print(_table(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard"]].round(3)))
     elif args.verb == "kpis":
         print(_table(workflow.run_kpis(store, args.run_id).round(4)))
     elif args.verb == "export":

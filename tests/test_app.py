@@ -12,7 +12,7 @@ import segcore
 from segcore.errors import SegcoreError
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["data", "features", "segment", "explore", "profiles", "personas", "kpis", "export"]
+PAGES = ["data", "features", "segment", "explore", "profiles", "compare", "personas", "kpis", "export"]
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def _clean(at: AppTest) -> None:
 def test_every_page_renders_on_the_sample(app_store, page):
     at = _open(page)
     _clean(at)
-    assert at.title[0].value.lower() == page.replace("kpis", "KPIs").lower()
+    assert at.title[0].value.lower().startswith(page.replace("kpis", "KPIs").lower())
     assert at.sidebar.selectbox[0].value == "sample"
     assert at.sidebar.selectbox[1].value == app_store.list_runs("sample")["run_id"].iloc[0]
 
@@ -175,3 +175,10 @@ def test_hdbscan_from_the_segment_page_reports_unassigned_users(app_store):
     at.switch_page("views/personas.py").run()
     _clean(at)
     assert "Unassigned" in set(app_store.personas(rec["run_id"])["name"])
+
+
+def test_compare_page_shows_agreement_of_two_runs(app_store):
+    segcore.create_run(app_store, "sample", 5, seed=0)
+    at = _open("compare")
+    _clean(at)
+    assert at.metric[0].label.startswith("Agreement") and 0.5 < float(at.metric[0].value) < 1.0

@@ -1,0 +1,56 @@
+"""Compare two runs of the same dataset: how much they agree and what changed.
+
+Agreement is the adjusted Rand index between the two assignments. The cross-tab counts users per
+(segment in A, segment in B). Each segment of B is matched to the segment of A it shares most users
+with; the Jaccard similarity of the pair says whether it is "the same segment" (high) or a new cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from .errors import InputError
+from .store import Store
+
+__all__ = ["Comparison", "compare_runs"]
+
+
+@dataclass
+class Comparison:
+    run_a: str
+    run_b: str
+    ari: float
+    crosstab: pd.DataFrame  # rows: personas of A, columns: personas of B, users
+    matches: pd.DataFrame  # per segment of B: its best match in A, Jaccard, sizes, descriptions
+    users: int
+
+
+def compare_runs(store: Store, run_a: str, run_b: str) -> Comparison:
+    """Compare run B against run A (both of the same dataset)."""
+    a, b = store.run(run_a), store.run(run_b)
+    if a["dataset"] != b["dataset"]:
+        raise InputError(f"runs {run_a!r} and {run_b!r} segment different datasets "
+                         f"({a['dataset']!r} and {b['dataset']!r}); compare runs of one dataset")
+    pa, pb = store.personas(run_a).set_index("cluster"), store.personas(run_b).set_index("cluster")
+    merged = store.assignments(run_a)[["user_id", "cluster"]].merge(
+        store.assignments(run_b)[["user_id", "cluster"]], on="user_id", suffixes=("_a", "_b"))
+    if merged.empty:
+        raise InputError("the two runs share no users")
+    ari = float(adjusted_rand_score(merged["cluster_a"], merged["cluster_b"]))
+    counts = pd.crosstab(merged["cluster_a"], merged["cluster_b"])
+    size_a, size_b = counts.sum(axis=1), counts.sum(axis=0)
+    rows = []
+    for cb in counts.columns:
+        inter = counts[cb]
+        jaccard = inter / (size_a + size_b[cb] - inter)
+        ca = int(jaccard.idxmax())
+        rows.append({"cluster_b": int(cb), "persona_b": pb.loc[cb, "name"], "users_b": int(size_b[cb]),
+                     "best_match_a": ca, "persona_a": pa.loc[ca, "name"], "users_a": int(size_a[ca]),
+                     "shared_users": int(inter[ca]), "jaccard": float(jaccard[ca]),
+                     "description_a": pa.loc[ca, "description"], "description_b": pb.loc[cb, "description"]})
+    crosstab = counts.rename(index=pa["name"], columns=pb["name"])
+    crosstab.index.name, crosstab.columns.name = f"A: {run_a}", f"B: {run_b}"
+    return Comparison(run_a, run_b, ari, crosstab, pd.DataFrame(rows), len(merged))
