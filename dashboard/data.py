@@ -144,3 +144,14 @@ def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
     from segcore.compare import compare_runs
 
     return compare_runs(store(), run_a, run_b)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _suggestions(dataset: str, numeric: tuple, version_key: str):
+    from segcore.suggest import feature_suggestions
+
+    return feature_suggestions(store().read_table(dataset, "features", list(numeric)), list(numeric))
+
+
+def suggestions(dataset: str, numeric: tuple):
+    return _suggestions(dataset, numeric, version(dataset))

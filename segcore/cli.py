@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("datasets", "list the datasets with their row counts")
 
+    v = verb("features", "a dataset's candidate features by group, and suggestions before clustering")
+    v.add_argument("name", help="dataset name")
+
     def design_args(v):
         from ._methods import METHODS
 
@@ -174,6 +177,18 @@ def _dispatch(args) -> int:
         print("\n".join(report.lines()))
     elif args.verb == "datasets":
         print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at"]]))
+    elif args.verb == "features":
+        from .features import default_features
+        from .suggest import feature_suggestions
+
+        infos = workflow.feature_catalog(store, args.name)
+        defaults = set(default_features(infos))
+        for f in infos:
+            print(f"{f.group:<11} {f.name:<26} {f.kind:<12} {'default' if f.name in defaults else ''}")
+        numeric = [f.name for f in infos if f.kind == "numeric" and f.name in defaults]
+        advice = feature_suggestions(store.read_table(args.name, "features", numeric), numeric)
+        for r in advice.itertuples():
+            print(f"suggestion: {r.feature} is {r.issue} ({r.detail}): {r.suggestion}")
     elif args.verb == "sweep":
         bar, update = _progress("sweep")
         with bar:

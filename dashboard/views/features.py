@@ -31,6 +31,13 @@ if not picked:
 st.caption(f"{len(picked)} features chosen. Attributes (country, age band, ...) are off by default: "
            "segments then describe behaviour, and attributes can be compared afterwards.")
 
+advice = data.suggestions(ds, tuple(f.name for f in infos if f.name in picked and f.kind == "numeric"))
+if not advice.empty:
+    with st.expander(f"Suggestions before clustering ({len(advice)})", expanded=False):
+        st.dataframe(advice.assign(feature=advice["feature"].map(components.label)), hide_index=True,
+                     column_config={"feature": "Feature", "issue": "Issue", "detail": "Why",
+                                    "suggestion": "Suggestion"})
+
 st.subheader("Preprocessing")
 prep = state.preprocessing()
 c1, c2, c3, c4 = st.columns(4)
