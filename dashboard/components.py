@@ -173,3 +173,21 @@ def separation_bars(separation: pd.DataFrame) -> go.Figure:
     fig.update_layout(title="What separates the segments most", xaxis_title="between / within variance (F)",
                       height=max(300, 28 * len(df) + 120), margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, str]) -> go.Figure:
+    """Each user's silhouette, sorted within its segment: thin or negative blades are weak segments."""
+    fig = go.Figure()
+    y0 = 0
+    for c, part in values.groupby("cluster", sort=True):
+        v = np.sort(part["silhouette"].to_numpy())
+        name = names.get(c, str(c))
+        fig.add_trace(go.Bar(x=v, y=np.arange(y0, y0 + len(v)), orientation="h", width=1.0, name=name,
+                             marker=dict(color=colours.get(name, "#888888"), line=dict(width=0)),
+                             hovertemplate=f"{name}: mean silhouette {v.mean():.2f}<extra></extra>"))
+        y0 += len(v) + max(20, len(values) // 100)
+    mean = values["silhouette"].mean()
+    fig.add_vline(x=mean, line_dash="dash", line_color="#444", annotation_text=f"mean {mean:.2f}")
+    fig.update_layout(title="Silhouette of each user, by segment (right of 0: closer to its own segment)",
+                      xaxis_title="silhouette", yaxis=dict(showticklabels=False), bargap=0, **_LAYOUT)
+    return fig

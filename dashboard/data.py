@@ -155,3 +155,8 @@ def _suggestions(dataset: str, numeric: tuple, version_key: str):
 
 def suggestions(dataset: str, numeric: tuple):
     return _suggestions(dataset, numeric, version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def silhouettes(run_id: str):
+    return segcore.workflow.run_silhouettes(store(), run_id)

@@ -28,7 +28,7 @@ from .stability import STABILITY_SAMPLE, segment_jaccard
 from .store import Store
 
 __all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "run_profiles", "run_explanation", "run_projection", "run_kpis", "export_run", "library_versions"]
+           "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "export_run", "library_versions"]
 
 
 @dataclass
@@ -152,6 +152,22 @@ def run_profiles(store: Store, run_id: str) -> Profiles:
     """Profiles of a run's clusters over its features."""
     design, aligned = run_matrix(store, run_id)
     return _profiles(design, aligned["cluster"].to_numpy())
+
+
+def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000) -> pd.DataFrame:
+    """Per-user silhouette (scikit-learn's silhouette_samples) on a seeded sample of a run's assigned users:
+    cluster, silhouette. A segment whose users mostly sit below 0 overlaps its neighbours."""
+    from sklearn.metrics import silhouette_samples
+
+    design, aligned = run_matrix(store, run_id)
+    labels = aligned["cluster"].to_numpy()
+    idx = np.flatnonzero(labels != cluster.NOISE)
+    if len(idx) > sample:
+        idx = np.sort(np.random.default_rng(int(store.run(run_id)["seed"])).choice(idx, sample, replace=False))
+    if len(np.unique(labels[idx])) < 2:
+        raise InputError("silhouettes need at least two segments")
+    values = silhouette_samples(design.prepared.X[idx], labels[idx])
+    return pd.DataFrame({"cluster": labels[idx], "silhouette": values})
 
 
 def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -110,3 +110,14 @@ def test_run_record_is_complete(sample_store, sample_run):
     stored = sample_store.assignments(sample_run).set_index("user_id").loc[again.frame["user_id"], "cluster"]
     assert np.array_equal(labels, stored.to_numpy())
     assert again.fingerprint() == rec["fingerprint"]
+
+
+def test_per_user_silhouettes_are_scikit_learns(sample_store, sample_run):
+    from sklearn.metrics import silhouette_samples
+
+    sil = segcore.workflow.run_silhouettes(sample_store, sample_run, sample=2000)
+    assert len(sil) == 2000 and set(sil["cluster"]) == set(range(6))
+    design, aligned = segcore.run_matrix(sample_store, sample_run)
+    idx = np.sort(np.random.default_rng(0).choice(np.arange(20_000), 2000, replace=False))
+    ref = silhouette_samples(design.prepared.X[idx], aligned["cluster"].to_numpy()[idx])
+    assert np.allclose(sil["silhouette"].to_numpy(), ref)

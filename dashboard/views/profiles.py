@@ -28,6 +28,8 @@ with right:
                     f"**{names.get(c, c)}** ({prof.sizes.loc[c, 'share']:.0%}): {prof.descriptions[c]}  \n"
                     f"<small>{tops}</small>", unsafe_allow_html=True)
 
+st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
+
 st.subheader("Rules of thumb")
 st.caption("Each segment in plain rules, learnt from the raw values by a small decision tree. Precision: of the "
            "users a rule matches, the share in the segment. Coverage: of the segment, the share the rule matches.")
