@@ -103,7 +103,8 @@ def zscore_heatmap(z: pd.DataFrame, names: pd.Series) -> go.Figure:
                                colorbar=dict(title="sd from<br>average"),
                                hovertemplate="%{y}<br>%{x}: %{z:+.2f} sd<extra></extra>"))
     fig.update_layout(title="How each segment differs from the average user (standard deviations)",
-                      height=max(300, 60 * len(z) + 160), margin=dict(l=10, r=10, t=40, b=10))
+                      height=max(300, 60 * len(z) + 160), margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(autorange="reversed"))  # first segment on top, as in every table
     fig.update_xaxes(tickangle=-40)
     return fig
 
