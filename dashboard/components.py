@@ -192,3 +192,16 @@ def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, 
     fig.update_layout(title="Silhouette of each user, by segment (right of 0: closer to its own segment)",
                       xaxis_title="silhouette", yaxis=dict(showticklabels=False), bargap=0, **_LAYOUT)
     return fig
+
+
+def dendrogram_figure(tree: dict) -> go.Figure:
+    """Draw scipy's dendrogram layout: the higher two groups merge, the less alike they are."""
+    fig = go.Figure()
+    for xs, ys in zip(tree["icoord"], tree["dcoord"]):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#332288", width=1.5),
+                                 hoverinfo="skip", showlegend=False))
+    ticks = [5 + 10 * i for i in range(len(tree["leaves"]))]
+    fig.update_layout(title=f"Ward merge tree (top {len(tree['leaves'])} groups of a {tree['sample']:,}-user sample)",
+                      yaxis_title="merge distance", xaxis=dict(tickvals=ticks, ticktext=tree["leaves"], tickangle=-60),
+                      **_LAYOUT)
+    return fig

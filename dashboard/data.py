@@ -160,3 +160,11 @@ def suggestions(dataset: str, numeric: tuple):
 @st.cache_data(show_spinner=False, max_entries=16)
 def silhouettes(run_id: str):
     return segcore.workflow.run_silhouettes(store(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def dendrogram(run_id: str):
+    from segcore.dendrogram import ward_dendrogram
+
+    design, _ = segcore.run_matrix(store(), run_id)
+    return ward_dendrogram(design.prepared.X, seed=int(store().run(run_id)["seed"]))

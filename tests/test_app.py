@@ -182,3 +182,11 @@ def test_compare_page_shows_agreement_of_two_runs(app_store):
     at = _open("compare")
     _clean(at)
     assert at.metric[0].label.startswith("Agreement") and 0.5 < float(at.metric[0].value) < 1.0
+
+
+def test_profiles_of_a_ward_run_show_the_merge_tree(app_store):
+    kmeans_charts = len(_open("profiles").get("plotly_chart"))
+    segcore.create_run(app_store, "sample", 6, algo="ward", seed=0)  # newest run: the page's default
+    at = _open("profiles")
+    _clean(at)
+    assert len(at.get("plotly_chart")) == kmeans_charts + 1

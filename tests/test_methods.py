@@ -117,3 +117,14 @@ def test_parameters_are_validated_up_front():
         segcore.sweep(X, [2, 3], algo="hdbscan")
     with pytest.raises(InputError, match="mixed data"):
         segcore.fit(X, 3, algo="kprototypes")
+
+
+def test_ward_dendrogram_has_the_planted_gap():
+    from segcore.dendrogram import ward_dendrogram
+
+    X, _ = make_blobs(n_samples=3000, centers=[[0, 0], [20, 0], [0, 20]], cluster_std=1.0, random_state=0)
+    tree = ward_dendrogram(X, sample=1000, leaves=10)
+    assert tree["sample"] == 1000 and len(tree["leaves"]) == 10
+    heights = sorted(tree["heights"], reverse=True)
+    # three planted groups: the last two merges tower over every merge inside a group
+    assert heights[1] > 10 * heights[2]

@@ -30,6 +30,9 @@ with right:
 
 st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
 
+if data.run(run_id)["algo"] == "ward":
+    st.plotly_chart(components.dendrogram_figure(data.dendrogram(run_id)), key="dendrogram")
+
 st.subheader("Rules of thumb")
 st.caption("Each segment in plain rules, learnt from the raw values by a small decision tree. Precision: of the "
            "users a rule matches, the share in the segment. Coverage: of the segment, the share the rule matches.")
