@@ -200,8 +200,7 @@ def _dispatch(args) -> int:
             print(json.dumps(result.to_dict()))
         else:
             print(_table(result.table.round(4)))
-            print(f"silhouette on {result.silhouette_sample_size:,} of {result.n_users:,} users; "
-                  f"{result.seconds:.1f} s")
+            print(f"silhouette: {result.silhouette_method}; {result.seconds:.1f} s")
             print(f"recommended k: {result.recommended_k}. {result.reason}")
     elif args.verb == "run":
         method = get_method(args.algo)

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
@@ -23,9 +24,10 @@ from ._methods import METHODS, NOISE, Method, get_method, resolve_params
 from .errors import InputError
 
 __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
-           "SILHOUETTE_SAMPLE"]
+           "SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_method"]
 
-SILHOUETTE_SAMPLE = 10_000
+SILHOUETTE_SAMPLE = 10_000  # exact up to this many users
+SILHOUETTE_REPEATS = 4  # beyond: the mean of this many samples of half that size
 WEAK_SILHOUETTE = 0.10
 STABLE_ARI = 0.75  # refits agreeing at least this much count as the same segmentation
 Progress = Callable[[float, str], None]
@@ -103,19 +105,48 @@ def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
+def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
+                        silhouette_sample: int = SILHOUETTE_SAMPLE) -> tuple[float, float]:
+    """Silhouette and the half-width of its 95 % confidence interval.
+
+    Exact (half-width 0) up to ``silhouette_sample`` users. Beyond, the mean of
+    ``SILHOUETTE_REPEATS`` seeded samples of ``silhouette_sample // 2`` users
+    (scikit-learn's ``silhouette_score(sample_size=..., random_state=seed + i)``),
+    with a Student-t interval: the same cost as one sample of ``silhouette_sample``,
+    because silhouette grows with the square of the sample.
+    """
+    n = len(labels)
+    if n <= silhouette_sample:
+        return float(silhouette_score(X, labels)), 0.0
+    size = silhouette_sample // 2
+    values = np.array([silhouette_score(X, labels, sample_size=size, random_state=seed + i)
+                       for i in range(SILHOUETTE_REPEATS)])
+    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    return float(values.mean()), half
+
+
 def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: int) -> dict:
     """Separation metrics over the assigned users (unassigned ones belong to no segment)."""
     assigned = labels != NOISE
     Xa, la = X[assigned], labels[assigned]
     n = len(la)
     if len(np.unique(la)) < 2 or n <= len(np.unique(la)):
-        return {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
-    sample = None if n <= silhouette_sample else silhouette_sample
+        return {"silhouette": np.nan, "silhouette_ci": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+    sil, half = silhouette_estimate(Xa, la, seed, silhouette_sample)
     return {
-        "silhouette": float(silhouette_score(Xa, la, sample_size=sample, random_state=seed)),
+        "silhouette": sil,
+        "silhouette_ci": half,
         "calinski_harabasz": float(calinski_harabasz_score(Xa, la)),
         "davies_bouldin": float(davies_bouldin_score(Xa, la)),
     }
+
+
+def silhouette_method(n: int, silhouette_sample: int = SILHOUETTE_SAMPLE) -> str:
+    """How silhouette was computed for n users, in words."""
+    if n <= silhouette_sample:
+        return f"exact on all {n:,} users"
+    return (f"mean of {SILHOUETTE_REPEATS} seeded samples of {silhouette_sample // 2:,} of {n:,} users, "
+            "with a 95% confidence interval")
 
 
 @dataclass
@@ -167,7 +198,7 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
     found = int(len(np.unique(labels[labels != NOISE])))
     metrics = {"inertia": facts.pop("inertia", None) or _wcss(X, labels),
                **_metrics(X, labels, seed, silhouette_sample),
-               "silhouette_sample_size": int(min(int((labels != NOISE).sum()), silhouette_sample)),
+               "silhouette_method": silhouette_method(int((labels != NOISE).sum()), silhouette_sample),
                "unassigned": int((labels == NOISE).sum()), **facts,
                "fit_seconds": time.perf_counter() - start}
     return FitResult(labels, proba, found, metrics, params)
@@ -189,7 +220,7 @@ class SweepResult:
     reason: str
     knee_k: int | None
     confidence: str  # "clear" | "weak"
-    silhouette_sample_size: int
+    silhouette_method: str
     n_users: int
     algo: str = "kmeans"
     seconds: float = 0.0
@@ -198,7 +229,7 @@ class SweepResult:
     def to_dict(self) -> dict:
         return {"algo": self.algo, "recommended_k": self.recommended_k, "reason": self.reason,
                 "knee_k": self.knee_k, "confidence": self.confidence, "n_users": self.n_users,
-                "silhouette_sample_size": self.silhouette_sample_size, "seconds": round(self.seconds, 3),
+                "silhouette_method": self.silhouette_method, "seconds": round(self.seconds, 3),
                 "metrics": self.table.round(6).to_dict(orient="records")}
 
 
@@ -235,7 +266,7 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
             progress((i + 1) / len(ks), f"k={k} done ({i + 1}/{len(ks)})")
     table = pd.DataFrame(rows)
     rec, reason, knee, confidence = recommend_k(table)
-    return SweepResult(table, rec, reason, knee, confidence, int(min(X.shape[0], silhouette_sample)),
+    return SweepResult(table, rec, reason, knee, confidence, silhouette_method(X.shape[0], silhouette_sample),
                        int(X.shape[0]), algo, time.perf_counter() - start)
 
 

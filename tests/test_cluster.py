@@ -24,18 +24,20 @@ def test_sweep_figures_equal_scikit_learns(blobs):
     for row in result.table.itertuples():
         km = KMeans(n_clusters=row.k, n_init=4, random_state=11).fit(X)
         assert row.inertia == pytest.approx(km.inertia_, rel=1e-12)
-        assert row.silhouette == pytest.approx(
-            silhouette_score(X, km.labels_, sample_size=1000, random_state=11), rel=1e-12)
+        # beyond the exact size: the mean of 4 of scikit-learn's own samples of half the size
+        samples = [silhouette_score(X, km.labels_, sample_size=500, random_state=11 + i) for i in range(4)]
+        assert row.silhouette == pytest.approx(np.mean(samples), rel=1e-12)
+        assert row.silhouette_ci == pytest.approx(3.182446 * np.std(samples, ddof=1) / 2, rel=1e-5)  # t(0.975, 3)
         assert row.calinski_harabasz == pytest.approx(calinski_harabasz_score(X, km.labels_), rel=1e-12)
         assert row.davies_bouldin == pytest.approx(davies_bouldin_score(X, km.labels_), rel=1e-12)
-    assert result.silhouette_sample_size == 1000
+    assert result.silhouette_method.startswith("mean of 4 seeded samples of 500 of 1,500 users")
 
 
 def test_exact_silhouette_below_the_sample_size(blobs):
     X, _ = blobs
     r = fit(X, 4, seed=0)
     assert r.metrics["silhouette"] == pytest.approx(silhouette_score(X, r.labels), rel=1e-12)
-    assert r.metrics["silhouette_sample_size"] == len(X)
+    assert r.metrics["silhouette_method"] == "exact on all 1,500 users" and r.metrics["silhouette_ci"] == 0
 
 
 def test_planted_blobs_get_their_k_recommended(blobs):
@@ -87,7 +89,8 @@ def test_bad_parameters_name_the_value():
 def test_sample_sweep_recommends_the_planted_count(sample_store):
     result = segcore.run_sweep(sample_store, "sample", list(range(2, 11)), seed=0)
     assert abs(result.recommended_k - 6) <= 1, result.reason
-    assert result.silhouette_sample_size == 10_000 and result.n_users == 20_000
+    assert result.n_users == 20_000 and "samples of 5,000" in result.silhouette_method
+    assert (result.table["silhouette_ci"] < 0.02).all()  # the estimate is tight at this size
 
 
 def test_sample_run_recovers_planted_personas(sample_store, sample_run, ground_truth):

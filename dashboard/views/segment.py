@@ -57,13 +57,14 @@ if result is not None:
     box = st.warning if result.confidence == "weak" else st.info
     box(f"**Recommended: k = {result.recommended_k}.** {result.reason}", icon=":material/lightbulb:")
     with st.expander("All metrics per k"):
-        st.caption(f"Silhouette computed on {result.silhouette_sample_size:,} of {result.n_users:,} users "
-                   "(a seeded sample beyond 10,000). Stability: mean adjusted Rand index between fits on pairs of "
+        st.caption(f"Silhouette: {result.silhouette_method} (± = half-width of that interval). "
+                   "Stability: mean adjusted Rand index between fits on pairs of "
                    "80% subsamples of up to 3,000 users (5 pairs). Calinski-Harabasz: higher is better; "
                    "Davies-Bouldin, BIC and AIC: lower is better.")
         st.dataframe(result.table, hide_index=True, column_config={
             "k": "k", "inertia": st.column_config.NumberColumn("Inertia", format="%.0f"),
             "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
+            "silhouette_ci": st.column_config.NumberColumn("± (95%)", format="%.3f"),
             "calinski_harabasz": st.column_config.NumberColumn("Calinski-Harabasz", format="%.0f"),
             "davies_bouldin": st.column_config.NumberColumn("Davies-Bouldin", format="%.3f"),
             "stability": st.column_config.NumberColumn("Stability (ARI)", format="%.2f",
