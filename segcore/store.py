@@ -172,6 +172,8 @@ class Store:
             except duckdb.Error as exc:
                 raise InputError(f"{self.path} is not a Persona Lab store: {exc}") from exc
         try:
+            # DuckDB's own progress bar writes to stdout, which must stay clean (segcore ... --json)
+            con.execute("SET enable_progress_bar = false")
             yield con
         finally:
             con.close()
