@@ -168,3 +168,14 @@ def dendrogram(run_id: str):
 
     design, _ = segcore.run_matrix(store(), run_id)
     return ward_dendrogram(design.prepared.X, seed=int(store().run(run_id)["seed"]))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _quality(dataset: str, version_key: str):
+    from segcore.quality import quality_report
+
+    return quality_report(store(), dataset)
+
+
+def quality(dataset: str):
+    return _quality(dataset, version(dataset))

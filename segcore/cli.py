@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("datasets", "list the datasets with their row counts")
 
+    v = verb("quality", "problems in a dataset and what to do about them")
+    v.add_argument("name", help="dataset name")
+
     v = verb("features", "a dataset's candidate features by group, and suggestions before clustering")
     v.add_argument("name", help="dataset name")
 
@@ -165,6 +168,7 @@ def _dispatch(args) -> int:
     from ._methods import get_method
     from .cluster import parse_k_range
     from .preprocess import Preprocessing
+    from .quality import quality_report
     from .ingest import import_file, open_store
 
     if args.verb == "app":
@@ -175,6 +179,9 @@ def _dispatch(args) -> int:
                              mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
                              replace=args.replace)
         print("\n".join(report.lines()))
+        print("\n".join(f.line() for f in quality_report(store, args.name).findings))
+    elif args.verb == "quality":
+        print("\n".join(f.line() for f in quality_report(store, args.name).findings) or "no problems found")
     elif args.verb == "datasets":
         print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at"]]))
     elif args.verb == "features":

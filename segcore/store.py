@@ -354,7 +354,37 @@ class Store:
         self._check_role(name, role)
         df = self._df(f"SUMMARIZE {_table(name, role)}")
         df["null_percentage"] = pd.to_numeric(df["null_percentage"].astype(str).str.rstrip("%"), errors="coerce")
-        return df[["column_name", "column_type", "min", "max", "approx_unique", "null_percentage", "count"]]
+        return df[["column_name", "column_type", "min", "max", "approx_unique", "null_percentage", "count",
+                   "q25", "q75"]]
+
+    def quality_counts(self, name: str, fences: dict[str, tuple[float, float]], *,
+                       min_events: int = 3) -> dict:
+        """Counts a quality report needs, computed in SQL: values outside each column's fences,
+        duplicate user ids, event rows without a user or a readable time, the event date range, and
+        users with fewer than ``min_events`` events."""
+        self.dataset(name)
+        tables = self.tables(name)
+        out: dict = {"outside_fences": {}}
+        with self._connect() as con:
+            if fences:
+                cols = list(fences)
+                exprs = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} < ? OR {quote_ident(c)} > ?)" for c in cols)
+                params = [v for c in cols for v in fences[c]]
+                row = con.execute(f"SELECT {exprs} FROM {_table(name, 'features')}", params).fetchall()[0]
+                out["outside_fences"] = dict(zip(cols, map(int, row)))
+            if "users" in tables:
+                out["duplicate_ids"] = int(con.execute(
+                    f"SELECT count(*) - count(DISTINCT user_id) FROM {_table(name, 'users')}").fetchall()[0][0])
+            if "events" in tables:
+                r = con.execute(f"SELECT count(*), count(*) FILTER (WHERE user_id IS NULL), "
+                                f"count(*) FILTER (WHERE ts IS NULL), min(ts), max(ts) "
+                                f"FROM {_table(name, 'events')}").fetchall()[0]
+                out.update(events=int(r[0]), events_without_user=int(r[1]), events_without_time=int(r[2]),
+                           first_event=r[3], last_event=r[4])
+                out["low_activity_users"] = int(con.execute(
+                    f"SELECT count(*) FROM {_table(name, 'features')} WHERE n_events < ?", [int(min_events)]
+                ).fetchall()[0][0])
+        return out
 
     # -- runs ----------------------------------------------------------------------------------
     def save_run(self, run: dict, assignments: pd.DataFrame, personas: pd.DataFrame) -> str:

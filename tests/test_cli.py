@@ -91,7 +91,7 @@ def test_errors_are_one_clear_line(cli_store, args, message):
 
 
 def test_help_on_every_verb(cli_store):
-    for verb in ("import", "datasets", "features", "sweep", "run", "runs", "profile", "personas", "compare",
+    for verb in ("import", "datasets", "quality", "features", "sweep", "run", "runs", "profile", "personas", "compare",
                  "kpis", "export", "app"):
         proc = segcore(verb, "--help", store=cli_store)
         assert "usage: segcore" in proc.stdout and "--store" in proc.stdout

@@ -41,6 +41,13 @@ if ds:
             "approx_unique": st.column_config.NumberColumn("Distinct (approx.)", format="localized"),
             "null_percentage": st.column_config.ProgressColumn("Missing", format="%.1f%%", min_value=0, max_value=100),
             "count": st.column_config.NumberColumn("Rows", format="localized")})
+    report = data.quality(ds)
+    with st.expander(f"Data quality: {len(report.warnings)} warning(s)", expanded=bool(report.warnings)):
+        for f in report.findings:
+            (st.warning if f.level == "warning" else st.caption)(
+                (f"**{f.column}**: " if f.column else "") + f.message + (f". *{f.fix}*" if f.fix else ""))
+        if not report.findings:
+            st.caption("No problems found.")
     privacy = data.store().dataset(ds)["privacy"]
     if privacy:
         st.caption("Personal data found on import, neutralised before storage: " + "; ".join(
