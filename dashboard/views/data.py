@@ -40,7 +40,8 @@ if ds:
             "column_name": "Column", "column_type": "Type", "min": "Min", "max": "Max",
             "approx_unique": st.column_config.NumberColumn("Distinct (approx.)", format="localized"),
             "null_percentage": st.column_config.ProgressColumn("Missing", format="%.1f%%", min_value=0, max_value=100),
-            "count": st.column_config.NumberColumn("Rows", format="localized")})
+            "count": st.column_config.NumberColumn("Rows", format="localized"),
+            "q25": "Lower quartile", "q75": "Upper quartile"})
     report = data.quality(ds)
     with st.expander(f"Data quality: {len(report.warnings)} warning(s)", expanded=bool(report.warnings)):
         for f in report.findings:
