@@ -323,6 +323,7 @@ def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
         parts.append(f"BIC, which weighs fit against the mixture's size, is lowest at k={bic_k}.")
     if sil < WEAK_SILHOUETTE:
         confidence = "weak"
-        parts.append(f"Structure is weak (silhouette below {WEAK_SILHOUETTE:.2f}): treat these segments as a "
-                     "convenient split, not natural groups.")
+        parts.insert(0, f"No clear structure: at best, users sit barely closer to their own segment than to the "
+                        f"next (silhouette below {WEAK_SILHOUETTE:.2f}).")
+        parts.append("Treat any split as a convenient division, not natural groups.")
     return k, " ".join(parts), knee, confidence
