@@ -125,8 +125,8 @@ def has_projection(run_id: str, method: str) -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def kpis(run_id: str, names: tuple):
-    return segcore.run_kpis(store(), run_id)
+def kpis(run_id: str, names: tuple, min_size: int):
+    return segcore.run_kpis(store(), run_id, min_segment_size=min_size)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verb("kpis", "CTR, conversion, revenue per user and churn per persona")
     v.add_argument("run_id")
+    v.add_argument("--min-size", type=int, default=50, help="withhold KPIs of segments smaller than this (default 50)")
 
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
     v.add_argument("run_id")
@@ -265,7 +266,12 @@ def _dispatch(args) -> int:
         print(cmp.crosstab.to_string())
         print(_table(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard"]].round(3)))
     elif args.verb == "kpis":
-        print(_table(workflow.run_kpis(store, args.run_id).round(4)))
+        if args.min_size < 1:
+            raise InputError(f"--min-size {args.min_size} should be at least 1")
+        kpis = workflow.run_kpis(store, args.run_id, min_segment_size=args.min_size)
+        print(_table(kpis.round(4)))
+        for seg in kpis.loc[kpis["withheld"], "segment"]:
+            print(f"withheld: {seg} has fewer than {args.min_size} users, so its KPIs are not shown")
     elif args.verb == "export":
         _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),
                                         min_segment_size=args.min_size)

@@ -41,7 +41,8 @@ def _kpis(g: pd.DataFrame, churn_days: float) -> dict:
     return out
 
 
-def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0) -> pd.DataFrame:
+def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0,
+                 min_segment_size: int = 1) -> pd.DataFrame:
     """KPIs per segment and for all users.
 
     Parameters
@@ -52,6 +53,10 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
         The segment column.
     churn_days : float, default=60
         Inactivity that counts as churn when the data has no ``churned`` flag.
+    min_segment_size : int, default=1
+        Segments with fewer users keep their size but have every KPI withheld
+        (NaN, ``withheld`` True): figures about a handful of people single them out.
+        They still count in the all-users baseline.
 
     Returns
     -------
@@ -70,4 +75,7 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     for k in KPI_LABELS:
         if k in df:
             df[f"{k}_lift"] = df[k] / base[k] if base.get(k) else np.nan
+    df["withheld"] = (df["users"] < int(min_segment_size)) & (df["segment"] != "All users")
+    kpi_cols = [c for c in df.columns if c.split("_lift")[0] in KPI_LABELS]
+    df.loc[df["withheld"], kpi_cols] = np.nan
     return df

@@ -195,12 +195,13 @@ def run_projection(store: Store, run_id: str, method: str = "pca") -> tuple[pd.D
     return store.projection(run_id, method)
 
 
-def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0) -> pd.DataFrame:
-    """KPIs per persona of a run, with the all-users baseline."""
+def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0,
+             min_segment_size: int = MIN_SEGMENT_SIZE) -> pd.DataFrame:
+    """KPIs per persona of a run, with the all-users baseline; small segments' KPIs withheld."""
     rec = store.run(run_id)
     have = set(store.columns(rec["dataset"])["column_name"])
     frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
-    return segment_kpis(frame, by="persona", churn_days=churn_days)
+    return segment_kpis(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size)
 
 
 def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,

@@ -190,3 +190,10 @@ def test_profiles_of_a_ward_run_show_the_merge_tree(app_store):
     at = _open("profiles")
     _clean(at)
     assert len(at.get("plotly_chart")) == kmeans_charts + 1
+
+
+def test_kpis_page_withholds_small_segments(app_store):
+    at = _open("kpis")
+    next(n for n in at.number_input if n.label == "Minimum segment size").set_value(3500).run()
+    _clean(at)
+    assert any("withheld" in w.value for w in at.warning)

@@ -102,3 +102,13 @@ def test_pca_projection_is_stored(store_copy):
     assert 0 < info["explained_variance_ratio"][1] <= info["explained_variance_ratio"][0] < 1
     again, _ = segcore.run_projection(store_copy, run_id, "pca")  # read back, not recomputed
     assert again.equals(coords)
+
+
+def test_small_segments_kpis_are_withheld_but_count_in_the_baseline():
+    frame = pd.DataFrame({"persona": ["Big"] * 60 + ["Tiny"] * 3, "revenue": [1.0] * 60 + [100.0] * 3,
+                          "ad_impressions": 10, "ad_clicks": 1})
+    k = segment_kpis(frame, min_segment_size=50).set_index("segment")
+    assert k.loc["Tiny", "withheld"] and k.loc["Tiny", "users"] == 3
+    assert np.isnan(k.loc["Tiny", "revenue_per_user"]) and np.isnan(k.loc["Tiny", "ctr_lift"])
+    assert not k.loc["Big", "withheld"] and k.loc["Big", "revenue_per_user"] == 1.0
+    assert k.loc["All users", "revenue_per_user"] == pytest.approx(360 / 63)  # the baseline keeps everyone

@@ -8,8 +8,15 @@ from segcore.kpi import KPI_LABELS
 run_id = components.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
-kpis = data.kpis(run_id, tuple(personas["name"]))
+min_size = st.number_input("Minimum segment size", min_value=1, value=50, step=10,
+                           help="KPIs of smaller segments are withheld: figures about a few people single them out.")
+kpis = data.kpis(run_id, tuple(personas["name"]), int(min_size))
 kpis = kpis.rename(columns={"segment": "persona"})
+withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
+if not withheld.empty:
+    st.warning("KPIs withheld for segments below the minimum size: " + "; ".join(
+        f"{r.persona} ({r.users} users)" for r in withheld.itertuples()))
+kpis = kpis[~kpis["withheld"]]
 base = kpis[kpis["persona"] == "All users"].iloc[0]
 present = [k for k in KPI_LABELS if k in kpis]
 if not present:
