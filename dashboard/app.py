@@ -77,6 +77,7 @@ def sidebar() -> None:
 
 def main() -> None:
     page = st.navigation(PAGES)
+    data.new_script_run()
     try:
         sidebar()
         page.run()

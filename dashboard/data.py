@@ -19,16 +19,32 @@ def store() -> segcore.Store:
     return segcore.open_store()
 
 
+def new_script_run() -> None:
+    """Called by app.py at the top of every rerun: forget the answers of the previous one."""
+    st.session_state["_run_memo"] = {}
+
+
+def _once_per_run(key: tuple, ask):
+    """Ask the store once per script run: the sidebar, the page and the cached loaders all need the
+    dataset and run lists, and every question opens a connection (see segcore.store)."""
+    memo = st.session_state.setdefault("_run_memo", {})
+    if key not in memo:
+        memo[key] = ask()
+    return memo[key]
+
+
 def datasets():
-    return store().list_datasets()
+    return _once_per_run(("datasets",), lambda: store().list_datasets())
 
 
 def version(dataset: str) -> str:
-    return str(store().dataset(dataset)["created_at"])
+    """When the dataset was (re)imported: part of every cache key, so a re-import is never served stale."""
+    row = datasets().loc[lambda d: d["name"] == dataset, "created_at"]
+    return str(row.iloc[0]) if len(row) else str(store().dataset(dataset)["created_at"])  # raises NotFoundError
 
 
 def runs(dataset: str):
-    return store().list_runs(dataset)
+    return _once_per_run(("runs", dataset), lambda: store().list_runs(dataset))
 
 
 def personas(run_id: str):
@@ -97,8 +113,18 @@ def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params, progre
     return result
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def run(run_id: str) -> dict:
-    return store().run(run_id)
+    return store().run(run_id)  # a run record never changes once stored
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _columns(dataset: str, version_key: str) -> list[str]:
+    return store().columns(dataset)["column_name"].tolist()
+
+
+def columns(dataset: str) -> list[str]:
+    return _columns(dataset, version(dataset))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

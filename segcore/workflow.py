@@ -110,12 +110,12 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     say(0.25, f"fitting {algo}" + (f" with k={k}" if k else ""))
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
     say(0.7, "profiling clusters and suggesting personas")
-    personas = suggest_personas(_profiles(design, result.labels))
+    values = indicator_frame(design.frame, design.numeric, design.categorical)  # shared by profiles and rules
+    personas = suggest_personas(profile_clusters(values, result.labels))
     say(0.75, "checking each segment's stability on resampled users")
     jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
                               mixed=design.prepared.mixed, seed=seed)
     say(0.85, "explaining segments with plain rules")
-    values = indicator_frame(design.frame, design.numeric, design.categorical)
     rules = segment_rules(values, result.labels, seed=seed)
     separation = feature_separation(values, result.labels)
     explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import components, data
-from segcore.profile import indicator_frame
+from segcore.profile import indicator_frame, profile_clusters
 
 run_id = components.page("Explore", "Each dot is a user, placed so that similar users sit close together. "
                                     "Draw a box or lasso around a group to see what its users have in common.")
@@ -64,13 +64,14 @@ with left:
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
         "Share", format="%.0f%%", min_value=0, max_value=1)})
 with right:
-    values = indicator_frame(points, numeric, categorical)
-    pop_mean, pop_std = values.mean(), values.std(ddof=0).replace(0, np.nan)
-    z = ((values.loc[sel.index].mean() - pop_mean) / pop_std).dropna()
+    # The selection is profiled like a segment: group 1 = selected, 0 = the rest of the map.
+    chosen = points.index.isin(sel.index).astype(int)
+    prof = profile_clusters(indicator_frame(points, numeric, categorical), chosen)
+    z = prof.z.loc[1]
     top = z.reindex(z.abs().sort_values(ascending=False).index).head(8)
     shares = pd.DataFrame({"What they share": [components.label(f) for f in top.index],
-                           "Selected": values.loc[sel.index, top.index].mean().to_numpy(),
-                           "Everyone": pop_mean[top.index].to_numpy(),
+                           "Selected": prof.means.loc[1, top.index].to_numpy(),
+                           "Everyone": prof.population_mean[top.index].to_numpy(),
                            "Difference (sd)": top.to_numpy()})
     st.dataframe(shares, hide_index=True, column_config={
         "Selected": st.column_config.NumberColumn(format="%.3g"),

@@ -12,7 +12,7 @@ rec = data.run(run_id)
 personas = data.personas(run_id)
 c1, c2, c3 = st.columns([1, 2, 1])
 fmt = c1.radio("Format", ["csv", "parquet", "json"], format_func=str.upper)
-available = [c for c in data.store().columns(rec["dataset"])["column_name"] if c != "user_id"]
+available = [c for c in data.columns(rec["dataset"]) if c != "user_id"]
 columns = c2.multiselect("Extra columns", available, default=[c for c in rec["features"] if c in available][:5],
                          format_func=components.label)
 min_size = c3.number_input("Minimum segment size", min_value=1, value=50, step=10,
@@ -23,5 +23,6 @@ if not report.withheld.empty:
         f"{r.persona} ({r.size} users)" for r in report.withheld.itertuples()))
 st.caption(f"{len(frame):,} users, {frame['persona'].nunique()} personas.")
 st.dataframe(frame.head(100), hide_index=True)
-st.download_button(f"Download {fmt.upper()}", data=to_bytes(frame, fmt), file_name=f"segments_{run_id}.{fmt}",
+# A callable: the file is built when the button is clicked, not on every rerun of the page.
+st.download_button(f"Download {fmt.upper()}", data=lambda: to_bytes(frame, fmt), file_name=f"segments_{run_id}.{fmt}",
                    mime=MIME[fmt], type="primary", icon=":material/download:", on_click="ignore")

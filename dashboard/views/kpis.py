@@ -37,7 +37,7 @@ for k in present:
     config[k] = st.column_config.NumberColumn(KPI_LABELS[k], format="%.2f" if k == "revenue_per_user" else "percent")
     config[f"{k}_lift"] = st.column_config.NumberColumn(f"{KPI_LABELS[k]} vs all", format="%.2f×")
 st.dataframe(table, hide_index=True, column_config=config)
-churn_note = "the dataset's churned flag" if "churned" in set(data.store().columns(data.run(run_id)["dataset"])["column_name"]) \
+churn_note = "the dataset's churned flag" if "churned" in data.columns(data.run(run_id)["dataset"]) \
     else "no activity in the last 60 days of the log"
 st.caption(f"CTR = ad clicks / ad impressions; conversion = sessions with a purchase / sessions; "
            f"churn = {churn_note}. Lift = segment ÷ all users.")
