@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         _store_arg(v)
         return v
 
-    v = verb("import", "load a CSV or Parquet file as a dataset")
-    v.add_argument("file", help="CSV or Parquet file")
+    v = verb("import", "load a CSV, Parquet or JSON Lines file as a dataset")
+    v.add_argument("file", help="CSV, Parquet or JSON Lines file (for --kind events: the event log)")
     v.add_argument("--name", required=True, help="dataset name")
     v.add_argument("--kind", choices=("users", "events"), default="users",
                    help="one row per user (default) or one row per event")
@@ -49,7 +49,25 @@ def _parser() -> argparse.ArgumentParser:
                         "category, device); repeat for each role")
     v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop",
                    help="override what happens to a detected PII column")
-    v.add_argument("--replace", action="store_true", help="replace a dataset of the same name")
+    v.add_argument("--users", metavar="FILE", help="events: a users table to join to the event features on the "
+                   "user id (its id column: --id)")
+    v.add_argument("--date-format", help="events: how timestamps are written, e.g. '%%m/%%d/%%Y %%H:%%M' "
+                   "(default: detected)")
+    v.add_argument("--delimiter", help="CSV: the field separator (default: detected; '\\t' for tab)")
+    v.add_argument("--quote", help="CSV: the quote character (default \")")
+    v.add_argument("--encoding", choices=("utf-8", "utf-16", "latin-1"), help="CSV: text encoding (default: detected)")
+    v.add_argument("--no-header", action="store_true", help="CSV: the first line is data (columns become "
+                   "column0, column1, ...)")
+    v.add_argument("--decimal", choices=(".", ","), help="CSV: decimal separator (default: detected)")
+    v.add_argument("--max-mb", type=float, help="refuse files larger than this many MB "
+                   "(default $SEGCORE_MAX_IMPORT_MB or 5120)")
+    v.add_argument("--replace", action="store_true", help="replace a dataset of the same name; the replaced "
+                   "version is kept until `segcore discard-previous NAME`")
+
+    v = verb("restore", "undo the last --replace of a dataset: its replaced version and runs come back")
+    v.add_argument("name", help="dataset name")
+    v = verb("discard-previous", "confirm the last --replace of a dataset: delete the replaced version")
+    v.add_argument("name", help="dataset name")
 
     verb("datasets", "list the datasets with their row counts")
 
@@ -176,15 +194,30 @@ def _dispatch(args) -> int:
         return _app(args)
     store = open_store(args.store)
     if args.verb == "import":
-        report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
-                             mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
-                             replace=args.replace)
+        read_options = {"delimiter": args.delimiter, "quote": args.quote, "encoding": args.encoding,
+                        "header": False if args.no_header else None, "decimal": args.decimal}
+        if args.max_mb is not None and args.max_mb <= 0:
+            raise InputError(f"--max-mb {args.max_mb:g} should be positive")
+        bar, update = _progress("import")
+        with bar:
+            report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
+                                 mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
+                                 replace=args.replace, users_path=args.users, read_options=read_options,
+                                 date_format=args.date_format, progress=update,
+                                 max_bytes=None if args.max_mb is None else int(args.max_mb * (1 << 20)))
         print("\n".join(report.lines()))
         print("\n".join(f.line() for f in quality_report(store, args.name).findings))
     elif args.verb == "quality":
         print("\n".join(f.line() for f in quality_report(store, args.name).findings) or "no problems found")
     elif args.verb == "datasets":
-        print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at"]]))
+        print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at",
+                                            "has_previous"]]))
+    elif args.verb == "restore":
+        store.restore_previous(args.name)
+        print(f"restored the replaced version of {args.name!r}")
+    elif args.verb == "discard-previous":
+        store.discard_previous(args.name)
+        print(f"deleted the replaced version of {args.name!r}; the current one stays")
     elif args.verb == "features":
         from .features import default_features
         from .suggest import feature_suggestions

@@ -8,38 +8,28 @@ file through that plan in one transaction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ._mapping import EVENT_ROLES, REQUIRED_EVENT_ROLES, propose_mapping, timestamp_format
+from ._sniff import FileInfo, detect_format, inspect_file, reader_error
 from .errors import InputError
 from .pii import ACTIONS, PiiFinding, detect_pii
 from .sample import SAMPLE_DIR
 from .store import ColumnPlan, Store, TablePlan
 
-__all__ = ["EVENT_ROLES", "ImportReport", "detect_format", "propose_mapping", "import_file",
-           "import_sample", "open_store"]
+__all__ = ["EVENT_ROLES", "ImportReport", "detect_format", "inspect_file", "propose_mapping", "import_file",
+           "import_sample", "open_store", "peek_file"]
 
-EVENT_ROLES = ("user_id", "timestamp", "event_type", "amount", "session_id", "category", "device")
-REQUIRED_EVENT_ROLES = ("user_id", "timestamp")
 _ROLE_TARGET = {"timestamp": "ts"}
-_ROLE_NAMES = {
-    "user_id": ("user_id", "userid", "user", "customer_id", "customerid", "client_id", "visitor_id", "uid", "id"),
-    "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at", "occurred_at"),
-    "event_type": ("event_type", "event", "type", "action", "event_name"),
-    "amount": ("amount", "revenue", "value", "price", "total", "order_value"),
-    "session_id": ("session_id", "session", "sessionid", "visit_id"),
-    "category": ("category", "content_category", "product_category", "section"),
-    "device": ("device", "device_type", "platform"),
-}
-_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_SAMPLE_ROWS = 2000
 
 
 @dataclass
 class ImportReport:
-    """What an import did: counts, PII actions and anything the user should know."""
+    """What an import did: counts, how the file was read, PII actions and anything the user should know."""
 
     name: str
     kind: str
@@ -47,57 +37,38 @@ class ImportReport:
     n_events: int | None
     pii: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    read_as: list[str] = field(default_factory=list)
+    replaced: bool = False
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.name!r}: {self.n_users:,} users"
                + (f" from {self.n_events:,} events" if self.n_events is not None else "")]
+        out += [f"read: {r}" for r in self.read_as]
         for p in self.pii:
             verb = "hashed (SHA-256)" if p["action"] == "hash" else "dropped"
             out.append(f"privacy: column {p['column']!r} ({p['kind'].replace('_', ' ')}) {verb}")
         out += [f"warning: {w}" for w in self.warnings]
+        if self.replaced:
+            out.append(f"the replaced version is kept until you confirm: `segcore discard-previous {self.name}` "
+                       f"deletes it, `segcore restore {self.name}` brings it back")
         return out
 
 
-def detect_format(path: str | Path) -> str:
-    """``csv`` or ``parquet``, from the extension or else the file's first bytes."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"file {str(path)!r} does not exist")
-    if path.is_dir():
-        raise InputError(f"{str(path)!r} is a folder, not a file")
-    if path.stat().st_size == 0:
-        raise InputError(f"file {path.name!r} is empty")
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt:
-        return fmt
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
-        return "parquet"
-    raise InputError(f"cannot tell the format of {path.name!r}: name it .csv or .parquet")
-
-
-def _peek(store: Store, path: Path, fmt: str, text_columns=()) -> pd.DataFrame:
+def peek_file(store: Store, info: FileInfo, *, n: int = _SAMPLE_ROWS, text_columns=()) -> pd.DataFrame:
+    """The first ``n`` rows of an inspected file, as the import will read them."""
     try:
-        return store.peek(str(path), fmt, text_columns=text_columns)
+        df = store.peek(str(info.path), info.fmt, n=n, text_columns=text_columns if info.fmt == "csv" else (),
+                        csv_options=info.csv_options)
     except InputError:
         raise
-    except Exception as exc:  # DuckDB's reader errors name the line; keep the first sentence
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read {path.name!r} as {fmt.upper()}: {msg}") from exc
-
-
-def propose_mapping(columns: list[str]) -> dict[str, str]:
-    """Guess which column plays which event role, from column names."""
-    norm = {re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_"): c for c in columns}
-    mapping, used = {}, set()
-    for role in EVENT_ROLES:
-        for cand in _ROLE_NAMES[role]:
-            if cand in norm and norm[cand] not in used:
-                mapping[role] = norm[cand]
-                used.add(norm[cand])
-                break
-    return mapping
+    except Exception as exc:
+        raise reader_error(exc, info.path, info.fmt) from exc
+    df.columns = [str(c) for c in df.columns]
+    if df.empty:
+        raise InputError(f"{info.path.name!r} has no rows")
+    if df.shape[1] == 0:
+        raise InputError(f"{info.path.name!r} has no columns")
+    return df
 
 
 def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None) -> dict[str, PiiFinding]:
@@ -117,19 +88,20 @@ def _hash_transform(kind: str) -> str:
     return {"email": "hash_email", "phone": "hash_phone"}.get(kind, "hash")
 
 
-def _users_plan(store: Store, path: Path, fmt: str, id_column: str | None,
+def _users_plan(store: Store, info: FileInfo, id_column: str | None,
                 pii_actions: dict[str, str] | None) -> tuple[TablePlan, list[PiiFinding]]:
-    head = _peek(store, path, fmt)
-    columns = [str(c) for c in head.columns]
+    head = peek_file(store, info, n=50)
+    name = info.path.name
+    columns = list(head.columns)
     id_column = id_column or ("user_id" if "user_id" in columns else None)
     if id_column is None:
-        raise InputError(f"{path.name!r} has no 'user_id' column: name the id column with --id "
+        raise InputError(f"{name!r} has no 'user_id' column: name the id column with --id "
                          f"(columns: {', '.join(columns[:12])})")
     if id_column not in columns:
-        raise InputError(f"id column {id_column!r} is not in {path.name!r} (columns: {', '.join(columns[:12])})")
-    sample = _peek(store, path, fmt, text_columns=(id_column,) if fmt == "csv" else ())
+        raise InputError(f"id column {id_column!r} is not in {name!r} (columns: {', '.join(columns[:12])})")
+    sample = peek_file(store, info, text_columns=(id_column,))
     if sample[id_column].isna().all():
-        raise InputError(f"id column {id_column!r} in {path.name!r} has no values")
+        raise InputError(f"id column {id_column!r} in {name!r} has no values")
     pii = _pii_plan(detect_pii(sample, protect=(id_column,)), pii_actions)
     cols = []
     for c in columns:
@@ -142,30 +114,47 @@ def _users_plan(store: Store, path: Path, fmt: str, id_column: str | None,
             cols.append(ColumnPlan(c, target, _hash_transform(pii[c].kind)))
         else:
             cols.append(ColumnPlan(c, target, "text" if c == id_column else "keep"))
-    return TablePlan(str(path), fmt, tuple(cols), (id_column,) if fmt == "csv" else ()), list(pii.values())
+    return _plan(info, cols, (id_column,)), list(pii.values())
 
 
-def _events_plan(store: Store, path: Path, fmt: str, mapping: dict[str, str] | None,
-                 pii_actions: dict[str, str] | None) -> tuple[TablePlan, list[PiiFinding], list[str]]:
-    head = _peek(store, path, fmt)
-    columns = [str(c) for c in head.columns]
-    mapping = dict(mapping) if mapping else propose_mapping(columns)
+def _plan(info: FileInfo, cols, text_columns) -> TablePlan:
+    return TablePlan(str(info.path), info.fmt, tuple(cols), tuple(text_columns) if info.fmt == "csv" else (),
+                     dict(info.csv_options))
+
+
+def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, pii_actions: dict[str, str] | None,
+                 date_format: str | None = None) -> tuple[TablePlan, list[PiiFinding], list[str], str]:
+    name = info.path.name
+    head = peek_file(store, info)
+    columns = list(head.columns)
+    mapping = dict(mapping) if mapping else propose_mapping(columns, head)
     unknown_roles = [r for r in mapping if r not in EVENT_ROLES]
     if unknown_roles:
         raise InputError(f"unknown role {unknown_roles[0]!r}: roles are {', '.join(EVENT_ROLES)}")
     for role, col in mapping.items():
         if col not in columns:
-            raise InputError(f"column {col!r} (mapped to {role}) is not in {path.name!r} "
+            raise InputError(f"column {col!r} (mapped to {role}) is not in {name!r} "
                              f"(columns: {', '.join(columns[:12])})")
     missing = [r for r in REQUIRED_EVENT_ROLES if r not in mapping]
     if missing:
         raise InputError(f"map a column to {' and '.join(missing)} (--map {missing[0]}=COLUMN); "
-                         f"columns of {path.name!r}: {', '.join(columns[:12])}")
-    text_cols = tuple(mapping[r] for r in ("user_id", "session_id") if r in mapping) if fmt == "csv" else ()
-    sample = _peek(store, path, fmt, text_columns=text_cols)
+                         f"columns of {name!r}: {', '.join(columns[:12])}")
+    text_cols = tuple(mapping[r] for r in ("user_id", "session_id") if r in mapping)
+    sample = peek_file(store, info, text_columns=text_cols)
     kept = list(dict.fromkeys(mapping.values()))
     pii = _pii_plan(detect_pii(sample[kept], protect=(mapping["user_id"],)), pii_actions)
     warnings = []
+    ts_col = mapping["timestamp"]
+    ts = timestamp_format(sample[ts_col], date_format)
+    if ts.share == 0:
+        shown = ", ".join(repr(v) for v in ts.unread[:3])
+        raise InputError(f"timestamp column {ts_col!r} of {name!r} has no value that reads as a date or time "
+                         f"({shown}): map another column (--map timestamp=COLUMN) or give its format "
+                         "(--date-format '%d/%m/%Y %H:%M')")
+    if ts.ambiguous:
+        warnings.append(f"timestamps in {ts_col!r} read as day/month ({ts.arg}); month/day reads them too: "
+                        f"give --date-format '{ts.arg.replace('%d', '%_').replace('%m', '%d').replace('%_', '%m')}' "
+                        "if months come first")
     cols = []
     for role in EVENT_ROLES:
         target = _ROLE_TARGET.get(role, role)
@@ -179,28 +168,20 @@ def _events_plan(store: Store, path: Path, fmt: str, mapping: dict[str, str] | N
             else:
                 cols.append(ColumnPlan(col, target, _hash_transform(pii[col].kind)))
         elif role == "timestamp":
-            cols.append(ColumnPlan(col, target, _timestamp_transform(sample[col])))
+            cols.append(ColumnPlan(col, target, ts.transform, ts.arg))
         elif role == "amount":
             cols.append(ColumnPlan(col, target, "double"))
         else:
             cols.append(ColumnPlan(col, target, "text"))
-    return TablePlan(str(path), fmt, tuple(cols), text_cols), list(pii.values()), warnings
-
-
-def _timestamp_transform(values: pd.Series) -> str:
-    if pd.api.types.is_datetime64_any_dtype(values) or values.dtype == object and \
-            values.dropna().map(lambda v: hasattr(v, "year")).all() and not values.dropna().empty:
-        return "timestamp"
-    if pd.api.types.is_numeric_dtype(values):
-        med = values.dropna().abs().median() if not values.dropna().empty else 0
-        return "epoch_ms" if med > 1e11 else "epoch_s"
-    return "timestamp"
+    read = f"timestamps in {ts_col!r} as {ts.description}"
+    return _plan(info, cols, text_cols), list(pii.values()), warnings, read
 
 
 def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users", id_column: str | None = None,
                 mapping: dict[str, str] | None = None, pii_actions: dict[str, str] | None = None,
-                replace: bool = False) -> ImportReport:
-    """Import a CSV or Parquet file as a dataset.
+                replace: bool = False, users_path: str | Path | None = None, read_options: dict | None = None,
+                date_format: str | None = None, max_bytes: int | None = None, progress=None) -> ImportReport:
+    """Import a CSV, Parquet or JSON Lines file as a dataset.
 
     Parameters
     ----------
@@ -212,44 +193,99 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     kind : {'users', 'events'}, default='users'
         A table with one row per user, or an event log (one row per event).
     id_column : str, optional
-        Users only: the id column (default ``user_id``). Ids are kept as text,
-        exactly as written.
+        The users table's id column (default ``user_id``). Ids are kept as
+        text, exactly as written.
     mapping : dict, optional
         Events only: role -> column, roles from :data:`EVENT_ROLES`;
         ``user_id`` and ``timestamp`` are required. Proposed from the column
-        names when omitted.
+        names and contents when omitted.
     pii_actions : dict, optional
         Column -> ``hash`` or ``drop``, overriding the defaults for detected PII.
     replace : bool, default=False
-        Replace an existing dataset of the same name.
+        Replace an existing dataset of the same name; the replaced version is
+        kept until :meth:`Store.discard_previous`.
+    users_path : str or Path, optional
+        Events only: a users table joined to the features derived from the
+        events on the user id (its id column is ``id_column``).
+    read_options : dict, optional
+        CSV options to use instead of detecting them: ``delimiter``, ``quote``,
+        ``header`` (bool), ``encoding`` (utf-8, utf-16, latin-1). They apply to
+        every CSV file of the import.
+    date_format : str, optional
+        Events only: the strptime format of the timestamps, e.g. ``%m/%d/%Y %H:%M``.
+    max_bytes : int, optional
+        Refuse larger files (default ``SEGCORE_MAX_IMPORT_MB``, 5 GB).
+    progress : callable, optional
+        ``progress(fraction, message)`` while DuckDB reads the file.
     """
     if kind not in ("users", "events"):
         raise InputError(f"kind={kind!r} should be 'users' or 'events'")
-    path = Path(path)
-    fmt = detect_format(path)
+    if kind == "users" and (mapping or users_path or date_format):
+        raise InputError("--map, --users and --date-format are for event logs (--kind events); "
+                         "a users table takes --id")
+    info = inspect_file(path, read_options, max_bytes=max_bytes)
+    warnings: list[str] = []
+    read_as = [f"{info.path.name}: {info.describe()}"]
+    users = events = None
+    findings: list[PiiFinding] = []
     if kind == "users":
-        if mapping:
-            raise InputError("--map is for event logs (--kind events); a users table takes --id")
-        plan, findings = _users_plan(store, path, fmt, id_column, pii_actions)
-        warnings: list[str] = []
-        users, events = plan, None
+        users, findings = _users_plan(store, info, id_column, pii_actions)
     else:
-        plan, findings, warnings = _events_plan(store, path, fmt, mapping, pii_actions)
-        users, events = None, plan
+        events, findings, warnings, ts_read = _events_plan(store, info, mapping, pii_actions, date_format)
+        read_as.append(ts_read)
+        if users_path is not None:
+            uinfo = inspect_file(users_path, read_options, max_bytes=max_bytes)
+            read_as.append(f"{uinfo.path.name}: {uinfo.describe()}")
+            users, user_findings = _users_plan(store, uinfo, id_column, pii_actions)
+            findings = findings + user_findings
     privacy = [f.as_dict() for f in findings]
+    replaced = replace and store.has_dataset(name)
     try:
-        store.import_dataset(name, users=users, events=events, kind=kind, source=path.name, privacy=privacy,
-                             replace=replace)
+        counts = store.import_dataset(name, users=users, events=events, kind=kind,
+                                      source=" + ".join(Path(p.path).name for p in (events, users) if p),
+                                      privacy=privacy, replace=replace, progress=progress)
     except InputError:
         raise
     except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"could not import {path.name!r}: {msg}") from exc
-    info = store.dataset(name)
-    n_events = None if pd.isna(info["n_events"]) else int(info["n_events"])
-    if events is not None and n_events is not None and int(info["n_users"]) == 0:
-        warnings.append("no event had both a user id and a readable timestamp: check the timestamp column")
-    return ImportReport(name, kind, int(info["n_users"]), n_events, privacy, warnings)
+        raise reader_error(exc, (events or users).path, (events or users).fmt) from exc
+    warnings += _count_warnings(counts, users, events)
+    info_rec = store.dataset(name)
+    n_events = None if pd.isna(info_rec["n_events"]) else int(info_rec["n_events"])
+    if users is not None and events is not None:
+        warnings += _join_warnings(store, name)
+    return ImportReport(name, kind, int(info_rec["n_users"]), n_events, privacy, warnings, read_as, replaced)
+
+
+def _count_warnings(counts: dict, users: TablePlan | None, events: TablePlan | None) -> list[str]:
+    out = []
+    for role, plan in (("events", events), ("users", users)):
+        if plan is None:
+            continue
+        rows = counts["rows"].get(role, 0)
+        sources = {c.target: c.source for c in plan.columns}
+        for target, n in counts["unread"].get(role, {}).items():
+            if n:
+                what = "a date or time" if target == "ts" else "a number" if target == "amount" else "a value"
+                out.append(f"{n:,} of {rows:,} values in column {sources.get(target, target)!r} of "
+                           f"{Path(plan.path).name!r} do not read as {what}: they are kept as missing")
+    if counts.get("skipped_ids"):
+        out.append(f"{counts['skipped_ids']:,} rows of {Path(users.path).name!r} have no user id and are left out")
+    if counts.get("duplicate_ids"):
+        out.append(f"{counts['duplicate_ids']:,} rows of {Path(users.path).name!r} repeat a user id: one row "
+                   "per id is used")
+    return out
+
+
+def _join_warnings(store: Store, name: str) -> list[str]:
+    j = store.join_counts(name)
+    out = []
+    if j["users_without_events"]:
+        out.append(f"{j['users_without_events']:,} of {j['users']:,} users in the users table have no events and "
+                   "are not segmented")
+    if j["event_users_without_row"]:
+        out.append(f"{j['event_users_without_row']:,} users with events have no row in the users table: "
+                   "their attributes are missing")
+    return out
 
 
 def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path = SAMPLE_DIR,
@@ -259,17 +295,18 @@ def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path 
     users_path, events_path = sample_dir / "users.parquet", sample_dir / "events.parquet"
     if not users_path.exists() or not events_path.exists():
         raise InputError(f"the bundled sample is missing from {sample_dir}: run python sample_data/generate.py")
-    users_plan, findings = _users_plan(store, users_path, "parquet", "user_id", None)
+    users_plan, findings = _users_plan(store, inspect_file(users_path), "user_id", None)
     mapping = {r: r for r in EVENT_ROLES}
-    events_plan, _, _ = _events_plan(store, events_path, "parquet", mapping, None)
-    return store.import_dataset(name, users=users_plan, events=events_plan, kind="sample",
-                                source="bundled sample", privacy=[f.as_dict() for f in findings],
-                                if_missing=if_missing)
+    events_plan, _, _, _ = _events_plan(store, inspect_file(events_path), mapping, None)
+    counts = store.import_dataset(name, users=users_plan, events=events_plan, kind="sample",
+                                  source="bundled sample", privacy=[f.as_dict() for f in findings],
+                                  if_missing=if_missing)
+    return counts is not None
 
 
 def open_store(path: str | Path | None = None, *, seed_sample: bool = True, timeout: float = 30.0) -> Store:
     """Open (or create) a store; a new store is seeded with the bundled sample as ``sample``."""
     store = Store(path, timeout=timeout)
-    if seed_sample and store.list_datasets().empty:
+    if seed_sample and store.list_datasets().empty and store.previous_version("sample") is None:
         import_sample(store)
     return store

@@ -33,7 +33,8 @@ import pandas as pd
 
 from .errors import InputError, NotFoundError, StoreBusyError
 
-__all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE"]
+__all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE",
+           "CSV_OPTIONS", "PREVIOUS_SUFFIX"]
 
 DATASET_NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROLES_TABLES = ("users", "events", "features")
@@ -76,18 +77,34 @@ def _table(dataset: str, role: str) -> str:
     return quote_ident(f"ds:{dataset}:{role}")
 
 
+# A replaced dataset is kept under its name plus this suffix (which no dataset name may contain).
+PREVIOUS_SUFFIX = "~previous"
+
+
+def _previous(name: str) -> str:
+    return name + PREVIOUS_SUFFIX
+
+
+def source_name(*plans: TablePlan | None) -> str:
+    return " + ".join(Path(p.path).name for p in plans if p is not None)
+
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """How one column of a file becomes one column of the store.
 
     ``transform`` is one of ``keep``, ``text``, ``double``, ``timestamp``,
-    ``epoch_s``, ``epoch_ms``, ``hash_email``, ``hash_phone``, ``hash``,
-    ``null_text`` and ``null_double`` (the last two need no source).
+    ``strptime`` (``arg`` is the format, e.g. ``%d/%m/%Y %H:%M``), ``epoch_s``,
+    ``epoch_ms``, ``hash_email``, ``hash_phone``, ``hash``, ``null_text`` and
+    ``null_double`` (the last two need no source). Values that a parsing
+    transform cannot read become NULL and are counted (see
+    :meth:`Store.import_dataset`).
     """
 
     source: str | None
     target: str
     transform: str = "keep"
+    arg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,10 +112,10 @@ class TablePlan:
     """A file to read and the columns to keep from it (anything not listed is never stored)."""
 
     path: str
-    fmt: str  # "csv" | "parquet"
+    fmt: str  # "csv" | "parquet" | "jsonl"
     columns: tuple[ColumnPlan, ...]
     text_columns: tuple[str, ...] = ()  # read as text exactly as written (ids keep leading zeros)
-    csv_options: dict = field(default_factory=dict)
+    csv_options: dict = field(default_factory=dict)  # keys of CSV_OPTIONS
 
 
 # SQL for each column transform; {s} is the quoted source column.
@@ -107,6 +124,7 @@ _TRANSFORMS = {
     "text": "CAST({s} AS VARCHAR)",
     "double": "TRY_CAST({s} AS DOUBLE)",
     "timestamp": "TRY_CAST({s} AS TIMESTAMP)",
+    "strptime": "CAST(try_strptime(CAST({s} AS VARCHAR), {arg}) AS TIMESTAMP)",
     "epoch_s": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)",
     "epoch_ms": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE) / 1000.0) AS TIMESTAMP)",
     # hashes keep a missing value missing rather than hashing ''
@@ -118,11 +136,92 @@ _TRANSFORMS = {
 }
 
 
-def _expr(c: ColumnPlan) -> str:
+# Transforms that parse: a value present in the file that comes out NULL was unreadable.
+_PARSING = ("double", "timestamp", "strptime", "epoch_s", "epoch_ms")
+UNREAD_PREFIX = "_unread:"
+
+# Reader options a user may set for CSV files, and the name read_csv gives each.
+CSV_OPTIONS = {"delimiter": "delim", "quote": "quote", "header": "header", "encoding": "encoding",
+               "decimal": "decimal_separator"}
+_READERS = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}
+
+
+def _expr(c: ColumnPlan, params: dict) -> str:
+    """The SQL for one planned column; its format argument, if any, is bound into ``params``."""
     if c.transform not in _TRANSFORMS:
         raise InputError(f"unknown column transform {c.transform!r}")
     source = quote_ident(c.source) if c.source is not None else None
-    return f"{_TRANSFORMS[c.transform].format(s=source)} AS {quote_ident(c.target)}"
+    arg = None
+    if c.arg is not None:
+        arg = f"$arg{len(params)}"
+        params[arg[1:]] = c.arg
+    return _TRANSFORMS[c.transform].format(s=source, arg=arg)
+
+
+def _select_list(plan: TablePlan, params: dict) -> str:
+    """Planned columns, plus one flag per parsed column marking values that could not be read."""
+    parts = []
+    for c in plan.columns:
+        expr = _expr(c, params)
+        parts.append(f"{expr} AS {quote_ident(c.target)}")
+        if c.transform in _PARSING and c.source is not None:
+            src = quote_ident(c.source)
+            parts.append(f"({src} IS NOT NULL AND trim(CAST({src} AS VARCHAR)) <> '' AND ({expr}) IS NULL) "
+                         f"AS {quote_ident(UNREAD_PREFIX + c.target)}")
+    return ", ".join(parts)
+
+
+def _source(plan: TablePlan, params: dict) -> str:
+    """``read_csv(...)`` (or Parquet, JSON Lines) over the plan's file, its options bound into ``params``."""
+    if plan.fmt not in _READERS:
+        raise InputError(f"unsupported file format {plan.fmt!r}: use CSV, Parquet or JSON Lines")
+    params["src_path"] = plan.path
+    args = ["$src_path"]
+    if plan.fmt == "csv":
+        for key, value in plan.csv_options.items():
+            if key not in CSV_OPTIONS:
+                raise InputError(f"unknown CSV option {key!r}: options are {', '.join(CSV_OPTIONS)}")
+            if value is not None:
+                args.append(f"{CSV_OPTIONS[key]} = $csv_{key}")
+                params[f"csv_{key}"] = value
+        if plan.text_columns:
+            args.append("types = $csv_types")
+            params["csv_types"] = {c: "VARCHAR" for c in plan.text_columns}
+    elif plan.fmt == "jsonl":
+        args.append("format = 'newline_delimited'")
+    return f"{_READERS[plan.fmt]}({', '.join(args)})"
+
+
+def _execute(con, sql: str, params: dict | list | None, progress, lo: float, hi: float, label: str):
+    """Execute ``sql``; with ``progress``, report DuckDB's own query progress scaled into [lo, hi].
+
+    The query runs on a worker thread and the caller's thread polls, so the callback may draw
+    on the caller's UI (Streamlit elements can only be updated from the script's thread).
+    """
+    if progress is None:
+        return con.execute(sql, params or [])
+    import threading
+
+    box: dict = {}
+
+    def work():
+        try:
+            con.execute(sql, params or [])
+        except BaseException as exc:  # re-raised on the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    progress(lo, label)
+    while worker.is_alive():
+        worker.join(0.25)
+        pct = con.query_progress()
+        if pct is not None and pct >= 0:
+            progress(lo + (hi - lo) * min(pct, 100.0) / 100.0, label)
+    if "error" in box:
+        raise box["error"]
+    progress(hi, label)
+    return con
 
 
 def _sql_resource(name: str) -> str:
@@ -194,28 +293,32 @@ class Store:
             return con.execute(sql, params or []).df()
 
     # -- reading files -----------------------------------------------------------------------
-    @staticmethod
-    def _relation(con, plan: TablePlan):
-        if plan.fmt == "parquet":
-            return con.read_parquet(plan.path)
-        if plan.fmt == "csv":
-            opts = dict(plan.csv_options)
-            if plan.text_columns:
-                opts["dtype"] = {c: "VARCHAR" for c in plan.text_columns}
-            return con.read_csv(plan.path, **opts)
-        raise InputError(f"unsupported file format {plan.fmt!r}: use CSV or Parquet")
-
     def peek(self, path: str, fmt: str, *, n: int = 2000, text_columns=(), csv_options=None) -> pd.DataFrame:
         """The first ``n`` rows of a file, typed as DuckDB reads them (for detection and previews)."""
         plan = TablePlan(path, fmt, (), tuple(text_columns), dict(csv_options or {}))
+        params: dict = {"n": int(n)}
+        sql = f"SELECT * FROM {_source(plan, params)} LIMIT $n"
         with self._connect() as con:
-            return self._relation(con, plan).limit(n).df()
+            return con.execute(sql, params).df()
+
+    def sniff_csv(self, path: str, encoding: str | None = None) -> dict:
+        """DuckDB's guess at a CSV file's delimiter, quote character and header."""
+        params = {"p": path}
+        extra = ""
+        if encoding:
+            params["e"] = encoding
+            extra = ", encoding = $e"
+        with self._connect() as con:
+            row = con.execute(f"SELECT Delimiter, Quote, HasHeader FROM sniff_csv($p{extra})", params).fetchall()[0]
+        return {"delimiter": row[0], "quote": row[1] if row[1] != "(empty)" else "", "header": bool(row[2])}
 
     # -- datasets ----------------------------------------------------------------------------
     def list_datasets(self) -> pd.DataFrame:
         """Datasets with kind, row counts, privacy actions and creation time."""
-        return self._df("SELECT name, kind, n_users, n_events, source, privacy, created_at "
-                        "FROM datasets ORDER BY created_at, name")
+        return self._df("SELECT name, kind, n_users, n_events, source, privacy, created_at, "
+                        "EXISTS (SELECT 1 FROM datasets p WHERE p.name = d.name || ?) AS has_previous "
+                        "FROM datasets d WHERE NOT ends_with(name, ?) ORDER BY created_at, name",
+                        [PREVIOUS_SUFFIX, PREVIOUS_SUFFIX])
 
     def has_dataset(self, name: str) -> bool:
         with self._connect() as con:
@@ -234,46 +337,101 @@ class Store:
 
     def import_dataset(self, name: str, *, users: TablePlan | None = None, events: TablePlan | None = None,
                        kind: str, source: str, privacy: list[dict] | None = None,
-                       replace: bool = False, if_missing: bool = False, top_categories: int = 8) -> bool:
+                       replace: bool = False, if_missing: bool = False, top_categories: int = 8,
+                       progress=None) -> dict | None:
         """Create a dataset from files in one transaction, and engineer its features.
 
-        Returns False (and writes nothing) when ``if_missing`` and the dataset exists.
+        Files are streamed by DuckDB straight into the store's tables; only the
+        planned columns are written, transformed on the way (PII hashed).
+
+        Parameters
+        ----------
+        replace : bool, default=False
+            Replace a dataset of the same name. The replaced version is kept,
+            with its runs, until :meth:`discard_previous` (or restored by
+            :meth:`restore_previous`); a later replace discards it.
+        if_missing : bool, default=False
+            Do nothing (and return None) when the dataset exists.
+        progress : callable, optional
+            ``progress(fraction, message)``, called from this thread while DuckDB works.
+
+        Returns
+        -------
+        dict or None
+            ``unread``: per table, target column -> how many values present in
+            the file could not be read (kept as missing); ``rows``: rows read
+            per table; ``skipped_ids``: users rows dropped for having no id;
+            ``duplicate_ids``: users rows that repeat an id (one row per id is used).
         """
         if not DATASET_NAME_RULE.match(name or ""):
             raise InputError(f"dataset name {name!r} is not allowed: use 1-64 letters, digits, '_', '.' "
                              "or '-', starting with a letter or digit")
         if users is None and events is None:
             raise InputError("nothing to import: give a users file, an events file or both")
+        counts: dict = {"unread": {}, "rows": {}, "skipped_ids": 0, "duplicate_ids": 0}
+        weights = {"users": 0.25 if events is not None else 0.9, "events": 0.55}
         with self._transaction() as con:
             exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchall()[0][0]
             if exists and if_missing:
-                return False
+                return None
             if exists and not replace:
                 raise InputError(f"dataset {name!r} already exists: choose another name or replace it "
                                  "(--replace on the command line)")
             if exists:
-                self._drop_dataset(con, name)
+                # keep the replaced version until the user confirms: drop an older backup, rename this one
+                if con.execute("SELECT count(*) FROM datasets WHERE name = ?", [_previous(name)]).fetchall()[0][0]:
+                    self._drop_dataset(con, _previous(name))
+                self._rename_dataset(con, name, _previous(name))
+            # Order matters less than memory for a big file; features are sorted explicitly.
+            con.execute("SET preserve_insertion_order = false")
+            done = 0.0
             for role, plan in (("users", users), ("events", events)):
                 if plan is None:
                     continue
-                rel = self._relation(con, plan)
-                view = f"src_{role}"
-                rel.create_view(view, replace=True)
-                cols = ", ".join(_expr(c) for c in plan.columns)
-                con.execute(f"CREATE TABLE {_table(name, role)} AS SELECT {cols} FROM {quote_ident(view)}")
-                # create_view persists in the file: left behind, it would expose the raw source (PII included).
-                con.execute(f"DROP VIEW {quote_ident(view)}")
+                params: dict = {}
+                cols = _select_list(plan, params)
+                reader = _source(plan, params)
+                table = _table(name, role)
+                _execute(con, f"CREATE TABLE {table} AS SELECT {cols} FROM {reader}", params, progress,
+                         done, done + weights[role], f"reading the {role} file")
+                done += weights[role]
+                flags = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
+                tallies = ", ".join(f"count_if({quote_ident(f)})" for f in flags)
+                row = con.execute(f"SELECT count(*){', ' + tallies if tallies else ''} FROM {table}").fetchall()[0]
+                counts["rows"][role] = int(row[0])
+                counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, row[1:])}
+                for f in flags:
+                    con.execute(f"ALTER TABLE {table} DROP COLUMN {quote_ident(f)}")
+                if role == "events" and counts["rows"]["events"]:
+                    readable = con.execute(f"SELECT count(ts) FROM {table}").fetchall()[0][0]
+                    if readable == 0:
+                        ts_source = next((c.source for c in plan.columns if c.target == "ts"), "?")
+                        raise InputError(f"no value in timestamp column {ts_source!r} of "
+                                         f"{Path(plan.path).name!r} reads as a date or time: map another "
+                                         "column to timestamp or give its date format")
+            if users is not None:
+                r = con.execute(f"SELECT count(*) FILTER (WHERE user_id IS NULL), "
+                                f"count(user_id) - count(DISTINCT user_id) FROM {_table(name, 'users')}").fetchall()[0]
+                counts["skipped_ids"], counts["duplicate_ids"] = int(r[0]), int(r[1])
             n_events = None
             if events is not None:
-                n_events = con.execute(f"SELECT count(*) FROM {_table(name, 'events')}").fetchall()[0][0]
+                n_events = counts["rows"]["events"]
+                if progress:
+                    progress(done, "engineering per-user features")
                 self._build_features(con, name, with_users=users is not None, top=top_categories)
             else:
-                con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT * FROM {_table(name, 'users')}")
+                con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT DISTINCT ON (user_id) * "
+                            f"FROM {_table(name, 'users')} WHERE user_id IS NOT NULL ORDER BY user_id")
             n_users = con.execute(f"SELECT count(*) FROM {_table(name, 'features')}").fetchall()[0][0]
+            if n_users == 0:
+                what = "user id" if events is None else "user id and a readable timestamp"
+                raise InputError(f"no row of {source_name(users, events)!r} has a {what}: nothing to segment")
             con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [name, kind, source, n_users, n_events, json.dumps(privacy or []),
                          datetime.now(timezone.utc).replace(tzinfo=None)])
-        return True
+        if progress:
+            progress(1.0, "done")
+        return counts
 
     def _build_features(self, con, name: str, *, with_users: bool, top: int) -> None:
         # The SQL files read a relation called `events`: point it at this dataset.
@@ -295,7 +453,9 @@ class Store:
             user_cols = [r[0] for r in con.execute(f"DESCRIBE {_table(name, 'users')}").fetchall()]
             feat_cols = {r[0] for r in con.execute("DESCRIBE _feat").fetchall()} | set(shares)
             attrs = "".join(f", u.{quote_ident(c)}" for c in user_cols if c != "user_id" and c not in feat_cols)
-            join = f"LEFT JOIN {_table(name, 'users')} u USING (user_id)"
+            # one users row per id, so a repeated id cannot duplicate a user's features
+            join = (f"LEFT JOIN (SELECT DISTINCT ON (user_id) * FROM {_table(name, 'users')} "
+                    "WHERE user_id IS NOT NULL) u USING (user_id)")
         con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{share_cols}{attrs} "
                     f"FROM _feat f LEFT JOIN _shares s USING (user_id) {join} ORDER BY f.user_id")
         con.execute("DROP VIEW events")
@@ -309,11 +469,40 @@ class Store:
         con.execute("DELETE FROM runs WHERE dataset = ?", [name])
         con.execute("DELETE FROM datasets WHERE name = ?", [name])
 
+    def _rename_dataset(self, con, old: str, new: str) -> None:
+        for role in ROLES_TABLES:
+            con.execute(f"ALTER TABLE IF EXISTS {_table(old, role)} RENAME TO {quote_ident(f'ds:{new}:{role}')}")
+        con.execute("UPDATE datasets SET name = ? WHERE name = ?", [new, old])
+        con.execute("UPDATE runs SET dataset = ? WHERE dataset = ?", [new, old])
+
     def delete_dataset(self, name: str) -> None:
-        """Remove a dataset with its runs."""
+        """Remove a dataset with its runs (and any replaced version kept for it)."""
         self.dataset(name)
         with self._transaction() as con:
             self._drop_dataset(con, name)
+            self._drop_dataset(con, _previous(name))
+
+    def previous_version(self, name: str) -> dict | None:
+        """The version of ``name`` that the last replace set aside, with its run count, or None."""
+        with self._connect() as con:
+            rows = con.execute("SELECT d.*, (SELECT count(*) FROM runs r WHERE r.dataset = d.name) AS n_runs "
+                               "FROM datasets d WHERE name = ?", [_previous(name)]).df()
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def restore_previous(self, name: str) -> None:
+        """Undo the last replace of ``name``: the replaced version and its runs come back."""
+        if self.previous_version(name) is None:
+            raise NotFoundError(f"dataset {name!r} has no replaced version to restore")
+        with self._transaction() as con:
+            self._drop_dataset(con, name)
+            self._rename_dataset(con, _previous(name), name)
+
+    def discard_previous(self, name: str) -> None:
+        """Confirm the last replace of ``name``: the replaced version and its runs are deleted."""
+        if self.previous_version(name) is None:
+            raise NotFoundError(f"dataset {name!r} has no replaced version to discard")
+        with self._transaction() as con:
+            self._drop_dataset(con, _previous(name))
 
     def tables(self, name: str) -> list[str]:
         """Which of users / events / features the dataset has."""
@@ -356,6 +545,16 @@ class Store:
         df["null_percentage"] = pd.to_numeric(df["null_percentage"].astype(str).str.rstrip("%"), errors="coerce")
         return df[["column_name", "column_type", "min", "max", "approx_unique", "null_percentage", "count",
                    "q25", "q75"]]
+
+    def join_counts(self, name: str) -> dict:
+        """For a dataset built from users and events: users without events, and event users without a row."""
+        u, f = _table(name, "users"), _table(name, "features")
+        with self._connect() as con:
+            r = con.execute(f"SELECT (SELECT count(DISTINCT user_id) FROM {u}), "
+                            f"(SELECT count(DISTINCT user_id) FROM {u} WHERE user_id NOT IN (SELECT user_id FROM {f})), "
+                            f"(SELECT count(*) FROM {f} WHERE user_id NOT IN "
+                            f"(SELECT user_id FROM {u} WHERE user_id IS NOT NULL))").fetchall()[0]
+        return {"users": int(r[0]), "users_without_events": int(r[1]), "event_users_without_row": int(r[2])}
 
     def quality_counts(self, name: str, fences: dict[str, tuple[float, float]], *,
                        min_events: int = 3) -> dict:
@@ -411,7 +610,8 @@ class Store:
 
     def list_runs(self, dataset: str | None = None) -> pd.DataFrame:
         """Runs, newest first, optionally of one dataset."""
-        where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
+        where, params = ("WHERE dataset = ?", [dataset]) if dataset else \
+            ("WHERE NOT ends_with(dataset, ?)", [PREVIOUS_SUFFIX])
         return self._df(f"SELECT run_id, dataset, algo, k, seed, metrics, created_at FROM runs {where} "
                         "ORDER BY created_at DESC, run_id", params)
 

@@ -11,10 +11,10 @@ def _lines(report):
 def test_planted_problems_in_a_users_table(empty_store, tmp_path):
     rows = ["user_id,plan,score,empty,sparse"]
     for i in range(100):
-        uid = "dup" if i < 3 else f"u{i:03d}"  # one id three times
         score = 1000 if i % 10 == 0 else i % 7  # 10% extreme values
         sparse = "" if i % 4 else "1.5"  # 75% missing
-        rows.append(f"{uid},gold,{score},,{sparse}")
+        rows.append(f"u{i:03d},gold,{score},,{sparse}")
+    rows += [rows[-1]] * 2  # one id three times (one row per id is segmented)
     f = tmp_path / "u.csv"
     f.write_text("\n".join(rows))
     segcore.import_file(empty_store, f, "crm")
