@@ -39,6 +39,7 @@ PAGES = {
     "Act": [
         st.Page("views/personas.py", title="Personas", icon=":material/badge:"),
         st.Page("views/kpis.py", title="KPIs", icon=":material/monitoring:"),
+        st.Page("views/fairness.py", title="Fairness", icon=":material/balance:"),
         st.Page("views/export.py", title="Export", icon=":material/download:"),
     ],
 }

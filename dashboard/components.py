@@ -120,6 +120,43 @@ def size_bars(sizes: pd.DataFrame, names: pd.Series, colours: dict[str, str]) ->
     return fig
 
 
+def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
+    """Impact ratio per segment (rows) and group (columns); cells below the threshold marked."""
+    grid = table.pivot(index="segment", columns="group", values="impact_ratio")
+    flagged = table.pivot(index="segment", columns="group", values="flagged").reindex_like(grid)
+    text = [[("" if pd.isna(v) else f"{v:.2f}") + (" ⚑" if f is True else "") for v, f in zip(rv, rf)]
+            for rv, rf in zip(grid.to_numpy(), flagged.to_numpy())]
+    # red below the threshold, white at it, blue at parity: the colour says where the rule fails
+    scale = [[0, "#b2182b"], [threshold * 0.999, "#f4a582"], [threshold, "#f7f7f7"], [1, "#4393c3"]]
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns], y=list(grid.index),
+                               zmin=0, zmax=1, colorscale=scale, text=text, texttemplate="%{text}",
+                               colorbar=dict(title="impact<br>ratio"),
+                               hovertemplate="%{y}<br>%{x}: %{z:.2f} of the most-selected group's rate"
+                                             "<extra></extra>"))
+    fig.update_layout(title=f"Selection rate relative to the most-selected group (⚑ below {threshold:g})",
+                      height=max(300, 50 * len(grid) + 160), margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def composition_bars(table: pd.DataFrame) -> go.Figure:
+    """Each segment's make-up by group next to the population's, as stacked shares."""
+    pop = table.drop_duplicates("group").set_index("group")["population_share"]
+    rows = [("All users", g, v) for g, v in pop.items()]
+    rows += [(r.segment, r.group, r.segment_share) for r in table.itertuples()]
+    df = pd.DataFrame(rows, columns=["segment", "group", "share"])
+    fig = go.Figure()
+    for g in pop.index:
+        part = df[df["group"] == g]
+        fig.add_trace(go.Bar(y=part["segment"], x=part["share"], name=str(g), orientation="h",
+                             hovertemplate="%{y}: %{x:.1%} " + str(g) + "<extra></extra>"))
+    fig.update_layout(barmode="stack", title="Composition of each segment against all users",
+                      xaxis=dict(tickformat=".0%", range=[0, 1]), yaxis=dict(autorange="reversed"),
+                      height=max(300, 40 * (df["segment"].nunique()) + 160), margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
 def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str]) -> go.Figure:
     """One bar chart per KPI, the all-users baseline as a dashed line."""
     present = [k for k in kpi_labels if k in kpis]

@@ -155,6 +155,13 @@ def kpis(run_id: str, names: tuple, min_size: int):
     return segcore.run_kpis(store(), run_id, min_segment_size=min_size)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def fairness(run_id: str, attributes: tuple, min_group: int, min_size: int, names: tuple):
+    """``names`` (the personas) is part of the key: renaming a persona must show in the report."""
+    return segcore.workflow.run_fairness(store(), run_id, list(attributes), min_group=min_group,
+                                         min_segment_size=min_size)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
     return segcore.export_run(store(), run_id, None, columns=list(columns), min_segment_size=min_size)

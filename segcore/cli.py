@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                    "user id (its id column: --id)")
     v.add_argument("--date-format", help="events: how timestamps are written, e.g. '%%m/%%d/%%Y %%H:%%M' "
                    "(default: detected)")
-    v.add_argument("--delimiter", help="CSV: the field separator (default: detected; '\\t' for tab)")
+    v.add_argument("--delimiter", help="CSV: the field separator (default: detected; '\\t' for tab); "
+                   "reading options apply to --users too")
     v.add_argument("--quote", help="CSV: the quote character (default \")")
     v.add_argument("--encoding", choices=("utf-8", "utf-16", "latin-1"), help="CSV: text encoding (default: detected)")
     v.add_argument("--no-header", action="store_true", help="CSV: the first line is data (columns become "
@@ -116,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     v = verb("kpis", "CTR, conversion, revenue per user and churn per persona")
     v.add_argument("run_id")
     v.add_argument("--min-size", type=int, default=50, help="withhold KPIs of segments smaller than this (default 50)")
+
+    v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")
+    v.add_argument("run_id")
+    v.add_argument("--attr", action="append", default=[], metavar="COLUMN",
+                   help="a sensitive attribute (age band, gender, country, ...); repeat; default: suggested by name")
+    v.add_argument("--threshold", type=float, default=0.8, help="flag impact ratios below this (default 0.8)")
+    v.add_argument("--min-group", type=int, default=30, help="do not flag groups smaller than this (default 30)")
+    v.add_argument("--min-size", type=int, default=50, help="leave out segments smaller than this (default 50)")
 
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
     v.add_argument("run_id")
@@ -203,6 +212,7 @@ def _dispatch(args) -> int:
             report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
                                  mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
                                  replace=args.replace, users_path=args.users, read_options=read_options,
+                                 users_read_options=read_options,
                                  date_format=args.date_format, progress=update,
                                  max_bytes=None if args.max_mb is None else int(args.max_mb * (1 << 20)))
         print("\n".join(report.lines()))
@@ -305,6 +315,14 @@ def _dispatch(args) -> int:
         print(_table(kpis.round(4)))
         for seg in kpis.loc[kpis["withheld"], "segment"]:
             print(f"withheld: {seg} has fewer than {args.min_size} users, so its KPIs are not shown")
+    elif args.verb == "fairness":
+        rep = workflow.run_fairness(store, args.run_id, args.attr or None, threshold=args.threshold,
+                                    min_group=args.min_group, min_segment_size=args.min_size)
+        shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
+                           "impact_ratio", "flagged"]]
+        print(_table(shown.round(3)))
+        print("\n".join(("flag: " if not rep.flags.empty and not line.startswith("withheld") else "") + line
+                        for line in rep.lines()))
     elif args.verb == "export":
         _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),
                                         min_segment_size=args.min_size)

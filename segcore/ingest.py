@@ -180,7 +180,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
 def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users", id_column: str | None = None,
                 mapping: dict[str, str] | None = None, pii_actions: dict[str, str] | None = None,
                 replace: bool = False, users_path: str | Path | None = None, read_options: dict | None = None,
-                date_format: str | None = None, max_bytes: int | None = None, progress=None) -> ImportReport:
+                users_read_options: dict | None = None, date_format: str | None = None, max_bytes: int | None = None, progress=None) -> ImportReport:
     """Import a CSV, Parquet or JSON Lines file as a dataset.
 
     Parameters
@@ -209,8 +209,9 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         events on the user id (its id column is ``id_column``).
     read_options : dict, optional
         CSV options to use instead of detecting them: ``delimiter``, ``quote``,
-        ``header`` (bool), ``encoding`` (utf-8, utf-16, latin-1). They apply to
-        every CSV file of the import.
+        ``header`` (bool), ``encoding`` (utf-8, utf-16, latin-1), ``decimal``.
+    users_read_options : dict, optional
+        The same for ``users_path`` (default: detected).
     date_format : str, optional
         Events only: the strptime format of the timestamps, e.g. ``%m/%d/%Y %H:%M``.
     max_bytes : int, optional
@@ -234,7 +235,7 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         events, findings, warnings, ts_read = _events_plan(store, info, mapping, pii_actions, date_format)
         read_as.append(ts_read)
         if users_path is not None:
-            uinfo = inspect_file(users_path, read_options, max_bytes=max_bytes)
+            uinfo = inspect_file(users_path, users_read_options, max_bytes=max_bytes)
             read_as.append(f"{uinfo.path.name}: {uinfo.describe()}")
             users, user_findings = _users_plan(store, uinfo, id_column, pii_actions)
             findings = findings + user_findings

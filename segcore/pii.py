@@ -27,6 +27,7 @@ _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
 _IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$")
 _IPV6 = re.compile(r"^[0-9A-Fa-f:]{2,39}$")
 _CARD = re.compile(r"^[\d -]{13,23}$")
+_ID_NAME = re.compile(r"(^|[_\W])(id|key|ref|code)$|id$", re.IGNORECASE)
 
 # Share of sampled values that must match before a column counts as PII. E-mail addresses are
 # unambiguous, so a column that is only partly filled with them still counts.
@@ -118,6 +119,8 @@ def detect_pii(sample: pd.DataFrame, *, protect: tuple[str, ...] = ()) -> list[P
         values = sample[col].dropna()
         is_text = values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
         by_content = _content_kind(values) if is_text or col in protect else None
+        if by_content and by_content[0] == "phone" and _ID_NAME.search(str(col)):
+            by_content = None  # ids like 702409-0 have a phone's shape; a column named as an id is not phones
         by_name = _name_kind(str(col))
         if by_content:
             kind, share = by_content

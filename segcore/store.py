@@ -73,6 +73,11 @@ def default_store_path() -> Path:
     return Path(os.environ.get("SEGCORE_STORE") or "persona_lab.duckdb")
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit for store work: ``SEGCORE_MEMORY_LIMIT`` (default 2GB)."""
+    return os.environ.get("SEGCORE_MEMORY_LIMIT") or "2GB"
+
+
 def _table(dataset: str, role: str) -> str:
     return quote_ident(f"ds:{dataset}:{role}")
 
@@ -271,8 +276,11 @@ class Store:
             except duckdb.Error as exc:
                 raise InputError(f"{self.path} is not a Persona Lab store: {exc}") from exc
         try:
-            # DuckDB's own progress bar writes to stdout, which must stay clean (segcore ... --json)
-            con.execute("SET enable_progress_bar = false")
+            # DuckDB's own progress bar writes to stdout, which must stay clean (segcore ... --json);
+            # progress is still tracked for query_progress().
+            con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+            # Bounded memory: DuckDB spills to disk beyond this instead of taking 80% of RAM.
+            con.execute("SET memory_limit = $m", {"m": memory_limit()})
             yield con
         finally:
             con.close()

@@ -18,6 +18,7 @@ import pandas as pd
 from . import cluster, projection
 from .errors import InputError
 from .explain import feature_separation, segment_rules
+from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from .export import MIN_SEGMENT_SIZE, ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
 from .kpi import KPI_INPUTS, segment_kpis
@@ -28,7 +29,8 @@ from .stability import STABILITY_SAMPLE, segment_jaccard
 from .store import Store
 
 __all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "export_run", "library_versions"]
+           "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
+           "library_versions"]
 
 
 @dataclass
@@ -202,6 +204,21 @@ def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0,
     have = set(store.columns(rec["dataset"])["column_name"])
     frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
     return segment_kpis(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size)
+
+
+def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None, *,
+                 threshold: float = FOUR_FIFTHS, min_group: int = 30,
+                 min_segment_size: int = MIN_SEGMENT_SIZE) -> FairnessReport:
+    """Four-fifths check of a run's personas over sensitive attributes (suggested from names when omitted)."""
+    rec = store.run(run_id)
+    columns = store.columns(rec["dataset"])["column_name"].tolist()
+    attributes = list(attributes) if attributes else suggest_sensitive(columns)
+    if not attributes:
+        raise InputError(f"dataset {rec['dataset']!r} has no column that looks like a sensitive attribute: "
+                         "name the attributes to assess (--attr COLUMN)")
+    frame = store.segments(run_id, attributes)
+    return fairness_report(frame[attributes], frame["persona"].fillna("Unassigned"), threshold=threshold,
+                           min_group=min_group, min_segment_size=min_segment_size)
 
 
 def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,

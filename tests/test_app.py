@@ -12,7 +12,7 @@ import segcore
 from segcore.errors import SegcoreError
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["data", "features", "segment", "explore", "profiles", "compare", "personas", "kpis", "export"]
+PAGES = ["data", "features", "segment", "explore", "profiles", "compare", "personas", "kpis", "fairness", "export"]
 
 
 @pytest.fixture
@@ -197,3 +197,70 @@ def test_kpis_page_withholds_small_segments(app_store):
     next(n for n in at.number_input if n.label == "Minimum segment size").set_value(3500).run()
     _clean(at)
     assert any("withheld" in w.value for w in at.warning)
+
+
+def _event_log() -> bytes:
+    """A European export: semicolons, Latin-1, day/month dates, decimal commas, German column names."""
+    rows = ["kunde;zeit;aktion;betrag;gerät"]
+    for i in range(400):
+        day, month = 1 + i % 28, 1 + (i // 28) % 12
+        rows.append(f"k{i % 40:03d};{day:02d}/{month:02d}/2026 {i % 24:02d}:15;"
+                    f"{['view', 'click', 'purchase'][i % 3]};{i % 50},{i % 10}0;{['mobile', 'desktop'][i % 2]}")
+    rows.append("k001;später;view;0,00;mobile")
+    return "\n".join(rows).encode("latin-1")
+
+
+def test_upload_an_event_log_with_a_users_table_to_join(app_store):
+    at = _open("data")
+    at.get("file_uploader")[0].upload("events.csv", _event_log(), "text/csv")
+    at.run()
+    _clean(at)
+    assert any("semicolon-separated, latin-1, decimal comma" in e.label for e in at.expander)
+    next(r for r in at.radio if r.label == "Each row is").set_value("events").run()
+    roles = {s.label: s.value for s in at.selectbox if s.label in segcore.EVENT_ROLES}
+    # proposed from contents: no column is named like a role
+    assert roles["user_id"] == "kunde" and roles["timestamp"] == "zeit" and roles["amount"] == "betrag"
+    assert roles["event_type"] == "aktion" and roles["device"] == "gerät"
+    assert next(t for t in at.text_input if t.label == "Timestamp format").value == "%d/%m/%Y %H:%M"
+    users = b"kunde,age_band,country\n" + b"".join(f"k{i:03d},{['18-24', '25-34'][i % 2]},DE\n".encode()
+                                                    for i in range(50))
+    at.get("file_uploader")[1].upload("users.csv", users, "text/csv")
+    at.run()
+    next(s for s in at.selectbox if s.label == "Its user id column").set_value("kunde")
+    next(t for t in at.text_input if t.label == "Dataset name").set_value("shop")
+    at.run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "1 of 401 values in column 'zeit'" in shown  # the unreadable 'später' is counted, not dropped silently
+    assert "10 of 50 users in the users table have no events" in shown
+    feats = app_store.read_table("shop")
+    assert len(feats) == 40 and set(feats["age_band"]) == {"18-24", "25-34"}
+    assert feats["revenue"].sum() > 0  # decimal commas read as numbers
+
+
+def test_replacing_a_dataset_asks_first_and_can_be_undone(app_store):
+    at = _open("data")
+    at.get("file_uploader")[0].upload("s.csv", b"user_id,x\n1,2\n2,3\n", "text/csv")
+    at.run()
+    next(t for t in at.text_input if t.label == "Dataset name").set_value("sample").run()
+    assert next(b for b in at.button if b.label == "Import").disabled  # not without saying so
+    next(c for c in at.checkbox if c.label.startswith("Replace the existing dataset")).check().run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    assert app_store.dataset("sample")["n_users"] == 2
+    assert app_store.list_runs("sample").empty and app_store.previous_version("sample")["n_runs"] == 1
+    at = _open("data")
+    assert any("is kept until you confirm" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Restore the replaced version").click().run()
+    _clean(at)
+    assert app_store.dataset("sample")["n_users"] == 20000 and len(app_store.list_runs("sample")) == 1
+    assert app_store.previous_version("sample") is None
+
+
+def test_fairness_page_flags_groups_below_four_fifths(app_store):
+    at = _open("fairness")
+    _clean(at)
+    assert set(at.multiselect[0].value) == {"age_band", "country"}  # suggested from the names
+    assert any("fall below the four-fifths rule" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 2

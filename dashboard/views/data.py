@@ -1,6 +1,7 @@
 """Data: the datasets in the store, a preview, column types and missing values, and upload."""
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import streamlit as st
 
 import segcore
 from dashboard import data, state
+from segcore._mapping import timestamp_format
 from segcore.errors import SegcoreError
 
 st.title("Data")
@@ -21,9 +23,21 @@ if not datasets.empty:
     st.dataframe(shown, hide_index=True, column_config={
         "name": "Dataset", "kind": "Kind", "n_users": st.column_config.NumberColumn("Users", format="localized"),
         "n_events": st.column_config.NumberColumn("Events", format="localized"), "source": "Source",
-        "privacy": "Personal data", "created_at": st.column_config.DatetimeColumn("Imported", format="D MMM YYYY, HH:mm")})
+        "privacy": "Personal data", "created_at": st.column_config.DatetimeColumn("Imported", format="D MMM YYYY, HH:mm"),
+        "has_previous": st.column_config.CheckboxColumn("Replaced version kept")})
 
 ds = state.dataset()
+previous = data.store().previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
+if previous:
+    st.info(f"“{ds}” was replaced. The replaced version (imported {previous['created_at']:%d %b %H:%M}, "
+            f"{int(previous['n_users']):,} users, {int(previous['n_runs'])} run(s)) is kept until you confirm.")
+    b1, b2, _ = st.columns([1, 1, 3])
+    if b1.button("Keep the new version", key="discard_prev"):
+        data.store().discard_previous(ds)
+        st.rerun()
+    if b2.button("Restore the replaced version", key="restore_prev"):
+        data.store().restore_previous(ds)
+        st.rerun()
 if ds:
     tables = data.store().tables(ds)
     st.subheader(f"Dataset “{ds}”")
@@ -57,41 +71,84 @@ if ds:
 
 st.divider()
 st.subheader("Import a file")
-st.caption("CSV or Parquet. A users table has one row per user; an event log one row per event, "
-           "from which per-user features are engineered. E-mails and phone numbers are hashed and other "
-           "personal data dropped before anything is stored.")
-upload = st.file_uploader("CSV or Parquet file", type=["csv", "parquet"], key="upload")
-if upload is not None:
-    # Save once per upload: DuckDB streams from a file, the upload is never parsed whole in pandas.
+st.caption("CSV, Parquet or JSON Lines. A users table has one row per user; an event log one row per event, "
+           "from which per-user features are engineered, optionally joined to a users table. E-mails and phone "
+           "numbers are hashed and other personal data dropped before anything is stored.")
+_TYPES = ["csv", "tsv", "txt", "parquet", "jsonl", "ndjson", "json"]
+
+
+def _saved(upload, slot: str) -> str:
+    """The upload saved to a temporary file once: DuckDB streams from a file, pandas never parses it whole."""
     cache_key = (upload.name, upload.size, upload.file_id)
-    if st.session_state.get("_upload_key") != cache_key:
-        suffix = Path(upload.name).suffix.lower()
-        tmp = tempfile.NamedTemporaryFile(delete=False, suffix=suffix, prefix="persona_upload_")
+    if st.session_state.get(f"_{slot}_key") != cache_key:
+        tmp = tempfile.NamedTemporaryFile(delete=False, suffix=Path(upload.name).suffix.lower(),
+                                          prefix="persona_upload_")
         tmp.write(upload.getbuffer())
         tmp.close()
-        st.session_state["_upload_key"], st.session_state["_upload_path"] = cache_key, tmp.name
-    path = st.session_state["_upload_path"]
+        st.session_state[f"_{slot}_key"], st.session_state[f"_{slot}_path"] = cache_key, tmp.name
+    return st.session_state[f"_{slot}_path"]
+
+
+def _read_options(slot: str, info) -> dict:
+    """Widgets to override what was detected about a CSV file (shown only for CSV)."""
+    if info.fmt != "csv":
+        return {}
+    o = info.csv_options
+    delims = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+    if o["delimiter"] not in delims:
+        delims[o["delimiter"]] = repr(o["delimiter"])
+    with st.expander(f"How the file is read: {info.describe()}"):
+        c = st.columns(4)
+        d = c[0].selectbox("Delimiter", list(delims), format_func=delims.get, key=f"{slot}_delim",
+                           index=list(delims).index(o["delimiter"]))
+        enc = c[1].selectbox("Encoding", ["utf-8", "utf-16", "latin-1"], key=f"{slot}_enc",
+                             index=["utf-8", "utf-16", "latin-1"].index(o["encoding"]))
+        dec = c[2].selectbox("Decimal separator", [".", ","], index=[".", ","].index(o["decimal"]), key=f"{slot}_dec")
+        header = c[3].checkbox("First line is a header", value=o["header"], key=f"{slot}_header")
+    return {"delimiter": d, "encoding": enc, "decimal": dec, "header": header}
+
+
+def _inspect(upload, slot: str):
+    """Inspect an upload with the user's overrides; a message (and stop) when it cannot be read."""
+    path = _saved(upload, slot)
     try:
-        fmt = segcore.ingest.detect_format(path)
-        head = data.store().peek(path, fmt, n=500)
+        info = segcore.ingest.inspect_file(path)
+        overrides = _read_options(slot, info)
+        if overrides and overrides != {k: info.csv_options[k] for k in overrides}:
+            info = segcore.ingest.inspect_file(path, overrides)
+        head = segcore.ingest.peek_file(data.store(), info, n=500)
     except SegcoreError as exc:
-        st.error(f"{upload.name}: {exc}")
+        st.error(f"{upload.name}: {_real_names(str(exc))}")
         st.stop()
-    except Exception as exc:
-        st.error(f"Cannot read {upload.name}: {str(exc).splitlines()[0]}")
-        st.stop()
+    return path, info, head
+
+
+def _real_names(text: str) -> str:
+    """Messages name the files the user uploaded, not our temporary copies."""
+    for slot in ("upload", "users"):
+        up = st.session_state.get(slot if slot == "upload" else "upload_users")
+        saved = st.session_state.get(f"_{slot}_path")
+        if up is not None and saved:
+            text = text.replace(Path(saved).name, up.name)
+    return text
+
+
+upload = st.file_uploader("File", type=_TYPES, key="upload")
+if upload is not None:
+    path, info, head = _inspect(upload, "upload")
     st.dataframe(head.head(20), hide_index=True)
-    columns = [str(c) for c in head.columns]
+    columns = list(head.columns)
     kind = st.radio("Each row is", ["users", "events"], horizontal=True,
                     format_func={"users": "a user", "events": "an event"}.get)
-    default_name = Path(upload.name).stem.replace(" ", "_")[:60] or "dataset"
+    default_name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(upload.name).stem)[:60] or "dataset"
     name = st.text_input("Dataset name", value=default_name)
-    mapping, id_column = None, None
+    mapping, id_column, users_path, date_format, user_head, user_info = None, None, None, None, None, None
     if kind == "users":
         id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns else 0)
     else:
-        proposed = segcore.propose_mapping(columns)
-        st.markdown("**Column roles** (proposed from the column names; user id and timestamp are required)")
+        proposed = segcore.propose_mapping(columns, head)
+        st.markdown("**Column roles** (proposed from the column names and contents; user id and timestamp "
+                    "are required)")
         cols = st.columns(4)
         mapping = {}
         for i, role in enumerate(segcore.EVENT_ROLES):
@@ -100,27 +157,58 @@ if upload is not None:
                                            key=f"map_{role}")
             if choice != "(none)":
                 mapping[role] = choice
-    findings = segcore.detect_pii(head, protect=(id_column,) if id_column else ())
+        if "timestamp" in mapping:
+            ts = timestamp_format(head[mapping["timestamp"]])
+            date_format = st.text_input(
+                "Timestamp format", value=ts.arg or "", key=f"ts_fmt_{mapping['timestamp']}",
+                help="strptime codes, e.g. %d/%m/%Y %H:%M. Leave empty for ISO dates, epoch seconds or date-times.",
+                placeholder=ts.description) or None
+            ts = timestamp_format(head[mapping["timestamp"]], date_format)
+            msg = f"Timestamps read as {ts.description}: {ts.share:.0%} of the preview reads."
+            if ts.unread:
+                msg += " Not readable: " + ", ".join(repr(v) for v in ts.unread[:3]) + " (kept as missing)."
+            (st.caption if ts.share >= 0.99 else st.warning)(msg)
+            if ts.ambiguous:
+                st.warning("These dates read both as day/month and month/day; day/month is used. "
+                           "Change the format if months come first.")
+        users_upload = st.file_uploader("Users table to join on the user id (optional)", type=_TYPES,
+                                        key="upload_users")
+        if users_upload is not None:
+            users_path, user_info, user_head = _inspect(users_upload, "users")
+            ucols = list(user_head.columns)
+            id_column = st.selectbox("Its user id column", ucols,
+                                     index=ucols.index("user_id") if "user_id" in ucols else 0)
+    findings = segcore.detect_pii(head, protect=(id_column,) if id_column and kind == "users" else ())
+    if user_head is not None:
+        findings += segcore.detect_pii(user_head, protect=(id_column,))
     actions = {}
     if findings:
-        st.markdown("**Personal data found** (raw values are never stored)")
+        st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
             actions[f.column] = st.selectbox(f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})",
                                              ["hash", "drop"], index=0 if f.action == "hash" else 1,
-                                             key=f"pii_{f.column}", disabled=f.column == id_column)
+                                             key=f"pii_{f.column}", disabled=f.column == id_column,
+                                             help="hash: SHA-256 of the normalised value (joins still work); "
+                                                  "drop: the column is not stored at all")
     replace = False
     if name in set(datasets["name"]):
-        replace = st.checkbox(f"Replace the existing dataset “{name}” (its runs are deleted)")
-    if st.button("Import", type="primary"):
+        replace = st.checkbox(f"Replace the existing dataset “{name}”: it is kept, with its runs, until you "
+                              "confirm the new version")
+    if st.button("Import", type="primary", disabled=name in set(datasets["name"]) and not replace):
         with st.status(f"Importing {upload.name}...", expanded=True) as status:
+            bar = st.progress(0.0, text="starting")
             try:
-                report = segcore.import_file(data.store(), path, name, kind=kind, id_column=id_column,
-                                             mapping=mapping, pii_actions=actions, replace=replace)
+                report = segcore.import_file(
+                    data.store(), path, name, kind=kind, id_column=id_column, mapping=mapping,
+                    pii_actions=actions, replace=replace, users_path=users_path,
+                    read_options=info.csv_options or None,
+                    users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
+                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
-                st.error(str(exc))
+                st.error(_real_names(str(exc)))
                 st.stop()
             for line in report.lines():
-                st.write(line)
+                st.write(_real_names(line))
             status.update(label=f"Imported “{name}”", state="complete")
         st.success(f"Dataset “{name}” is ready: pick it in the sidebar.")

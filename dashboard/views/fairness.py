@@ -1,0 +1,60 @@
+"""Fairness: each persona's make-up by sensitive attributes, with four-fifths-rule flags."""
+
+import streamlit as st
+
+from dashboard import components, data
+from segcore.fairness import FOUR_FIFTHS, suggest_sensitive
+
+run_id = components.page("Fairness", "Does any persona leave out a group? Mark the sensitive attributes; each "
+                         "segment's selection rate per group is compared with the most-selected group's.")
+
+rec = data.run(run_id)
+features = set(rec["features"] or [])
+candidates = [c for c in data.columns(rec["dataset"]) if c not in features and c != "user_id"]
+if not candidates:
+    st.info("This dataset has no user attributes besides the features clustered: import a users table "
+            "(with age band, gender, country, ...) to check fairness.")
+    st.stop()
+suggested = suggest_sensitive(candidates)
+left, mid, right = st.columns([3, 1, 1])
+attributes = left.multiselect("Sensitive attributes", candidates, default=suggested, key="fair_attrs",
+                              help="Suggested from the column names; add or remove any.")
+min_group = mid.number_input("Smallest group judged", min_value=1, value=30, step=10,
+                             help="Smaller groups are shown but not flagged: a rate over a few people says little.")
+min_size = right.number_input("Minimum segment size", min_value=1, value=50, step=10,
+                              help="Smaller segments are left out: figures about a few people single them out.")
+if not attributes:
+    st.info("Mark at least one sensitive attribute.")
+    st.stop()
+personas = data.personas(run_id)
+report = data.fairness(run_id, tuple(attributes), int(min_group), int(min_size), tuple(personas["name"]))
+flags = report.flags
+if flags.empty:
+    st.success(f"No group is selected at less than {FOUR_FIFTHS:g} of the most-selected group's rate in any "
+               f"persona (groups of at least {int(min_group)} users).")
+else:
+    st.warning(f"{len(flags)} group(s) fall below the four-fifths rule in {flags['segment'].nunique()} persona(s). "
+               "Targeting these personas alone would reach these groups disproportionately less.")
+if report.withheld:
+    st.caption("Left out (below the minimum segment size): " + ", ".join(report.withheld))
+
+attr = st.radio("Attribute", attributes, horizontal=True) if len(attributes) > 1 else attributes[0]
+part = report.table[report.table["attribute"] == attr]
+c1, c2 = st.columns(2)
+c1.plotly_chart(components.impact_heatmap(part, report.threshold), key="fair_heat")
+c2.plotly_chart(components.composition_bars(part), key="fair_bars")
+st.dataframe(
+    report.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
+                  "representation", "selection_rate", "impact_ratio", "flagged"]],
+    hide_index=True, column_config={
+        "segment": "Persona", "attribute": "Attribute", "group": "Group",
+        "in_segment": st.column_config.NumberColumn("Users in persona", format="localized"),
+        "segment_share": st.column_config.NumberColumn("Share of persona", format="percent"),
+        "population_share": st.column_config.NumberColumn("Share of all users", format="percent"),
+        "representation": st.column_config.NumberColumn("Representation", format="%.2f×"),
+        "selection_rate": st.column_config.NumberColumn("Selection rate", format="percent"),
+        "impact_ratio": st.column_config.NumberColumn("Impact ratio", format="%.2f"),
+        "flagged": st.column_config.CheckboxColumn("Below 0.8")})
+st.caption("Selection rate: the share of a group's users in the persona. Impact ratio: that rate divided by the "
+           "highest group's rate in the same persona; the four-fifths rule (US EEOC guidelines) flags ratios below "
+           "0.8. Representation: the persona's share of a group divided by the population's share.")
