@@ -41,7 +41,10 @@ def max_import_bytes() -> int:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1 << 20):,.1f} MB"
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:,} bytes"
 
 
 def detect_format(path: str | Path, *, max_bytes: int | None = None) -> str:
@@ -262,7 +265,7 @@ def inspect_file(path: str | Path, overrides: dict | None = None, *, max_bytes: 
     for offset, row in enumerate(data_rows):
         if len(row) != width:
             line = offset + (2 if header else 1)
-            raise InputError(f"line {line} of {path.name!r} has {len(row)} fields where the "
+            raise InputError(f"line {line} of {path.name!r} has {_fields(len(row))} where the "
                              f"{'header has' if header else 'first line has'} {width}: fix or remove the row")
     decimal = overrides.get("decimal")
     if decimal is None:
@@ -275,17 +278,23 @@ def reader_error(exc: Exception, path: str | Path, fmt: str) -> InputError:
     """A DuckDB reader error as one line for a person: the line, the problem and the fix."""
     name = Path(path).name
     text = str(exc).strip()
-    lines = text.splitlines()
-    line_no = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("CSV Error on Line")), None)
-    where = f"line {line_no} of {name!r}" if line_no else repr(name)
-    if "Expected Number of Columns" in text:
-        detail = next((ln.strip() for ln in lines if "Expected Number of Columns" in ln), "")
-        return InputError(f"{where} has a different number of fields than the header ({detail}): fix or remove "
-                          "the row")
-    if "unicode" in text.lower() or "encoding" in text.lower() and "utf" in text.lower():
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    line = re.search(r"CSV Error on Line: (\d+)", text) or re.search(r"in line (\d+)", text)
+    where = f"line {line.group(1)} of {name!r}" if line else repr(name)
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return InputError(f"{where} has {_fields(int(columns.group(2)))} where the header has "
+                          f"{columns.group(1)}: fix or remove the row")
+    if "unicode" in text.lower() or ("encoding" in text.lower() and "utf" in text.lower()):
         return InputError(f"{where} is not valid UTF-8: give the file's encoding, e.g. --encoding latin-1")
-    if fmt == "jsonl" and ("JSON" in text or "json" in text):
-        return InputError(f"{where} is not valid JSON Lines (one JSON object per line): {lines[0][:160]}")
-    first = lines[0] if lines else type(exc).__name__
+    if fmt == "jsonl" and "json" in text.lower():
+        detail = re.search(r"line \d+: ([^.\n]+)", text)
+        return InputError(f"{where} is not valid JSON{f' ({detail.group(1).strip()})' if detail else ''}: "
+                          "the file must hold one JSON object per line")
+    first = first.replace(str(path), name)
     return InputError(f"cannot read {where} as {fmt.upper()}: {first[:200]}")
 
+
+def _fields(n: int) -> str:
+    return f"{n} field" + ("" if n == 1 else "s")

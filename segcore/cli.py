@@ -237,8 +237,8 @@ def _dispatch(args) -> int:
         for f in infos:
             print(f"{f.group:<11} {f.name:<26} {f.kind:<12} {'default' if f.name in defaults else ''}")
         numeric = [f.name for f in infos if f.kind == "numeric" and f.name in defaults]
-        advice = feature_suggestions(store.read_table(args.name, "features", numeric), numeric)
-        for r in advice.itertuples():
+        advice = feature_suggestions(store.read_table(args.name, "features", numeric), numeric) if numeric else []
+        for r in getattr(advice, "itertuples", lambda: [])():
             print(f"suggestion: {r.feature} is {r.issue} ({r.detail}): {r.suggestion}")
     elif args.verb == "sweep":
         bar, update = _progress("sweep")

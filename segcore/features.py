@@ -77,13 +77,16 @@ def catalog(columns: pd.DataFrame, stats: pd.DataFrame | None = None) -> list[Fe
     stats : DataFrame, optional
         ``column_name`` and ``approx_unique`` (as from ``Store.summarize``):
         text columns with more than 30 distinct values are left out, as are
-        hashed identifiers and dates.
+        hashed identifiers and dates; with ``null_percentage``, so are columns
+        without any value.
     """
     distinct = {} if stats is None else dict(zip(stats["column_name"], stats["approx_unique"]))
+    empty = set() if stats is None or "null_percentage" not in stats else \
+        set(stats.loc[pd.to_numeric(stats["null_percentage"], errors="coerce") >= 100, "column_name"])
     out = []
     for name, ctype in zip(columns["column_name"], columns["column_type"]):
         ctype = str(ctype).upper()
-        if name == "user_id" or name == "churned":
+        if name == "user_id" or name == "churned" or name in empty:
             continue
         if any(t in ctype for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")) and "INTERVAL" not in ctype:
             out.append(describe_feature(name, "numeric"))

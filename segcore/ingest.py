@@ -101,7 +101,8 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None,
         raise InputError(f"id column {id_column!r} is not in {name!r} (columns: {', '.join(columns[:12])})")
     sample = peek_file(store, info, text_columns=(id_column,))
     if sample[id_column].isna().all():
-        raise InputError(f"id column {id_column!r} in {name!r} has no values")
+        raise InputError(f"id column {id_column!r} in {name!r} has no values: fill in the ids or pick "
+                         "another column with --id")
     pii = _pii_plan(detect_pii(sample, protect=(id_column,)), pii_actions)
     cols = []
     for c in columns:
@@ -112,9 +113,24 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None,
             if pii[c].action == "drop":
                 continue
             cols.append(ColumnPlan(c, target, _hash_transform(pii[c].kind)))
+        elif c == id_column:
+            cols.append(ColumnPlan(c, target, "text"))
         else:
-            cols.append(ColumnPlan(c, target, "text" if c == id_column else "keep"))
+            cols.append(ColumnPlan(c, target, "double" if _numeric_column(sample[c]) else "keep"))
     return _plan(info, cols, (id_column,)), list(pii.values())
+
+
+def _numeric_column(values: pd.Series) -> bool:
+    """Floats, or text that is mostly numbers ('n/a', 'inf' and typos aside): read as finite numbers."""
+    if pd.api.types.is_float_dtype(values):
+        return True
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        return False
+    present = values.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if len(present) == 0:
+        return False
+    return pd.to_numeric(present, errors="coerce").notna().mean() >= 0.8
 
 
 def _plan(info: FileInfo, cols, text_columns) -> TablePlan:
@@ -266,7 +282,7 @@ def _count_warnings(counts: dict, users: TablePlan | None, events: TablePlan | N
         sources = {c.target: c.source for c in plan.columns}
         for target, n in counts["unread"].get(role, {}).items():
             if n:
-                what = "a date or time" if target == "ts" else "a number" if target == "amount" else "a value"
+                what = "a date or time" if target == "ts" else "a finite number (text, infinity or NaN)"
                 out.append(f"{n:,} of {rows:,} values in column {sources.get(target, target)!r} of "
                            f"{Path(plan.path).name!r} do not read as {what}: they are kept as missing")
     if counts.get("skipped_ids"):

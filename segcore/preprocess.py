@@ -177,7 +177,7 @@ def prepare(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()
         raise InputError(f"the dataset has {len(frame)} user(s); clustering needs at least 2")
     num = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     num = num.replace([np.inf, -np.inf], np.nan)
-    empty = [c for c in numeric if num[c].isna().all()]
+    empty = [c for c in numeric if num[c].isna().all()] + [c for c in categorical if frame[c].isna().all()]
     if empty:
         raise InputError(f"feature(s) {', '.join(empty)} have no values; deselect them")
     parts = []

@@ -67,7 +67,7 @@ def quality_report(store: Store, dataset: str) -> QualityReport:
         if r.column == "user_id":
             continue
         if r.missing_share >= 1:
-            findings.append(Finding("warning", r.column, "has no values", "deselect it; it cannot be used"))
+            findings.append(Finding("warning", r.column, "has no values", "it is left out of the features"))
             continue
         if r.distinct <= 1:
             findings.append(Finding("warning", r.column, "has a single value for every user",

@@ -127,7 +127,8 @@ class TablePlan:
 _TRANSFORMS = {
     "keep": "{s}",
     "text": "CAST({s} AS VARCHAR)",
-    "double": "TRY_CAST({s} AS DOUBLE)",
+    # infinities and NaN become missing (and are counted): no chart, mean or distance survives them
+    "double": "CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END",
     "timestamp": "TRY_CAST({s} AS TIMESTAMP)",
     "strptime": "CAST(try_strptime(CAST({s} AS VARCHAR), {arg}) AS TIMESTAMP)",
     "epoch_s": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)",
@@ -189,6 +190,7 @@ def _source(plan: TablePlan, params: dict) -> str:
             if value is not None:
                 args.append(f"{CSV_OPTIONS[key]} = $csv_{key}")
                 params[f"csv_{key}"] = value
+        args.append("skip = 0")  # DuckDB's sniffer may otherwise skip lines it finds odd
         if plan.text_columns:
             args.append("types = $csv_types")
             params["csv_types"] = {c: "VARCHAR" for c in plan.text_columns}

@@ -264,3 +264,36 @@ def test_fairness_page_flags_groups_below_four_fifths(app_store):
     assert set(at.multiselect[0].value) == {"age_band", "country"}  # suggested from the names
     assert any("fall below the four-fifths rule" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) == 2
+
+
+from test_bad_input import REFUSED  # noqa: E402
+
+# The file-borne cases of the battery, as a user meets them in the app (no CLI-only overrides).
+_UI_CASES = [c for c in REFUSED if not ({"read_options", "mapping"} & set(c[3]))]
+
+
+@pytest.mark.parametrize("case,fname,content,kwargs,flags,words", _UI_CASES, ids=[c[0] for c in _UI_CASES])
+def test_bad_uploads_get_a_message_naming_the_file_and_change_nothing(app_store, monkeypatch, case, fname, content,
+                                                                      kwargs, flags, words):
+    if "max_bytes" in kwargs:
+        monkeypatch.setenv("SEGCORE_MAX_IMPORT_MB", str(kwargs["max_bytes"] / (1 << 20)))
+    before = app_store.list_datasets()
+    at = _open("data")
+    at.get("file_uploader")[0].upload(fname, content, "application/octet-stream")
+    at.run()
+    if not at.error and kwargs.get("kind") == "events":
+        next(r for r in at.radio if r.label == "Each row is").set_value("events").run()
+    if case == "no id column":  # the app asks for the id column instead of guessing one
+        assert next(b for b in at.button if b.label == "Import").disabled
+        assert any("Pick the column that identifies users" in i.value for i in at.info)
+        return
+    if not at.error:
+        next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert at.error, case
+    message = at.error[0].value
+    assert fname in message and "persona_upload" not in message, message
+    for w in words:
+        if not w.startswith("--"):
+            assert w.replace("'", "") in message.replace("'", ""), (w, message)
+    assert app_store.list_datasets().equals(before)

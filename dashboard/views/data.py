@@ -144,7 +144,8 @@ if upload is not None:
     name = st.text_input("Dataset name", value=default_name)
     mapping, id_column, users_path, date_format, user_head, user_info = None, None, None, None, None, None
     if kind == "users":
-        id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns else 0)
+        id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns
+                                 else None, placeholder="Pick the column that identifies users")
     else:
         proposed = segcore.propose_mapping(columns, head)
         st.markdown("**Column roles** (proposed from the column names and contents; user id and timestamp "
@@ -177,7 +178,8 @@ if upload is not None:
             users_path, user_info, user_head = _inspect(users_upload, "users")
             ucols = list(user_head.columns)
             id_column = st.selectbox("Its user id column", ucols,
-                                     index=ucols.index("user_id") if "user_id" in ucols else 0)
+                                     index=ucols.index("user_id") if "user_id" in ucols else None,
+                                     placeholder="Pick the column that identifies users")
     findings = segcore.detect_pii(head, protect=(id_column,) if id_column and kind == "users" else ())
     if user_head is not None:
         findings += segcore.detect_pii(user_head, protect=(id_column,))
@@ -194,7 +196,10 @@ if upload is not None:
     if name in set(datasets["name"]):
         replace = st.checkbox(f"Replace the existing dataset “{name}”: it is kept, with its runs, until you "
                               "confirm the new version")
-    if st.button("Import", type="primary", disabled=name in set(datasets["name"]) and not replace):
+    needs_id = id_column is None and (kind == "users" or users_path is not None)
+    if needs_id:
+        st.info("Pick the column that identifies users: it has no column named user_id.")
+    if st.button("Import", type="primary", disabled=needs_id or (name in set(datasets["name"]) and not replace)):
         with st.status(f"Importing {upload.name}...", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
             try:

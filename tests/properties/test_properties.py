@@ -112,3 +112,82 @@ def test_fit_validates_or_returns_k_sized_labels(X, k):
     assert len(r.labels) == X.shape[0] and set(r.labels) == set(range(k))
     sizes = np.bincount(r.labels)
     assert (np.diff(sizes) <= 0).all()  # numbered by size
+
+
+def _guarded_store(tmp_path_factory):
+    store = segcore.open_store(tmp_path_factory.mktemp("g") / "s.duckdb", seed_sample=False)
+    keep = tmp_path_factory.mktemp("k") / "keep.csv"
+    keep.write_text("user_id,x\n1,2\n")
+    segcore.import_file(store, keep, "keep")
+    return store
+
+
+@SETTINGS
+@given(content=st.binary(min_size=0, max_size=600), suffix=st.sampled_from([".csv", ".jsonl", ".parquet", ""]))
+def test_arbitrary_bytes_import_or_get_a_message(tmp_path_factory, content, suffix):
+    store = _guarded_store(tmp_path_factory)
+    path = tmp_path_factory.mktemp("b") / f"blob{suffix}"
+    path.write_bytes(content)
+    try:
+        segcore.import_file(store, path, "blob")
+    except SegcoreError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    assert list(store.list_datasets()["name"])[0] == "keep"
+    assert store.read_table("keep", "users")["user_id"].tolist() == ["1"]
+
+
+_name = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)\
+    .map(str.strip).filter(bool)
+
+
+@SETTINGS
+@given(names=st.lists(_name, min_size=1, max_size=5, unique=True))
+def test_any_column_names_are_stored_verbatim(tmp_path_factory, names):
+    """SQL-looking, quoted, non-ASCII names: each survives exactly, or is refused with a message."""
+    import csv
+    import io
+
+    names = [n for n in names if n != "user_id"]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["user_id", *names])
+    for i in range(6):
+        w.writerow([f"u{i}", *[i * (j + 1) for j in range(len(names))]])
+    store = _guarded_store(tmp_path_factory)
+    path = tmp_path_factory.mktemp("n") / "names.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    try:
+        segcore.import_file(store, path, "named")
+    except SegcoreError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        assert list(store.list_datasets()["name"]) == ["keep"]
+        return
+    stored = set(store.read_table("named", "users").columns)
+    dropped = {p["column"] for p in store.dataset("named")["privacy"] if p["action"] == "drop"}
+    assert stored == ({"user_id", *names} - dropped)
+
+
+_FORMS = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y",
+          "%Y/%m/%d %H:%M:%S", "%d %b %Y %H:%M", "epoch"]
+
+
+@SETTINGS
+@given(stamps=st.lists(st.datetimes(min_value=pd.Timestamp("2001-01-01").to_pydatetime(),
+                                    max_value=pd.Timestamp("2035-12-31").to_pydatetime()), min_size=3, max_size=30),
+       form=st.sampled_from(_FORMS))
+def test_timestamps_in_any_supported_form_read_back_exactly(tmp_path_factory, stamps, form):
+    stamps = [s.replace(microsecond=0) for s in stamps]
+    stamps.append(stamps[0].replace(day=25))  # a day above 12 settles day/month order
+    if "%S" not in form and form != "epoch":
+        stamps = [s.replace(second=0) for s in stamps]
+    if "%H" not in form and form != "epoch":
+        stamps = [s.replace(hour=0, minute=0, second=0) for s in stamps]
+    text = [str(int(pd.Timestamp(s).timestamp())) if form == "epoch" else s.strftime(form) for s in stamps]
+    lines = ["user_id,when"] + [f"u{i % 3},{t}" for i, t in enumerate(text)]
+    store = segcore.open_store(tmp_path_factory.mktemp("ts") / "s.duckdb", seed_sample=False)
+    path = tmp_path_factory.mktemp("t") / "ev.csv"
+    path.write_text("\n".join(lines))
+    segcore.import_file(store, path, "ev", kind="events", mapping={"user_id": "user_id", "timestamp": "when"})
+    got = store.read_table("ev", "events")["ts"]
+    assert got.isna().sum() == 0
+    assert sorted(pd.to_datetime(got).tolist()) == sorted(pd.Timestamp(s) for s in stamps)

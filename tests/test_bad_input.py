@@ -1,0 +1,259 @@
+"""The bad-input battery: every kind of broken file gets a message naming the file, column or row and
+what to do, in segcore, on the command line and in the app, and the store stays exactly as it was."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import segcore
+from segcore import cli
+from segcore.errors import InputError, SegcoreError
+
+
+def _latin1() -> bytes:
+    return "user_id,city\n1,Zürich\n2,Genève\n".encode("latin-1")
+
+
+def _late_ragged() -> bytes:
+    """A ragged row after the first megabyte, past what the sniffing reads: DuckDB must catch it."""
+    rows = ["user_id,x,y"] + [f"u{i},{i},{i % 7}" for i in range(90_000)] + ["u_bad,1"]
+    return "\n".join(rows).encode()
+
+
+# (case, file name, bytes, import arguments, CLI flags, words the message must contain)
+REFUSED = [
+    ("empty file", "empty.csv", b"", {}, [], ["'empty.csv'", "is empty"]),
+    ("header only", "header.csv", b"user_id,x\n", {}, [], ["'header.csv'", "header but no rows"]),
+    ("binary data", "photo.csv", bytes(range(256)) * 40, {}, [], ["'photo.csv'", "binary"]),
+    ("binary named parquet", "fake.parquet", b"\x00\x01 not parquet", {}, [], ["'fake.parquet'", "not a Parquet"]),
+    ("wrong encoding", "cities.csv", _latin1(), {"read_options": {"encoding": "utf-8"}}, ["--encoding", "utf-8"],
+     ["'cities.csv'", "not valid utf-8", "line 2", "--encoding latin-1"]),
+    ("ragged rows", "ragged.csv", b"user_id,x\n1,2\n3\n4,5\n", {}, [],
+     ["line 3 of 'ragged.csv'", "1 field where", "header has 2"]),
+    ("ragged row late in a big file", "late.csv", _late_ragged(), {}, [],
+     ["line 90002 of 'late.csv'", "2 fields where the header has 3", "fix or remove the row"]),
+    ("duplicate column names", "dup.csv", b"user_id,spend,spend\n1,2,3\n", {}, [],
+     ["column 'spend' appears twice", "'dup.csv'", "rename one"]),
+    ("blank column name", "blank.csv", b",user_id,x\n0,1,2\n", {}, [],
+     ["column 1 of 'blank.csv' has no name", "row index"]),
+    ("one column only", "semi.csv", b"user_id;x\n1;2\n", {"read_options": {"delimiter": ","}},
+     ["--delimiter", ","], ["'semi.csv'", "single column", "--delimiter"]),
+    ("all ids missing", "noids.csv", b"user_id,x\n,1\n,2\n", {}, [], ["id column 'user_id'", "'noids.csv'", "no values"]),
+    ("no id column", "noid.csv", b"name_x,score\na,1\n", {}, [], ["'noid.csv'", "no 'user_id' column", "--id"]),
+    ("timestamps that never parse", "ev.csv", b"user_id,ts,event_type\nu1,soon,view\nu2,later,view\n",
+     {"kind": "events"}, ["--kind", "events"],
+     ["timestamp column 'ts'", "'ev.csv'", "'soon'", "--date-format"]),
+    ("event log without a timestamp", "nots.csv", b"user_id,event_type\nu1,view\n", {"kind": "events"},
+     ["--kind", "events"], ["map a column to timestamp", "'nots.csv'"]),
+    ("bad JSON line", "bad.jsonl", b'{"user_id": "a", "x": 1}\n{"user_id": "b", "x": \n', {}, [],
+     ["line 3 of 'bad.jsonl'", "not valid JSON", "one JSON object per line"]),
+    ("file over the size limit", "big.csv", b"user_id,x\n" + b"1,2\n" * 1000, {"max_bytes": 1000},
+     ["--max-mb", "0.0001"], ["'big.csv'", "over the import limit", "SEGCORE_MAX_IMPORT_MB"]),
+    ("unknown role", "roles.csv", b"user_id,ts\nu1,2026-01-01\n", {"kind": "events", "mapping": {"buyer": "user_id"}},
+     ["--kind", "events", "--map", "buyer=user_id"], ["unknown role 'buyer'"]),
+    ("mapped column missing", "roles2.csv", b"user_id,ts\nu1,2026-01-01\n",
+     {"kind": "events", "mapping": {"user_id": "user_id", "timestamp": "when"}},
+     ["--kind", "events", "--map", "user_id=user_id", "--map", "timestamp=when"], ["column 'when'", "not in 'roles2.csv'"]),
+]
+
+
+@pytest.fixture
+def guarded(tmp_path):
+    """A store holding one dataset, and a snapshot that must survive every refused import."""
+    store = segcore.open_store(tmp_path / "s.duckdb", seed_sample=False)
+    keep = tmp_path / "keep.csv"
+    keep.write_text("user_id,x\n1,2\n2,5\n")
+    segcore.import_file(store, keep, "keep")
+
+    def snapshot():
+        with store._connect() as con:
+            tables = sorted(r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall())
+        return tables, store.list_datasets().to_dict("records"), store.read_table("keep", "users").to_dict("records")
+
+    return store, snapshot
+
+
+@pytest.mark.parametrize("case,fname,content,kwargs,flags,words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_in_segcore_with_a_message_and_the_store_unchanged(guarded, tmp_path, case, fname, content, kwargs,
+                                                                   flags, words):
+    store, snapshot = guarded
+    before = snapshot()
+    path = tmp_path / fname
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        segcore.import_file(store, path, "new", **kwargs)
+    for w in words:
+        assert w in str(err.value), (w, str(err.value))
+    assert "\n" not in str(err.value)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case,fname,content,kwargs,flags,words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_on_the_command_line_in_one_line(guarded, tmp_path, capsys, case, fname, content, kwargs, flags,
+                                                 words):
+    store, snapshot = guarded
+    before = snapshot()
+    path = tmp_path / fname
+    path.write_bytes(content)
+    code = cli.main(["--store", str(store.path), "import", str(path), "--name", "new", *flags])
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for w in words:
+        if not w.startswith("--encoding latin"):  # the CLI says the same fix in its own words
+            assert w in lines[0], (w, lines[0])
+    assert snapshot() == before
+
+
+def _import(store, tmp_path, fname, content, **kw):
+    path = tmp_path / fname
+    path.write_bytes(content)
+    return segcore.import_file(store, path, kw.pop("name", "new"), **kw)
+
+
+def test_sql_looking_column_names_are_just_names(guarded, tmp_path):
+    store, _ = guarded
+    evil = 'x"; DROP TABLE datasets; --'
+    content = ('user_id,"x""; DROP TABLE datasets; --",select\n1,2,3\n2,4,5\n').encode()
+    _import(store, tmp_path, "evil.csv", content)
+    assert evil in store.read_table("new", "users").columns
+    assert set(store.list_datasets()["name"]) == {"keep", "new"}
+    assert store.read_table("new", "users")[evil].tolist() == [2, 4]
+
+
+def test_non_ascii_column_names_survive(guarded, tmp_path):
+    store, _ = guarded
+    content = "user_id,âge_moyen,購入額,ünïcödé\n1,30,1200,a\n2,40,800,b\n".encode()
+    _import(store, tmp_path, "intl.csv", content)
+    assert {"âge_moyen", "購入額", "ünïcödé"} <= set(store.read_table("new", "users").columns)
+
+
+def test_a_latin1_file_is_detected_and_read(guarded, tmp_path):
+    store, _ = guarded
+    report = _import(store, tmp_path, "cities.csv", _latin1())
+    assert "latin-1" in " ".join(report.read_as)
+    assert store.read_table("new", "users")["city"].tolist() == ["Zürich", "Genève"]
+
+
+def test_utf16_with_a_byte_order_mark_is_read(guarded, tmp_path):
+    store, _ = guarded
+    _import(store, tmp_path, "u16.csv", "user_id,ville\n1,Zürich\n2,Genève\n".encode("utf-16"))
+    assert store.read_table("new", "users")["ville"].tolist() == ["Zürich", "Genève"]
+
+
+def test_all_missing_column_is_kept_but_not_a_feature(guarded, tmp_path):
+    store, _ = guarded
+    _import(store, tmp_path, "gaps.csv", b"user_id,x,nothing\n" + b"".join(f"{i},{i},\n".encode() for i in range(20)))
+    names = [f.name for f in segcore.feature_catalog(store, "new")]
+    assert names == ["x"]
+    from segcore.quality import quality_report
+
+    assert any("'nothing': has no values" in f.line() for f in quality_report(store, "new").findings)
+    segcore.create_run(store, "new", 2)  # clustering works without it
+
+
+def test_infinities_and_text_in_numbers_become_counted_missing_values(guarded, tmp_path):
+    store, _ = guarded
+    rows = ["user_id,spend,visits"] + [f"{i},{i * 1.5},{i}" for i in range(30)] + ["30,inf,n/a", "31,-inf,3"]
+    report = _import(store, tmp_path, "nums.csv", "\n".join(rows).encode())
+    text = " ".join(report.warnings)
+    assert "2 of 32 values in column 'spend'" in text and "1 of 32 values in column 'visits'" in text
+    users = store.read_table("new", "users")
+    assert users["spend"].dtype.kind == "f" and users["spend"].isna().sum() == 2
+    assert users["visits"].dtype.kind == "f"  # read as numbers despite the 'n/a'
+    run = segcore.create_run(store, "new", 2)
+    assert len(store.assignments(run)) == 32
+
+
+def test_inf_in_a_parquet_float_column_is_not_stored_as_inf(guarded, tmp_path):
+    store, _ = guarded
+    path = tmp_path / "f.parquet"
+    pd.DataFrame({"user_id": ["a", "b", "c"], "v": [1.0, float("inf"), float("nan")]}).to_parquet(path)
+    report = segcore.import_file(store, path, "new")
+    assert store.read_table("new", "users")["v"].isna().sum() == 2
+    assert "1 of 3 values in column 'v'" in " ".join(report.warnings)  # NaN is missing already; inf is counted
+
+
+def test_events_with_missing_user_ids_and_bad_amounts_are_counted(guarded, tmp_path):
+    store, _ = guarded
+    rows = ["user_id,ts,event_type,amount"] + [f"u{i % 5},2026-05-0{1 + i % 9} 10:00,view,{i}.5" for i in range(40)]
+    rows += [",2026-05-01 11:00,view,1", "u1,2026-05-01 12:00,purchase,free"]
+    report = _import(store, tmp_path, "ev.csv", "\n".join(rows).encode(), kind="events")
+    assert "1 of 42 values in column 'amount'" in " ".join(report.warnings)
+    from segcore.quality import quality_report
+
+    lines = " ".join(f.line() for f in quality_report(store, "new").findings)
+    assert "1 events" in lines or "1 event" in lines
+    assert report.n_users == 5
+
+
+def test_users_rows_without_id_are_left_out_and_said(guarded, tmp_path):
+    store, _ = guarded
+    report = _import(store, tmp_path, "u.csv", b"user_id,x\n1,2\n,3\n2,4\n2,5\n")
+    text = " ".join(report.warnings)
+    assert "1 rows of 'u.csv' have no user id" in text and "1 rows of 'u.csv' repeat a user id" in text
+    assert report.n_users == 2
+
+
+@pytest.mark.parametrize("k", [5, 9])
+def test_k_not_below_the_number_of_users_is_refused(guarded, tmp_path, k):
+    store, snapshot = guarded
+    _import(store, tmp_path, "tiny.csv", b"user_id,x\n" + b"".join(f"{i},{i * i}\n".encode() for i in range(5)))
+    before = snapshot()
+    with pytest.raises(InputError, match=rf"k={k} .*number of users \(5\)"):
+        segcore.create_run(store, "new", k)
+    code = cli.main(["--store", str(store.path), "run", "new", "--k", str(k)])
+    assert code == 2
+    assert snapshot() == before
+
+
+def test_a_sweep_past_the_number_of_users_is_refused_in_one_line(guarded, tmp_path, capsys):
+    store, _ = guarded
+    _import(store, tmp_path, "tiny.csv", b"user_id,x\n" + b"".join(f"{i},{i * i}\n".encode() for i in range(5)))
+    assert cli.main(["--store", str(store.path), "sweep", "new", "--k", "2-8"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "number of users (5)" in err[0]
+
+
+def test_replace_keeps_the_old_version_until_confirmed(guarded, tmp_path):
+    store, _ = guarded
+    v2 = tmp_path / "v2.csv"
+    v2.write_text("user_id,x\n7,1\n8,1\n9,1\n")
+    with pytest.raises(InputError, match="already exists.*--replace"):
+        segcore.import_file(store, v2, "keep")
+    report = segcore.import_file(store, v2, "keep", replace=True)
+    assert report.replaced and store.dataset("keep")["n_users"] == 3
+    assert store.previous_version("keep")["n_users"] == 2
+    assert list(store.list_datasets()["name"]) == ["keep"]  # the kept version is not a dataset of its own
+    store.restore_previous("keep")
+    assert store.read_table("keep", "users")["user_id"].tolist() == ["1", "2"]
+    segcore.import_file(store, v2, "keep", replace=True)
+    store.discard_previous("keep")
+    assert store.previous_version("keep") is None
+    with pytest.raises(SegcoreError, match="no replaced version"):
+        store.restore_previous("keep")
+
+
+def test_a_failed_replace_keeps_the_current_version(guarded, tmp_path):
+    store, snapshot = guarded
+    before = snapshot()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user_id,x\n1,2\n3\n")
+    with pytest.raises(InputError):
+        segcore.import_file(store, bad, "keep", replace=True)
+    assert snapshot() == before
+
+
+def test_jsonl_event_log_imports(guarded, tmp_path):
+    store, _ = guarded
+    lines = [json.dumps({"visitor": f"v{i % 4}", "when": 1_780_000_000 + 3600 * i, "what": "view"})
+             for i in range(40)]
+    report = _import(store, tmp_path, "log.jsonl", "\n".join(lines).encode(), kind="events",
+                     mapping={"user_id": "visitor", "timestamp": "when", "event_type": "what"})
+    assert report.n_users == 4 and report.n_events == 40
+    assert "epoch seconds" in " ".join(report.read_as)
