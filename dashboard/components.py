@@ -124,7 +124,8 @@ def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
     """Impact ratio per segment (rows) and group (columns); cells below the threshold marked."""
     grid = table.pivot(index="segment", columns="group", values="impact_ratio")
     flagged = table.pivot(index="segment", columns="group", values="flagged").reindex_like(grid)
-    text = [[("" if pd.isna(v) else f"{v:.2f}") + (" ⚑" if f is True else "") for v, f in zip(rv, rf)]
+    text = [[("" if pd.isna(v) else f"{v:.2f}") + (" ⚑" if isinstance(f, (bool, np.bool_)) and f else "")
+             for v, f in zip(rv, rf)]
             for rv, rf in zip(grid.to_numpy(), flagged.to_numpy())]
     # red below the threshold, white at it, blue at parity: the colour says where the rule fails
     scale = [[0, "#b2182b"], [threshold * 0.999, "#f4a582"], [threshold, "#f7f7f7"], [1, "#4393c3"]]

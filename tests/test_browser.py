@@ -42,6 +42,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_STORE_OF: dict[str, str] = {}
+
+
+def server_store(url: str) -> str:
+    """The store file the server at ``url`` was started on."""
+    return _STORE_OF[url]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
@@ -62,6 +70,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not answer /_stcore/health within 90 s")
+    _STORE_OF[url] = str(store)
     yield url
     proc.terminate()
     try:
@@ -72,16 +81,25 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        pg = ctx.new_page()
-        pg.goto(server)
-        _settle(pg)
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _session(browser, url: str) -> Page:
+    """A new browser context: a separate Streamlit session, as a second user would have."""
+    pg = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
+    pg.goto(url)
+    _settle(pg)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    yield _session(browser, server)
 
 
 def _settle(pg: Page, timeout: float = 240_000) -> None:
@@ -173,6 +191,11 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     expect(pg.get_by_text("CTR, all users").first).to_be_visible()
     _check(pg, "7_kpis")
 
+    _goto(pg, "Fairness")
+    expect(pg.get_by_text("four-fifths rule").first).to_be_visible()
+    expect(pg.locator("[data-testid=stPlotlyChart]")).to_have_count(2)
+    _check(pg, "8_fairness")
+
     _goto(pg, "Export")
     with pg.expect_download() as dl:
         pg.get_by_role("button", name="Download CSV").click()
@@ -182,4 +205,39 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     assert len(exported) == 20_000
     assert "Weekend Regulars" in set(exported["persona"])
     _settle(pg)
-    _check(pg, "8_export")
+    _check(pg, "9_export")
+
+
+def test_two_sessions_and_a_cli_import_share_one_store(server, browser, tmp_path):
+    """One user sweeps, another exports, and a command-line job imports, all at once on one store."""
+    sweeper, exporter = _session(browser, server), _session(browser, server)
+    _goto(sweeper, "Segment")
+    _goto(exporter, "Export")
+    events = tmp_path / "events.csv"
+    pd.read_parquet(ROOT / "sample_data" / "events.parquet").to_csv(events, index=False)
+    env = {**os.environ, "SEGCORE_STORE": server_store(server)}
+
+    sweeper.get_by_role("button", name="Compare k").click()
+    job = subprocess.Popen([sys.executable, "-m", "segcore.cli", "import", str(events), "--name", "concurrent",
+                            "--kind", "events"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with exporter.expect_download(timeout=240_000) as dl:
+        exporter.get_by_role("button", name="Download CSV").click()
+    exported = pd.read_csv(dl.value.path(), dtype={"user_id": str})
+    out, err = job.communicate(timeout=300)
+    _settle(sweeper)
+    _settle(exporter)
+
+    assert job.returncode == 0, err
+    assert "locked" not in err.lower() and "busy" not in err.lower()
+    assert "dataset 'concurrent': 20,000 users from 1,064,375 events" in out
+    assert len(exported) == 20_000
+    expect(sweeper.get_by_text("Recommended: k = ").first).to_be_visible()
+    for pg, name in ((sweeper, "concurrent_sweep"), (exporter, "concurrent_export")):
+        _check(pg, name)
+        expect(pg.get_by_text("locked").first).to_have_count(0)
+
+    import segcore
+
+    s = segcore.Store(server_store(server))
+    assert set(s.list_datasets()["name"]) >= {"sample", "concurrent"}
+    assert len(s.read_table("concurrent")) == 20_000 and len(s.read_table("sample")) == 20_000
