@@ -426,9 +426,8 @@ class Store:
             n_events = None
             if events is not None:
                 n_events = counts["rows"]["events"]
-                if progress:
-                    progress(done, "engineering per-user features")
-                self._build_features(con, name, with_users=users is not None, top=top_categories)
+                self._build_features(con, name, with_users=users is not None, top=top_categories,
+                                     progress=progress, span=(done, 0.97))
             else:
                 con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT DISTINCT ON (user_id) * "
                             f"FROM {_table(name, 'users')} WHERE user_id IS NOT NULL ORDER BY user_id")
@@ -443,10 +442,13 @@ class Store:
             progress(1.0, "done")
         return counts
 
-    def _build_features(self, con, name: str, *, with_users: bool, top: int) -> None:
+    def _build_features(self, con, name: str, *, with_users: bool, top: int, progress=None,
+                        span: tuple[float, float] = (0.0, 1.0)) -> None:
         # The SQL files read a relation called `events`: point it at this dataset.
         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {_table(name, 'events')}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _feat AS {_sql_resource('user_features.sql')}")
+        lo, hi = span
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE _feat AS {_sql_resource('user_features.sql')}", None,
+                 progress, lo, lo + (hi - lo) * 0.8, "engineering per-user features")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _shares_long AS {_sql_resource('category_shares.sql')}",
                     {"top": int(top)})
         # PIVOT cannot take bound parameters, hence the temporary long table first.

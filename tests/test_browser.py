@@ -241,3 +241,22 @@ def test_two_sessions_and_a_cli_import_share_one_store(server, browser, tmp_path
     s = segcore.Store(server_store(server))
     assert set(s.list_datasets()["name"]) >= {"sample", "concurrent"}
     assert len(s.read_table("concurrent")) == 20_000 and len(s.read_table("sample")) == 20_000
+
+
+def test_import_an_event_log_in_the_browser(server, browser, tmp_path):
+    """Upload a semicolon, Latin-1, day/month event log; the roles are proposed from contents."""
+    from test_app import _event_log
+
+    pg = _session(browser, server)
+    f = tmp_path / "kassen export.csv"
+    f.write_bytes(_event_log())
+    pg.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(str(f))
+    _settle(pg)
+    expect(pg.get_by_text("semicolon-separated, latin-1, decimal comma").first).to_be_visible()
+    pg.get_by_text("an event", exact=True).click()
+    _settle(pg)
+    expect(pg.get_by_text("Timestamps read as format %d/%m/%Y %H:%M").first).to_be_visible()
+    pg.get_by_role("button", name="Import").click()
+    _settle(pg)
+    expect(pg.get_by_text("is ready").first).to_be_visible()
+    _check(pg, "0_import")

@@ -124,3 +124,14 @@ def test_personas_are_saved_and_checked(store_copy, sample_run):
     assert "Renamed" in set(store_copy.segments(run_id)["persona"])
     with pytest.raises(InputError, match="each cluster"):
         store_copy.save_personas(run_id, p.iloc[:1])
+
+
+def test_import_reports_progress_from_duckdb(empty_store):
+    from segcore.sample import SAMPLE_DIR
+
+    seen = []
+    segcore.import_file(empty_store, SAMPLE_DIR / "events.parquet", "p", kind="events",
+                        progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and 0 <= fractions[0] < 0.1
+    assert {"reading the events file", "engineering per-user features"} <= {m for _, m in seen}

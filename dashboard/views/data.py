@@ -165,7 +165,9 @@ if upload is not None:
                 help="strptime codes, e.g. %d/%m/%Y %H:%M. Leave empty for ISO dates, epoch seconds or date-times.",
                 placeholder=ts.description) or None
             ts = timestamp_format(head[mapping["timestamp"]], date_format)
-            msg = f"Timestamps read as {ts.description}: {ts.share:.0%} of the preview reads."
+            n_ts = int(head[mapping["timestamp"]].notna().sum())
+            msg = (f"Timestamps read as {ts.description}: {round(ts.share * n_ts):,} of {n_ts:,} values in the "
+                   "preview.")
             if ts.unread:
                 msg += " Not readable: " + ", ".join(repr(v) for v in ts.unread[:3]) + " (kept as missing)."
             (st.caption if ts.share >= 0.99 else st.warning)(msg)
@@ -215,5 +217,5 @@ if upload is not None:
                 st.stop()
             for line in report.lines():
                 st.write(_real_names(line))
-            status.update(label=f"Imported “{name}”", state="complete")
+            status.update(label=f"Imported “{name}”", state="complete", expanded=True)
         st.success(f"Dataset “{name}” is ready: pick it in the sidebar.")
