@@ -1,28 +1,49 @@
-"""Persona Lab core library: data in, persona-labelled segments out. No UI code lives here."""
+"""Persona Lab core library: data in, persona-labelled segments out. No UI code lives here.
+
+Names are imported on first use (PEP 562), so ``import segcore`` is cheap: the app and
+``segcore --help`` start without loading scikit-learn, SciPy or UMAP.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .cluster import ALGORITHMS, SweepResult, fit, parse_k_range, recommend_k, sweep  # noqa: E402
-from .errors import InputError, NotFoundError, SegcoreError, StoreBusyError  # noqa: E402
-from .features import FeatureInfo, catalog, default_features  # noqa: E402
-from .ingest import EVENT_ROLES, ImportReport, import_file, import_sample, open_store, propose_mapping  # noqa: E402
-from .kpi import segment_kpis  # noqa: E402
-from .personas import PALETTE, suggest_personas  # noqa: E402
-from .pii import detect_pii  # noqa: E402
-from .preprocess import Preprocessing, prepare  # noqa: E402
-from .profile import Profiles, profile_clusters  # noqa: E402
-from .store import Store, default_store_path  # noqa: E402
-from .workflow import (  # noqa: E402
-    create_run, design_matrix, export_run, feature_catalog, run_explanation, run_kpis, run_matrix, run_profiles,
-    run_projection, run_sweep,
-)
-from .explain import feature_separation, segment_rules  # noqa: E402
+from .errors import InputError, NotFoundError, SegcoreError, StoreBusyError  # noqa: E402  (light)
 
-__all__ = [
-    "ALGORITHMS", "EVENT_ROLES", "FeatureInfo", "ImportReport", "InputError", "NotFoundError", "PALETTE",
-    "Preprocessing", "Profiles", "SegcoreError", "Store", "StoreBusyError", "SweepResult", "catalog",
-    "create_run", "default_features", "default_store_path", "design_matrix", "detect_pii", "export_run",
-    "feature_catalog", "feature_separation", "fit", "import_file", "import_sample", "open_store", "parse_k_range", "prepare",
-    "profile_clusters", "propose_mapping", "recommend_k", "run_explanation", "run_kpis", "run_matrix", "run_profiles",
-    "run_projection", "run_sweep", "segment_kpis", "segment_rules", "suggest_personas", "sweep",
-]
+# public name -> module that defines it
+_LAZY = {
+    "ALGORITHMS": "cluster", "SweepResult": "cluster", "fit": "cluster", "parse_k_range": "cluster",
+    "recommend_k": "cluster", "sweep": "cluster",
+    "FeatureInfo": "features", "catalog": "features", "default_features": "features",
+    "EVENT_ROLES": "ingest", "ImportReport": "ingest", "import_file": "ingest", "import_sample": "ingest",
+    "open_store": "ingest", "propose_mapping": "ingest",
+    "segment_kpis": "kpi", "PALETTE": "personas", "suggest_personas": "personas", "detect_pii": "pii",
+    "Preprocessing": "preprocess", "prepare": "preprocess", "Profiles": "profile", "profile_clusters": "profile",
+    "Store": "store", "default_store_path": "store",
+    "create_run": "workflow", "design_matrix": "workflow", "export_run": "workflow", "feature_catalog": "workflow",
+    "run_explanation": "workflow", "run_kpis": "workflow", "run_matrix": "workflow", "run_profiles": "workflow",
+    "run_projection": "workflow", "run_sweep": "workflow", "run_fairness": "workflow",
+    "feature_separation": "explain", "segment_rules": "explain",
+}
+_SUBMODULES = {"cluster", "compare", "dendrogram", "explain", "export", "fairness", "features", "ingest", "kpi",
+               "personas", "pii", "preprocess", "profile", "projection", "quality", "sample", "stability", "store",
+               "suggest", "workflow", "cli"}
+
+__all__ = ["InputError", "NotFoundError", "SegcoreError", "StoreBusyError", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'segcore' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

@@ -13,15 +13,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # scikit-learn is imported when a matrix is prepared, not when the config is built
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["Preprocessing", "QuantileCapper", "SkewedLog", "prepare", "Prepared"]
 
@@ -73,59 +72,6 @@ class Preprocessing:
         return asdict(self)
 
 
-class QuantileCapper(TransformerMixin, BaseEstimator):
-    """Clip each column to its ``[q, 1 - q]`` quantiles learnt at fit (winsorising)."""
-
-    def __init__(self, q: float = 0.01):
-        self.q = q
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=float)
-        if self.q > 0:
-            self.low_, self.high_ = np.nanquantile(X, [self.q, 1 - self.q], axis=0)
-        else:
-            self.low_, self.high_ = np.full(X.shape[1], -np.inf), np.full(X.shape[1], np.inf)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self, "low_")
-        return np.clip(np.asarray(X, dtype=float), self.low_, self.high_)
-
-    def get_feature_names_out(self, input_features=None):
-        return np.asarray(input_features, dtype=object)
-
-
-class SkewedLog(TransformerMixin, BaseEstimator):
-    """``log1p`` on the columns that are non-negative and skewed at fit time."""
-
-    def __init__(self, threshold: float = 1.0, enabled: bool = True):
-        self.threshold = threshold
-        self.enabled = enabled
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=float)
-        self.n_features_in_ = X.shape[1]
-        if not self.enabled:
-            self.logged_ = np.zeros(X.shape[1], dtype=bool)
-            return self
-        s = pd.DataFrame(X).skew().to_numpy()
-        self.logged_ = (np.nanmin(X, axis=0) >= 0) & (np.nan_to_num(s) > self.threshold)
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self, "logged_")
-        X = np.array(X, dtype=float, copy=True)
-        X[:, self.logged_] = np.log1p(X[:, self.logged_])
-        return X
-
-    def get_feature_names_out(self, input_features=None):
-        return np.asarray(input_features, dtype=object)
-
-
-_SCALER_CLASSES = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
-
-
 @dataclass
 class Prepared:
     """The clustering matrix and how it was made."""
@@ -144,12 +90,19 @@ class Prepared:
 
 
 def _numeric_pipeline(config: Preprocessing) -> Pipeline:
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    from ._transformers import QuantileCapper, SkewedLog
+
+    scalers = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
     impute = SimpleImputer(strategy="constant", fill_value=0.0) if config.impute == "zero" \
         else SimpleImputer(strategy=config.impute)
     steps = [("impute", impute), ("cap", QuantileCapper(config.cap_quantile)),
              ("log", SkewedLog(config.skew_threshold, config.log_skewed))]
     if config.scaler != "none":
-        steps.append(("scale", _SCALER_CLASSES[config.scaler]()))
+        steps.append(("scale", scalers[config.scaler]()))
     return Pipeline(steps)
 
 
@@ -166,6 +119,12 @@ def prepare(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()
     config : Preprocessing, optional
         Defaults to ``Preprocessing()``.
     """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
     config = config or Preprocessing()
     numeric, categorical = list(numeric), list(categorical)
     if not numeric and not categorical:

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from segcore.errors import InputError
-from segcore.preprocess import Preprocessing, QuantileCapper, SkewedLog, prepare
+from segcore._transformers import QuantileCapper, SkewedLog
+from segcore.preprocess import Preprocessing, prepare
 
 
 @pytest.fixture
