@@ -81,10 +81,23 @@ def _nearest_centroid(X: np.ndarray, fitted_idx: np.ndarray, fitted_labels: np.n
 
 
 def _fit_kmeans(X, k, seed, p, categorical):
+    """k-means; above ``fit_sample`` users, the restarts run on a seeded sample and Lloyd's
+    iterations then finish on everyone from the best sample solution (float32, warm start).
+
+    Lloyd's algorithm only descends, so the refined solution's inertia is at most that of the sample's
+    centres applied to everyone, and the restarts, the costly part, see a fraction of the rows.
+    """
     from sklearn.cluster import KMeans
 
-    m = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X)
-    return m.labels_, None, {"inertia": float(m.inertia_)}
+    idx = _sample(len(X), p["fit_sample"], seed) if p["fit_sample"] else None
+    if idx is None:
+        m = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X)
+        return m.labels_, None, {"inertia": float(m.inertia_)}
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    start = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X32[idx])
+    m = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1, random_state=seed).fit(X32)
+    return m.labels_, None, {"inertia": float(m.inertia_), "fit_sample": int(len(idx)),
+                             "lloyd_iterations_on_all": int(m.n_iter_)}
 
 
 def _fit_minibatch(X, k, seed, p, categorical):
@@ -155,7 +168,10 @@ def _fit_kprototypes(X, k, seed, p, categorical):
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),),
+    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),
+                                        Param("fit_sample", int, 200_000, 0, 100_000_000, label="Restarts on a sample of",
+                                              help="above this many users, restarts run on a sample and the best "
+                                                   "is refined on everyone (0 = always all users)")),
            _fit_kmeans, "Round segments of similar size; the default."),
     Method("minibatch", "Mini-batch k-means", True,
            (Param("n_init", int, 3, 1, 50, label="Restarts"), Param("batch_size", int, 4096, 256, 1_000_000, label="Batch size")),

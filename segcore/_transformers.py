@@ -7,7 +7,36 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["QuantileCapper", "SkewedLog"]
+__all__ = ["MedianImputer", "QuantileCapper", "SkewedLog"]
+
+
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """Fill missing values with each column's median learnt at fit.
+
+    Same result as ``SimpleImputer(strategy="median")``, which sorts a masked array: 6.9 s on
+    1M x 28 against about 0.5 s for ``np.nanmedian`` (a partition), measured with bench/run.py.
+    """
+
+    def fit(self, X, y=None):
+        if hasattr(X, "columns"):  # the pipeline asks the first step for the names it was fitted on
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        X = np.asarray(X, dtype=float)
+        with np.errstate(all="ignore"):
+            self.statistics_ = np.nanmedian(X, axis=0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "statistics_")
+        X = np.array(X, dtype=float, copy=True)
+        rows, cols = np.nonzero(np.isnan(X))
+        X[rows, cols] = self.statistics_[cols]
+        return X
+
+    def get_feature_names_out(self, input_features=None):
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)])
+        return np.asarray(input_features, dtype=object)
 
 
 class QuantileCapper(TransformerMixin, BaseEstimator):

@@ -75,7 +75,7 @@ def catalog(columns: pd.DataFrame, stats: pd.DataFrame | None = None) -> list[Fe
     columns : DataFrame
         ``column_name`` and ``column_type`` (as from ``Store.columns``).
     stats : DataFrame, optional
-        ``column_name`` and ``approx_unique`` (as from ``Store.summarize``):
+        ``column_name`` and ``approx_unique`` (as from ``Store.column_stats``):
         text columns with more than 30 distinct values are left out, as are
         hashed identifiers and dates; with ``null_percentage``, so are columns
         without any value.

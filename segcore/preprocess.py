@@ -94,11 +94,11 @@ def _numeric_pipeline(config: Preprocessing) -> Pipeline:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-    from ._transformers import QuantileCapper, SkewedLog
+    from ._transformers import MedianImputer, QuantileCapper, SkewedLog
 
     scalers = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
     impute = SimpleImputer(strategy="constant", fill_value=0.0) if config.impute == "zero" \
-        else SimpleImputer(strategy=config.impute)
+        else MedianImputer() if config.impute == "median" else SimpleImputer(strategy=config.impute)
     steps = [("impute", impute), ("cap", QuantileCapper(config.cap_quantile)),
              ("log", SkewedLog(config.skew_threshold, config.log_skewed))]
     if config.scaler != "none":

@@ -56,7 +56,7 @@ class Design:
 
 def feature_catalog(store: Store, dataset: str) -> list[FeatureInfo]:
     """Candidate features of a dataset, grouped."""
-    return catalog(store.columns(dataset), store.summarize(dataset))
+    return catalog(store.columns(dataset), store.column_stats(dataset))
 
 
 def design_matrix(store: Store, dataset: str, features: list[str] | None = None,

@@ -50,3 +50,14 @@ def test_rules_are_stored_with_the_sample_run(sample_store, sample_run):
     assert sorted(best["cluster"]) == list(range(6))  # every segment has a rule
     assert (best["precision"] >= 0.9).all()  # the planted personas are separable by a few plain conditions
     assert separation["feature"].iloc[0] in {"tenure_days", "share_deals", "recency_days"}
+
+
+def test_trees_learnt_on_a_sample_are_scored_on_everyone():
+    rng = np.random.default_rng(1)
+    values = pd.DataFrame({"n_purchases": rng.integers(0, 12, 40_000).astype(float),
+                           "noise": rng.normal(size=40_000)})
+    labels = (values["n_purchases"] >= 5).astype(int).to_numpy()
+    rules = segment_rules(values, labels, fit_sample=2_000)
+    top = rules[rules["cluster"] == 1].iloc[0]
+    assert top["precision"] == 1.0 and top["coverage"] == 1.0
+    assert top["users"] == int(labels.sum())  # counted over all 40,000 users, not the 2,000 the tree saw

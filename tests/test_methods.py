@@ -128,3 +128,14 @@ def test_ward_dendrogram_has_the_planted_gap():
     heights = sorted(tree["heights"], reverse=True)
     # three planted groups: the last two merges tower over every merge inside a group
     assert heights[1] > 10 * heights[2]
+
+
+@pytest.mark.parametrize("k", [3, 6, 9])
+def test_kmeans_on_a_sample_then_refined_matches_full_kmeans(sample_store, k):
+    """Restarts on 5,000 of 20,000 users, Lloyd finishing on all: inertia within 1% of plain k-means."""
+    X = segcore.design_matrix(sample_store, "sample").prepared.X
+    ours = segcore.fit(X, k, seed=0, params={"fit_sample": 5000})
+    assert ours.metrics["fit_sample"] == 5000
+    full = KMeans(n_clusters=k, n_init=4, random_state=0).fit(X)
+    assert ours.metrics["inertia"] <= full.inertia_ * 1.01
+    assert len(ours.labels) == len(X)
