@@ -69,6 +69,37 @@ def table(dataset: str, role: str = "features", columns=None, limit=None):
     return _table(dataset, role, tuple(columns) if columns else None, limit, version(dataset))
 
 
+CORRELATION_SAMPLE = 100_000
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _histogram(dataset: str, feature: str, version_key: str):
+    import numpy as np
+
+    values = store().read_table(dataset, "features", [feature])[feature].astype(float).to_numpy()
+    values = values[np.isfinite(values)]
+    return np.histogram(values, bins=50) if len(values) else (np.zeros(0), np.zeros(1))
+
+
+def histogram(dataset: str, feature: str):
+    """50 bins of one feature over every user (counts and edges)."""
+    return _histogram(dataset, feature, version(dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _correlations(dataset: str, numeric: tuple, version_key: str):
+    frame = store().read_table(dataset, "features", list(numeric))
+    sampled = None
+    if len(frame) > CORRELATION_SAMPLE:  # ranks of a seeded sample: seconds saved, the same picture
+        frame, sampled = frame.sample(CORRELATION_SAMPLE, random_state=0), CORRELATION_SAMPLE
+    return frame.astype(float).corr(method="spearman"), sampled
+
+
+def correlations(dataset: str, numeric):
+    """Spearman correlations of the chosen numeric features, and the sample size if sampled."""
+    return _correlations(dataset, tuple(numeric), version(dataset))
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _summary(dataset: str, role: str, version_key: str):
     return store().summarize(dataset, role)

@@ -66,11 +66,10 @@ st.dataframe(report.assign(feature=report["feature"].map(components.label)), hid
 numeric = [f.name for f in infos if f.name in picked and f.kind == "numeric"]
 if numeric:
     st.subheader("Distributions and correlations")
-    frame = data.table(ds, "features", numeric)
     left, right = st.columns(2)
     with left:
         feat = st.selectbox("Feature", numeric, format_func=components.label)
-        st.plotly_chart(components.histogram(frame[feat], components.label(feat)), key="hist")
+        st.plotly_chart(components.histogram(*data.histogram(ds, feat), components.label(feat)), key="hist")
     with right:
         if len(numeric) > 1:
-            st.plotly_chart(components.correlation_heatmap(frame[numeric]), key="corr")
+            st.plotly_chart(components.correlation_heatmap(*data.correlations(ds, numeric)), key="corr")
