@@ -61,15 +61,16 @@ class TimestampFormat:
     ambiguous: bool = False
 
 
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+        return True
+    except ValueError:
+        return False
+
+
 def _strptime_share(values: pd.Series, fmt: str) -> float:
-    ok = 0
-    for v in values:
-        try:
-            datetime.strptime(v, fmt)
-            ok += 1
-        except ValueError:
-            pass
-    return ok / len(values) if len(values) else 0.0
+    return sum(_parses(v, fmt) for v in values) / len(values) if len(values) else 0.0
 
 
 def _examples(values: pd.Series, good: np.ndarray) -> list[str]:
@@ -102,7 +103,7 @@ def timestamp_format(values: pd.Series, date_format: str | None = None) -> Times
     if text.empty:
         return TimestampFormat("timestamp", None, 0.0, "no values")
     if date_format:
-        good = np.array([_strptime_share(pd.Series([v]), date_format) == 1.0 for v in text])
+        good = np.array([_parses(v, date_format) for v in text])
         return TimestampFormat("strptime", date_format, float(good.mean()), f"format {date_format}",
                                _examples(text, good))
     iso = text.str.match(_ISO).to_numpy()
@@ -119,7 +120,7 @@ def timestamp_format(values: pd.Series, date_format: str | None = None) -> Times
             best_fmt, best = fmt, share
     if best_fmt is None:
         return TimestampFormat("timestamp", None, float(iso.mean()), "unrecognised", _examples(text, iso))
-    good = np.array([_strptime_share(pd.Series([v]), best_fmt) == 1.0 for v in text])
+    good = np.array([_parses(v, best_fmt) for v in text])
     ambiguous = False
     if best_fmt in _DMY:  # day-first wins ties; say so when month-first reads the sample as well
         twin = _MDY[_DMY.index(best_fmt)]

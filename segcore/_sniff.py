@@ -104,13 +104,11 @@ def detect_encoding(head: bytes, complete: bool) -> str:
 
 @dataclass
 class FileInfo:
-    """What an import will read: the format, the CSV options, the columns and a sample."""
+    """What an import will read: the format and, for CSV, the options to read it with."""
 
     path: Path
     fmt: str
     csv_options: dict = field(default_factory=dict)
-    columns: list[str] = field(default_factory=list)
-    detected: dict = field(default_factory=dict)  # what was guessed (not given), for the report
 
     def describe(self) -> str:
         if self.fmt != "csv":
@@ -139,11 +137,12 @@ def _decode_head(path: Path, encoding: str) -> tuple[str, bool]:
     return text, complete
 
 
-def _rows(text: str, delimiter: str, quote: str) -> list[list[str]]:
+def _rows(text: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]]:
+    """Non-blank records with the line each ends on (quoted fields may span lines)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote or None,
                         quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=False)
     try:
-        return [row for row in reader if row]
+        return [(reader.line_num, row) for row in reader if row]
     except csv.Error as exc:
         raise InputError(f"cannot split the file into fields: {exc}") from None
 
@@ -153,7 +152,7 @@ def _guess_delimiter(text: str) -> str:
     lines = text.splitlines()[:200]
     best, best_score = ",", -1.0
     for d in _DELIMITERS:
-        counts = [len(r) for r in _rows("\n".join(lines), d, '"')]
+        counts = [len(r) for _, r in _rows("\n".join(lines), d, '"')]
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
@@ -169,11 +168,11 @@ _COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$")
 _POINT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
 
 
-def _guess_decimal(rows: list[list[str]], delimiter: str) -> str:
+def _guess_decimal(rows: list[tuple[int, list[str]]], delimiter: str) -> str:
     """',' when a non-comma-separated file writes numbers like 3,5 and never like 3.5."""
     if delimiter == ",":
         return "."
-    cells = [c.strip() for row in rows[:500] for c in row]
+    cells = [c.strip() for _, row in rows[:500] for c in row]
     comma = sum(bool(_COMMA_DECIMAL.match(c)) for c in cells)
     point = sum(bool(_POINT_DECIMAL.match(c)) for c in cells)
     return "," if comma > 0 and point == 0 else "."
@@ -216,28 +215,27 @@ def inspect_file(path: str | Path, overrides: dict | None = None, *, max_bytes: 
     enc = overrides.get("encoding")
     if enc is not None and enc not in ENCODINGS:
         raise InputError(f"encoding {enc!r} is not supported: use one of {', '.join(ENCODINGS)}")
-    detected = {}
     if enc is None:
         with path.open("rb") as fh:
             raw = fh.read(_HEAD_BYTES)
-        enc = detected["encoding"] = detect_encoding(raw, complete=len(raw) < _HEAD_BYTES)
+        enc = detect_encoding(raw, complete=len(raw) < _HEAD_BYTES)
     text, _ = _decode_head(path, enc)
     if not text.strip():
         raise InputError(f"file {path.name!r} has no text in it")
     delimiter = overrides.get("delimiter")
     if delimiter is None:
-        delimiter = detected["delimiter"] = _guess_delimiter(text)
+        delimiter = _guess_delimiter(text)
     if delimiter == "\\t":
         delimiter = "\t"
     if len(delimiter) != 1:
         raise InputError(f"delimiter {delimiter!r} should be one character")
     quote = overrides.get("quote", '"')
     rows = _rows(text, delimiter, quote)
-    first = rows[0] if rows else []
+    first = rows[0][1] if rows else []
     header = overrides.get("header")
     if header is None:
         # a first line made only of numbers is data, not names
-        header = detected["header"] = not all(_is_number(v.strip()) for v in first if v.strip()) or not any(first)
+        header = not all(_is_number(v.strip()) for v in first if v.strip()) or not any(first)
     header = bool(header)
     width = len(first)
     if header:
@@ -256,22 +254,19 @@ def inspect_file(path: str | Path, overrides: dict | None = None, *, max_bytes: 
         if not data_rows:
             raise InputError(f"{path.name!r} has a header but no rows")
     else:
-        names = [f"column{i}" for i in range(width)]
         data_rows = rows
     if width < 2:
         fix = "check --delimiter" if "delimiter" in overrides else "give the delimiter (--delimiter ';' for example)"
         raise InputError(f"{path.name!r} splits into a single column with {delimiter!r}: {fix}")
-    # physical line numbers of the sampled records, to name a ragged row exactly
-    for offset, row in enumerate(data_rows):
+    for line, row in data_rows:
         if len(row) != width:
-            line = offset + (2 if header else 1)
             raise InputError(f"line {line} of {path.name!r} has {_fields(len(row))} where the "
                              f"{'header has' if header else 'first line has'} {width}: fix or remove the row")
     decimal = overrides.get("decimal")
     if decimal is None:
-        decimal = detected["decimal"] = _guess_decimal(data_rows, delimiter)
+        decimal = _guess_decimal(data_rows, delimiter)
     options = {"delimiter": delimiter, "quote": quote, "header": header, "encoding": enc, "decimal": decimal}
-    return FileInfo(path, "csv", options, names, detected)
+    return FileInfo(path, "csv", options)
 
 
 def reader_error(exc: Exception, path: str | Path, fmt: str) -> InputError:

@@ -116,15 +116,16 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None,
         elif c == id_column:
             cols.append(ColumnPlan(c, target, "text"))
         else:
-            cols.append(ColumnPlan(c, target, "double" if _numeric_column(sample[c]) else "keep"))
+            cols.append(ColumnPlan(c, target, "double" if _numeric_column(sample[c], info.fmt) else "keep"))
     return _plan(info, cols, (id_column,)), list(pii.values())
 
 
-def _numeric_column(values: pd.Series) -> bool:
-    """Floats, or text that is mostly numbers ('n/a', 'inf' and typos aside): read as finite numbers."""
+def _numeric_column(values: pd.Series, fmt: str) -> bool:
+    """Floats, or in a CSV text that is mostly numbers ('n/a', 'inf' and typos aside): read as finite
+    numbers. Parquet and JSON declare their types: text there stays text (codes like '0042')."""
     if pd.api.types.is_float_dtype(values):
         return True
-    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+    if fmt != "csv" or not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
         return False
     present = values.dropna().astype(str).str.strip()
     present = present[present != ""]

@@ -257,3 +257,19 @@ def test_jsonl_event_log_imports(guarded, tmp_path):
                      mapping={"user_id": "visitor", "timestamp": "when", "event_type": "what"})
     assert report.n_users == 4 and report.n_events == 40
     assert "epoch seconds" in " ".join(report.read_as)
+
+
+def test_a_ragged_row_is_named_by_its_line_across_blank_lines_and_quoted_newlines(guarded, tmp_path):
+    store, _ = guarded
+    content = b'user_id,note\n1,"two\nlines"\n\n2,ok\n3\n'  # the short row sits on line 6
+    with pytest.raises(InputError, match=r"^line 6 of 'gaps.csv' has 1 field where the header has 2"):
+        _import(store, tmp_path, "gaps.csv", content)
+
+
+def test_text_of_digits_in_parquet_stays_text(guarded, tmp_path):
+    """Parquet declares its types: codes like '0042' are not numbers (found by hypothesis)."""
+    store, _ = guarded
+    path = tmp_path / "codes.parquet"
+    pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"], "code": ["0042", "7", "13", "0", "x1"]}).to_parquet(path)
+    segcore.import_file(store, path, "new")
+    assert store.read_table("new", "users")["code"].tolist() == ["0042", "7", "13", "0", "x1"]

@@ -112,22 +112,22 @@ def _inspect(upload, slot: str):
     """Inspect an upload with the user's overrides; a message (and stop) when it cannot be read."""
     path = _saved(upload, slot)
     try:
-        info = segcore.ingest.inspect_file(path)
+        info, head = data.upload_preview(path)
         overrides = _read_options(slot, info)
-        if overrides and overrides != {k: info.csv_options[k] for k in overrides}:
-            info = segcore.ingest.inspect_file(path, overrides)
-        head = segcore.ingest.peek_file(data.store(), info, n=500)
+        changed = tuple(sorted(overrides.items())) if overrides != {k: info.csv_options.get(k) for k in overrides} \
+            else ()
+        if changed:
+            info, head = data.upload_preview(path, changed)
     except SegcoreError as exc:
         st.error(f"{upload.name}: {_real_names(str(exc))}")
         st.stop()
-    return path, info, head
+    return path, info, head, changed
 
 
 def _real_names(text: str) -> str:
     """Messages name the files the user uploaded, not our temporary copies."""
-    for slot in ("upload", "users"):
-        up = st.session_state.get(slot if slot == "upload" else "upload_users")
-        saved = st.session_state.get(f"_{slot}_path")
+    for slot, widget in (("upload", "upload"), ("users", "upload_users")):
+        up, saved = st.session_state.get(widget), st.session_state.get(f"_{slot}_path")
         if up is not None and saved:
             text = text.replace(Path(saved).name, up.name)
     return text
@@ -135,7 +135,7 @@ def _real_names(text: str) -> str:
 
 upload = st.file_uploader("File", type=_TYPES, key="upload")
 if upload is not None:
-    path, info, head = _inspect(upload, "upload")
+    path, info, head, overrides = _inspect(upload, "upload")
     st.dataframe(head.head(20), hide_index=True)
     columns = list(head.columns)
     kind = st.radio("Each row is", ["users", "events"], horizontal=True,
@@ -147,7 +147,7 @@ if upload is not None:
         id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns
                                  else None, placeholder="Pick the column that identifies users")
     else:
-        proposed = segcore.propose_mapping(columns, head)
+        proposed = data.proposed_mapping(path, overrides)
         st.markdown("**Column roles** (proposed from the column names and contents; user id and timestamp "
                     "are required)")
         cols = st.columns(4)
@@ -177,7 +177,7 @@ if upload is not None:
         users_upload = st.file_uploader("Users table to join on the user id (optional)", type=_TYPES,
                                         key="upload_users")
         if users_upload is not None:
-            users_path, user_info, user_head = _inspect(users_upload, "users")
+            users_path, user_info, user_head, _ = _inspect(users_upload, "users")
             ucols = list(user_head.columns)
             id_column = st.selectbox("Its user id column", ucols,
                                      index=ucols.index("user_id") if "user_id" in ucols else None,
