@@ -2,7 +2,7 @@
 
     python bench/run.py                       # the bundled sample (20,000 users)
     python bench/run.py --users 200000        # generated data, written outside the repo
-    python bench/run.py --users 1000000 --umap
+    python bench/run.py --users 1000000 --data /tmp/persona-1m --umap   # 1M users, 20M events
 
 Prints a table and writes it as JSON (--out). Ratios (ours / baseline) are what to compare across
 machines; absolute seconds depend on the machine and its load.
@@ -77,6 +77,8 @@ def main() -> int:
     p.add_argument("--ks", default="2-12", help="k range of the sweep (default 2-12)")
     p.add_argument("--k", type=int, default=6, help="k of the timed fit (default 6)")
     p.add_argument("--data", type=Path, help="folder for generated data (default: a temp folder)")
+    p.add_argument("--events-per-user", type=float, default=20.0,
+                   help="mean events per generated user (default 20: 1M users -> 20M events)")
     p.add_argument("--umap", action="store_true", help="also time UMAP (compiles for tens of seconds)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = p.parse_args()
@@ -88,7 +90,7 @@ def main() -> int:
         data_dir = args.data or work / "data"
         if not (data_dir / "events.parquet").exists():
             print(f"generating {args.users:,} users into {data_dir} ...", file=sys.stderr)
-            write_sample(data_dir, scale=args.users / 20_000)
+            write_sample(data_dir, scale=args.users / 20_000, events_per_user=args.events_per_user)
     rows = []
 
     def stage(name, ours, baseline=None, baseline_name=""):

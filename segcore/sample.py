@@ -85,7 +85,8 @@ def _norm(rows) -> np.ndarray:
     return a / a.sum(axis=1, keepdims=True)
 
 
-def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def generate_sample(scale: float = 1.0, seed: int = 20261123, events_per_user: float | None = None,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Generate the sample tables.
 
     Parameters
@@ -94,6 +95,11 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFr
         Multiplies the number of users (20,000 at 1.0); events scale with it.
     seed : int, default=20261123
         Seed of the single random generator used for every draw.
+    events_per_user : float, optional
+        Target mean number of events per user. By default users make about 53
+        events (the committed sample). A smaller target shortens both the number
+        of sessions and their length, by the same factor, so personas keep
+        their relative differences (``20`` gives 20M events for 1M users).
 
     Returns
     -------
@@ -108,6 +114,8 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFr
     """
     if not scale > 0:
         raise ValueError(f"scale={scale} should be > 0")
+    if events_per_user is not None and not events_per_user >= 2:
+        raise ValueError(f"events_per_user={events_per_user} should be >= 2")
     rng = np.random.default_rng(seed)
     n_users = max(int(round(20_000 * scale)), len(PERSONAS))
     weights = np.array([p.weight for p in PERSONAS])
@@ -128,6 +136,11 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFr
     eps_mean = noisy([p.events_per_session for p in P], 0.25)
     amount_mean = noisy([p.amount_mean for p in P], 0.35)
     gap_mean = noisy([p.gap for p in P], 0.3)
+    if events_per_user is not None:
+        # expected events per user is about sessions x events per session: shrink both alike
+        factor = np.sqrt(events_per_user / np.mean(np.maximum(sessions_mean, 1) * np.maximum(eps_mean, 1.1)))
+        sessions_mean = sessions_mean * factor
+        eps_mean = eps_mean * factor
     mobile_p = np.clip(np.array([p.mobile for p in P])[persona] + rng.normal(0, 0.12, n_users), 0.02, 0.98)
     night_p = np.clip(np.array([p.night for p in P])[persona] + rng.normal(0, 0.08, n_users), 0.01, 0.95)
     lo = np.array([p.active[0] for p in P])[persona]
@@ -207,11 +220,12 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123) -> tuple[pd.DataFr
     return users, events, truth
 
 
-def write_sample(out: Path | str = SAMPLE_DIR, scale: float = 1.0, seed: int = 20261123) -> dict[str, Path]:
+def write_sample(out: Path | str = SAMPLE_DIR, scale: float = 1.0, seed: int = 20261123,
+                 events_per_user: float | None = None) -> dict[str, Path]:
     """Generate the sample and write ``users.parquet``, ``events.parquet`` and ``ground_truth.csv``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    users, events, truth = generate_sample(scale=scale, seed=seed)
+    users, events, truth = generate_sample(scale=scale, seed=seed, events_per_user=events_per_user)
     paths = {"users": out / "users.parquet", "events": out / "events.parquet", "truth": out / "ground_truth.csv"}
     users.to_parquet(paths["users"], index=False, compression="zstd")
     events.to_parquet(paths["events"], index=False, compression="zstd", row_group_size=500_000)

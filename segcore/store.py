@@ -446,9 +446,19 @@ class Store:
                         span: tuple[float, float] = (0.0, 1.0)) -> None:
         # The SQL files read a relation called `events`: point it at this dataset.
         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {_table(name, 'events')}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {_sql_resource('clean_events.sql')}")
         lo, hi = span
+        unsessioned = con.execute("SELECT count(*) FROM clean_events WHERE session_id IS NULL").fetchall()[0][0]
+        if unsessioned:
+            _execute(con, f"CREATE OR REPLACE TEMP TABLE ev AS {_sql_resource('sessionise.sql')}", None,
+                     progress, lo, lo + (hi - lo) * 0.4, "cutting sessions at 30 minutes of inactivity")
+            lo += (hi - lo) * 0.4
+        else:
+            con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM clean_events")
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE user_categories AS {_sql_resource('user_categories.sql')}",
+                 None, progress, lo, lo + (hi - lo) * 0.3, "counting categories per user")
         _execute(con, f"CREATE OR REPLACE TEMP TABLE _feat AS {_sql_resource('user_features.sql')}", None,
-                 progress, lo, lo + (hi - lo) * 0.8, "engineering per-user features")
+                 progress, lo + (hi - lo) * 0.3, lo + (hi - lo) * 0.8, "engineering per-user features")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _shares_long AS {_sql_resource('category_shares.sql')}",
                     {"top": int(top)})
         # PIVOT cannot take bound parameters, hence the temporary long table first.
@@ -470,6 +480,10 @@ class Store:
                     "WHERE user_id IS NOT NULL) u USING (user_id)")
         con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{share_cols}{attrs} "
                     f"FROM _feat f LEFT JOIN _shares s USING (user_id) {join} ORDER BY f.user_id")
+        for temp in ("_feat", "_shares_long", "_shares", "user_categories"):
+            con.execute(f"DROP TABLE {temp}")
+        con.execute(f"DROP {'TABLE' if unsessioned else 'VIEW'} ev")
+        con.execute("DROP VIEW clean_events")
         con.execute("DROP VIEW events")
 
     def _drop_dataset(self, con, name: str) -> None:

@@ -1,6 +1,7 @@
 """The bundled sample: deterministic, the promised size, personas planted, committed files match the generator."""
 
 import pandas as pd
+import pytest
 import pandas.testing as pdt
 
 from segcore.sample import PERSONAS, SAMPLE_DIR, generate_sample
@@ -38,3 +39,15 @@ def test_committed_sample_matches_generator_and_spec():
     assert u["user_id"].tolist() == users["user_id"].tolist()
     assert len(e) == len(events)
     assert t["persona"].tolist() == truth["persona"].tolist()
+
+
+def test_events_per_user_sets_the_log_size_and_keeps_the_personas_apart():
+    users, events, truth = generate_sample(scale=0.25, events_per_user=20)
+    per_user = len(events) / len(users)
+    assert 18 <= per_user <= 22  # 1M users -> about 20M events, as the scale benchmark needs
+    # personas still differ in the direction planted: window shoppers make more events than lapsed users
+    counts = events.groupby("user_id").size().rename("n").reset_index().merge(truth, on="user_id")
+    by = counts.groupby("persona")["n"].mean()
+    assert by["window_shopper"] > by["lapsed"]
+    with pytest.raises(ValueError, match="events_per_user"):
+        generate_sample(scale=0.01, events_per_user=1)
