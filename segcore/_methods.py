@@ -169,7 +169,7 @@ def _fit_kprototypes(X, k, seed, p, categorical):
 
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),
-                                        Param("fit_sample", int, 200_000, 0, 100_000_000, label="Restarts on a sample of",
+                                        Param("fit_sample", int, 100_000, 0, 100_000_000, label="Restarts on a sample of",
                                               help="above this many users, restarts run on a sample and the best "
                                                    "is refined on everyone (0 = always all users)")),
            _fit_kmeans, "Round segments of similar size; the default."),

@@ -1,10 +1,11 @@
 """Clustering: fit one k, sweep a range of k, and recommend k in words.
 
-Every figure is scikit-learn's own (``inertia_``, ``silhouette_score``,
+Every figure equals scikit-learn's (``inertia_``, ``silhouette_score``,
 ``calinski_harabasz_score``, ``davies_bouldin_score``) on the same matrix, so a
-sweep can be checked against a plain scikit-learn loop. Silhouette is exact up
-to ``silhouette_sample`` users and computed on a seeded sample of that size
-beyond it; the size used is reported with the result.
+sweep can be checked against a plain scikit-learn loop; the separation metrics
+are computed by :mod:`segcore._separation` in a few matrix products, which the
+tests compare with scikit-learn's. Silhouette is exact up to ``silhouette_sample``
+users and estimated on seeded samples beyond it; the method is reported with the result.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from ._methods import METHODS, NOISE, Method, get_method, resolve_params
+from ._separation import calinski_davies, silhouette
 from .errors import InputError
 
 __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
-           "SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_method"]
+           "SILHOUETTE_SAMPLE", "sample_rows", "silhouette_estimate", "silhouette_method"]
 
 SILHOUETTE_SAMPLE = 10_000  # exact up to this many users
 SILHOUETTE_REPEATS = 4  # beyond: the mean of this many samples of half that size
@@ -105,22 +106,31 @@ def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
+def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
+    """``size`` distinct row numbers out of ``n``, seeded; costs O(size), not O(n) like a permutation."""
+    return np.random.default_rng(seed).choice(n, size=size, replace=False)
+
+
 def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
                         silhouette_sample: int = SILHOUETTE_SAMPLE) -> tuple[float, float]:
     """Silhouette and the half-width of its 95 % confidence interval.
 
     Exact (half-width 0) up to ``silhouette_sample`` users. Beyond, the mean of
     ``SILHOUETTE_REPEATS`` seeded samples of ``silhouette_sample // 2`` users
-    (scikit-learn's ``silhouette_score(sample_size=..., random_state=seed + i)``),
+    (:func:`sample_rows` with seeds ``seed``, ``seed + 1``, ...),
     with a Student-t interval: the same cost as one sample of ``silhouette_sample``,
     because silhouette grows with the square of the sample.
     """
     n = len(labels)
     if n <= silhouette_sample:
-        return float(silhouette_score(X, labels)), 0.0
+        return silhouette(X, labels), 0.0
     size = silhouette_sample // 2
-    values = np.array([silhouette_score(X, labels, sample_size=size, random_state=seed + i)
-                       for i in range(SILHOUETTE_REPEATS)])
+    values = []
+    for i in range(SILHOUETTE_REPEATS):
+        idx = sample_rows(n, size, seed + i)
+        # a sample may miss small segments; with fewer than two left, silhouette is undefined
+        values.append(silhouette(X[idx], labels[idx], dtype=np.float32) if len(np.unique(labels[idx])) > 1 else np.nan)
+    values = np.array(values)
     half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
     return float(values.mean()), half
 
@@ -128,17 +138,13 @@ def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
 def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: int) -> dict:
     """Separation metrics over the assigned users (unassigned ones belong to no segment)."""
     assigned = labels != NOISE
-    Xa, la = X[assigned], labels[assigned]
+    Xa, la = (X, labels) if assigned.all() else (X[assigned], labels[assigned])
     n = len(la)
     if len(np.unique(la)) < 2 or n <= len(np.unique(la)):
         return {"silhouette": np.nan, "silhouette_ci": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
     sil, half = silhouette_estimate(Xa, la, seed, silhouette_sample)
-    return {
-        "silhouette": sil,
-        "silhouette_ci": half,
-        "calinski_harabasz": float(calinski_harabasz_score(Xa, la)),
-        "davies_bouldin": float(davies_bouldin_score(Xa, la)),
-    }
+    ch, db = calinski_davies(Xa, la)
+    return {"silhouette": sil, "silhouette_ci": half, "calinski_harabasz": ch, "davies_bouldin": db}
 
 
 def silhouette_method(n: int, silhouette_sample: int = SILHOUETTE_SAMPLE) -> str:
