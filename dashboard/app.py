@@ -88,6 +88,7 @@ def main() -> None:
         log.exception("page %s failed", page.title)
         st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
                  "Your data in the store is unchanged.")
+    data.warm_up_projections()  # after the page: the first paint does not wait for the worker to start
 
 
 main()

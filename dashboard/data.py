@@ -8,6 +8,8 @@ tiny query) because the Personas page edits them.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 import segcore
@@ -176,13 +178,26 @@ def columns(dataset: str) -> list[str]:
     return _columns(dataset, version(dataset))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def run_design(run_id: str):
-    """The run's raw feature frame and cluster per row (aligned)."""
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _full_design(run_id: str):
+    """Every user of a run: raw features and cluster. Shared and never copied (st.cache_data would
+    pickle a million rows on every read): callers only sample or aggregate it, never change it."""
     design, aligned = segcore.run_matrix(store(), run_id)
     frame = design.frame.copy()
     frame["cluster"] = aligned["cluster"].to_numpy()
     return frame, design.numeric, design.categorical
+
+
+DESIGN_SAMPLE = 50_000
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_design(run_id: str):
+    """A seeded sample of at most DESIGN_SAMPLE users of the run (raw features and cluster), in random
+    order, with the numeric and categorical feature names and the number of users in the run."""
+    frame, numeric, categorical = _full_design(run_id)
+    sample = frame.sample(min(len(frame), DESIGN_SAMPLE), random_state=0).reset_index(drop=True)
+    return sample, numeric, categorical, len(frame)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -190,13 +205,52 @@ def profiles(run_id: str):
     return segcore.run_profiles(store(), run_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def projection(run_id: str, method: str, _progress=None):
-    return segcore.run_projection(store(), run_id, method)
+UMAP_IN_WORKER = os.environ.get("PERSONA_LAB_UMAP_WORKER", "1") != "0"
+
+
+@st.cache_resource(show_spinner=False)
+def projection_worker():
+    """The process UMAP runs in, started once per server: it compiles UMAP in the background."""
+    from segcore._projection_worker import ProjectionWorker
+
+    worker = ProjectionWorker()
+    worker.start()
+    return worker
+
+
+def warm_up_projections() -> None:
+    """Start the UMAP worker (app.py calls this after each page: the first page paints first)."""
+    if UMAP_IN_WORKER:
+        projection_worker()
+
+
+def projection(run_id: str, method: str, *, all_users: bool = False):
+    """Positions of the run's users (stored with the run; UMAP runs in the warmed-up worker)."""
+    umap = projection_worker().umap_2d if method == "umap" and UMAP_IN_WORKER else None
+    return segcore.run_projection(store(), run_id, method, all_users=all_users, umap=umap)
 
 
 def has_projection(run_id: str, method: str) -> bool:
-    return store().projection(run_id, method) is not None
+    return store().projection_info(run_id, method) is not None
+
+
+def projection_info(run_id: str, method: str) -> dict:
+    """The stored projection's description ({} before it is computed): a small query, read fresh."""
+    return store().projection_info(run_id, method) or {}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def map_points(run_id: str, method: str, placed_version: str = ""):
+    """The users drawn on the Explore map: positions joined to raw features, at most DESIGN_SAMPLE of
+    them (seeded), with the projection's description and how many users it placed.
+    ``placed_version`` changes when everyone is placed, so the map is redrawn from the new positions."""
+    coords, info = projection(run_id, method)
+    frame, numeric, categorical = _full_design(run_id)
+    points = coords.merge(frame, on="user_id", how="inner", validate="one_to_one")
+    placed = len(points)
+    if placed > DESIGN_SAMPLE:
+        points = points.sample(DESIGN_SAMPLE, random_state=0)
+    return points.reset_index(drop=True), info, placed, numeric, categorical
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--columns", help="comma-separated feature columns to include")
     v.add_argument("--min-size", type=int, default=50, help="withhold segments smaller than this (default 50)")
 
+    v = verb("project", "2-D positions of a run's users (PCA, or UMAP fitted on a stratified sample)")
+    v.add_argument("run_id")
+    v.add_argument("--method", choices=("pca", "umap"), default="pca", help="pca (default) or umap")
+    v.add_argument("--all-users", action="store_true", help="umap: also place the users outside the sample "
+                   "(minutes at a million users)")
+    v.add_argument("--out", help="write the positions to .csv or .parquet (default: print a summary)")
+
     v = verb("app", "start the dashboard")
     v.add_argument("--port", type=int, default=8501)
     return p
@@ -323,6 +330,16 @@ def _dispatch(args) -> int:
         print(_table(shown.round(3)))
         print("\n".join(("flag: " if not rep.flags.empty and not line.startswith("withheld") else "") + line
                         for line in rep.lines()))
+    elif args.verb == "project":
+        out = Path(args.out) if args.out else None
+        if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+            raise InputError(f"--out {args.out!r} should end in .csv or .parquet")
+        coords, info = workflow.run_projection(store, args.run_id, args.method, all_users=args.all_users)
+        placed = f"{len(coords):,} of {info.get('users', len(coords)):,} users placed"
+        print(f"{args.method}: {placed}" + (f", fitted on {info['fitted_on']:,}" if "fitted_on" in info else ""))
+        if out is not None:
+            coords.to_csv(out, index=False) if out.suffix.lower() == ".csv" else coords.to_parquet(out, index=False)
+            print(f"wrote {out}")
     elif args.verb == "export":
         _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),
                                         min_segment_size=args.min_size)

@@ -2,7 +2,13 @@
 
 UMAP is imported only inside :func:`umap_2d`: importing it costs seconds and
 its first fit in a process compiles for tens of seconds (numba), which must
-never happen at app start or on a page that did not ask for it.
+never happen at app start or on a page that did not ask for it. The app runs
+UMAP in a worker process warmed up in the background
+(:mod:`segcore._projection_worker`).
+
+Above ``UMAP_SAMPLE`` users, UMAP is fitted on a sample stratified by segment
+(:func:`stratified_sample`) and only those users are placed; placing everyone
+else (``transform``) takes minutes at a million users, so it runs on demand.
 """
 
 from __future__ import annotations
@@ -12,9 +18,43 @@ from sklearn.decomposition import PCA
 
 from .errors import InputError
 
-__all__ = ["pca_2d", "umap_2d", "UMAP_MAX_FIT"]
+__all__ = ["pca_2d", "stratified_sample", "umap_2d", "warm_up_umap", "UMAP_SAMPLE"]
 
-UMAP_MAX_FIT = 20_000  # fit on at most this many users; the rest are placed with transform()
+UMAP_SAMPLE = 50_000  # UMAP is fitted on at most this many users
+MIN_PER_SEGMENT = 500  # a small segment still gets this many users in the sample (or all of them)
+
+
+def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted row numbers of a seeded sample of ``size`` rows, every segment in proportion.
+
+    A segment too small for its proportional share still gets ``MIN_PER_SEGMENT`` rows (or all of
+    its rows), so that it shows on the map; the large segments give up the difference.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    if n <= size:
+        return np.arange(n)
+    ids, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    floor = np.minimum(counts, MIN_PER_SEGMENT)
+    exact = counts * size / n
+    quota = np.maximum(np.floor(exact).astype(int), floor)
+    short = size - int(quota.sum())
+    if short > 0:  # rounding down left rows over: to the largest remainders (still within each segment)
+        room = np.where(quota < counts, exact - quota, -np.inf)
+        quota[np.argsort(-room, kind="stable")[:short]] += 1
+    extra = quota.sum() - size
+    while extra > 0:  # take the excess from the segments furthest above their floor
+        i = int(np.argmax(quota - floor))
+        give = min(extra, int(quota[i] - floor[i]))
+        quota[i] -= give
+        extra -= give
+        if give == 0:
+            break
+    rng = np.random.default_rng(seed)
+    order = np.argsort(codes, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    parts = [rng.choice(order[s:s + c], size=q, replace=False) for s, c, q in zip(starts, counts, quota)]
+    return np.sort(np.concatenate(parts))
 
 
 def pca_2d(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict]:
@@ -32,8 +72,11 @@ def pca_2d(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict]:
 
 
 def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: float = 0.1,
-            max_fit: int = UMAP_MAX_FIT) -> tuple[np.ndarray, dict]:
-    """UMAP to 2-D; fitted on a seeded sample of at most ``max_fit`` users, the rest transformed."""
+            place: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """UMAP to 2-D, fitted on ``X``; the rows of ``place`` (optional) are then placed on the same map.
+
+    Returns the positions of ``X``'s rows, those of ``place`` (or None) and a description.
+    """
     try:
         import umap  # heavy: numba compiles on first use
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
@@ -44,15 +87,26 @@ def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: fl
         raise InputError(f"UMAP needs more than n_neighbors={n_neighbors} users; this run has {n}")
     # random_state makes UMAP single-threaded (reproducible); say so rather than let it warn.
     reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, n_jobs=1)
-    if n <= max_fit:
-        coords = reducer.fit_transform(X)
-        fitted = n
-    else:
-        rng = np.random.default_rng(seed)
-        idx = rng.choice(n, size=max_fit, replace=False)
-        reducer.fit(X[idx])
-        coords = reducer.transform(X)
-        coords[idx] = reducer.embedding_
-        fitted = max_fit
-    return np.asarray(coords, dtype=np.float32), {"method": "umap", "n_neighbors": n_neighbors,
-                                                  "min_dist": min_dist, "fitted_on": fitted}
+    coords = reducer.fit_transform(X)
+    placed = None
+    if place is not None and len(place):
+        placed = np.asarray(reducer.transform(np.asarray(place, dtype=np.float32)), dtype=np.float32)
+    return np.asarray(coords, dtype=np.float32), placed, {"method": "umap", "n_neighbors": n_neighbors,
+                                                         "min_dist": min_dist, "fitted_on": n}
+
+
+def warm_up_umap() -> float:
+    """Import UMAP and compile everything a fit and a transform use; returns the seconds it took.
+
+    numba compiles per process: once for small inputs and again above 4,096 rows, so the
+    warm-up fits 4,500 random points (few epochs: the result is thrown away).
+    """
+    import time
+
+    start = time.perf_counter()
+    import umap
+
+    X = np.random.default_rng(0).normal(size=(4_500, 8)).astype(np.float32)
+    reducer = umap.UMAP(n_components=2, random_state=0, n_jobs=1, n_epochs=10).fit(X)
+    reducer.transform(X[:50])
+    return time.perf_counter() - start

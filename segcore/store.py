@@ -715,6 +715,11 @@ class Store:
             con.execute("INSERT INTO projections SELECT run_id, method, user_id, x, y FROM _proj")
             con.execute("INSERT INTO projection_info VALUES (?, ?, ?)", [run_id, method, json.dumps(info)])
 
+    def projection_info(self, run_id: str, method: str) -> dict | None:
+        """The stored projection's description (without the positions), or None when not computed yet."""
+        info = self._df("SELECT info FROM projection_info WHERE run_id = ? AND method = ?", [run_id, method])
+        return None if info.empty else json.loads(info.iloc[0, 0])
+
     def projection(self, run_id: str, method: str) -> tuple[pd.DataFrame, dict] | None:
         """Stored positions and info, or None when not computed yet."""
         info = self._df("SELECT info FROM projection_info WHERE run_id = ? AND method = ?", [run_id, method])

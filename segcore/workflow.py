@@ -181,18 +181,37 @@ def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFra
     return rules, separation
 
 
-def run_projection(store: Store, run_id: str, method: str = "pca") -> tuple[pd.DataFrame, dict]:
-    """2-D positions of a run's users (computed once, then read from the store)."""
+def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
+                   umap=None) -> tuple[pd.DataFrame, dict]:
+    """2-D positions of a run's users, computed once and then read from the store.
+
+    PCA places every user. UMAP is fitted on at most ``projection.UMAP_SAMPLE`` users, sampled
+    within each segment, and places those; ``all_users=True`` also places everyone else on the
+    same map (``transform``: minutes at a million users). ``umap`` runs UMAP (default
+    :func:`projection.umap_2d` in this process; the app passes its warmed-up worker's).
+    """
     if method not in ("pca", "umap"):
         raise InputError(f"projection {method!r} should be 'pca' or 'umap'")
     cached = store.projection(run_id, method)
-    if cached is not None:
+    if cached is not None and (method == "pca" or not all_users or cached[1].get("all_users")):
         return cached
     design, aligned = run_matrix(store, run_id)
     seed = int(store.run(run_id)["seed"])
-    fn = projection.pca_2d if method == "pca" else projection.umap_2d
-    coords, info = fn(design.prepared.X, seed)
-    df = pd.DataFrame({"user_id": aligned["user_id"], "x": coords[:, 0], "y": coords[:, 1]})
+    X = design.prepared.X
+    users = aligned["user_id"].to_numpy()
+    if method == "pca":
+        coords, info = projection.pca_2d(X, seed)
+        info["all_users"] = True
+    else:
+        idx = projection.stratified_sample(aligned["cluster"].to_numpy(), projection.UMAP_SAMPLE, seed)
+        rest = np.setdiff1d(np.arange(len(X)), idx) if all_users else np.arange(0)
+        fitted, placed, info = (umap or projection.umap_2d)(X[idx], seed, place=X[rest] if len(rest) else None)
+        order = np.concatenate([idx, rest])
+        coords = fitted if placed is None else np.vstack([fitted, placed])
+        users = users[order]
+        info.update(all_users=len(order) == len(X), placed=int(len(order)), users=int(len(X)),
+                    sample="stratified by segment" if len(idx) < len(X) else "everyone")
+    df = pd.DataFrame({"user_id": users, "x": coords[:, 0], "y": coords[:, 1]})
     store.save_projection(run_id, method, df, info)
     return store.projection(run_id, method)
 

@@ -10,6 +10,10 @@ import pytest
 
 import segcore
 
+# AppTest runs the app in this process: no UMAP worker (it would compile UMAP for a minute of CPU
+# beside the tests). The browser tests start real servers with the worker on.
+os.environ.setdefault("PERSONA_LAB_UMAP_WORKER", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 

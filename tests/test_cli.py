@@ -48,6 +48,12 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     assert "Core browsers" in set(back["persona"])
     assert "sd" in segcore("profile", run_id, store=cli_store).stdout
     assert "All users" in segcore("kpis", run_id, store=cli_store).stdout
+    positions = tmp_path / "positions.csv"
+    assert "pca: 20,000 of 20,000 users placed" in segcore("project", run_id, "--out", str(positions),
+                                                           store=cli_store).stdout
+    assert len(pd.read_csv(positions)) == 20_000
+    bad = segcore("project", run_id, "--out", str(tmp_path / "p.txt"), store=cli_store, check=False)
+    assert bad.returncode == 2 and "should end in .csv or .parquet" in bad.stderr
 
 
 def test_import_users_and_events(tmp_path):

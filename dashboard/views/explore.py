@@ -1,9 +1,12 @@
 """Explore: a 2-D map of users coloured by segment; select a group to see what it shares."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+import segcore
 from dashboard import components, data
 from segcore.profile import indicator_frame, profile_clusters
 
@@ -13,35 +16,39 @@ run_id = components.page("Explore", "Each dot is a user, placed so that similar 
 method = st.radio("Map", ["pca", "umap"], horizontal=True,
                   format_func={"pca": "PCA (instant)", "umap": "UMAP (keeps neighbourhoods, slower)"}.get)
 if method == "umap" and not data.has_projection(run_id, "umap"):
-    st.info("UMAP has not been computed for this run yet. The first UMAP in a session takes about a minute "
-            "(its numerical code compiles); after that it is stored with the run and opens instantly.")
+    users = data.run_design(run_id)[3]
+    sample = min(users, segcore.projection.UMAP_SAMPLE)
+    st.info(f"UMAP has not been computed for this run yet. It is fitted on {sample:,} users"
+            + (f" (a sample of the {users:,}, drawn within each segment)" if sample < users else "")
+            + ", then stored with the run, so it opens instantly next time.")
     if not st.button("Compute UMAP", type="primary"):
         st.stop()
-    with st.status("Computing UMAP...", expanded=True) as status:
-        st.write("Compiling and fitting; this runs once per run.")
+    with st.status(f"Computing UMAP of {sample:,} users...", expanded=True) as status:
+        if data.UMAP_IN_WORKER and data.projection_worker().state() == "warming":
+            st.write("UMAP's numerical code is still compiling in the background (once per app start).")
+        started = time.perf_counter()
         data.projection(run_id, "umap")
         status.update(label="UMAP ready", state="complete", expanded=False)
+    st.session_state["_umap_seconds"] = time.perf_counter() - started
+    st.rerun()  # draw the page afresh: the map, without the offer to compute it
 
-coords, info = data.projection(run_id, method)
-frame, numeric, categorical = data.run_design(run_id)
+info = data.projection_info(run_id, method)
+points, info, n_placed, numeric, categorical = data.map_points(run_id, method, str(info.get("placed", "")))
 personas = data.personas(run_id)
 names = personas.set_index("cluster")["name"]
-points = coords.merge(frame, on="user_id", how="inner", validate="one_to_one")
 points["persona"] = points["cluster"].map(names)
 hover = [c for c in ("recency_days", "n_sessions", "revenue", "mobile_share", "night_share") if c in numeric][:4] \
     or numeric[:4]
-n_total = len(points)
-if n_total > components.MAX_SCATTER_POINTS:
-    points = points.sample(components.MAX_SCATTER_POINTS, random_state=0)
-points = points.reset_index(drop=True)
 
 if method == "pca":
     ev = info["explained_variance_ratio"]
     subtitle = f"PCA: the two axes explain {ev[0]:.0%} and {ev[1]:.0%} of the variance"
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
-if len(points) < n_total:
-    subtitle += f" · showing a random {len(points):,} of {n_total:,} users"
+if len(points) < n_placed:
+    subtitle += f" · showing a random {len(points):,} of {n_placed:,} users"
+if method == "umap" and "_umap_seconds" in st.session_state:
+    st.caption(f"UMAP computed in {st.session_state.pop('_umap_seconds'):.0f} s and stored with the run.")
 fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
 
@@ -51,6 +58,22 @@ if event and event.selection and event.selection.points:
         curve, idx = p.get("curve_number"), p.get("point_index")
         if curve is not None and idx is not None and curve < len(rows_per_trace) and idx < len(rows_per_trace[curve]):
             selected.append(rows_per_trace[curve][idx])
+if method == "umap" and not info.get("all_users", True):  # UMAPs stored before sampling placed everyone
+    with st.expander(f"Positions of all {info['users']:,} users"):
+        st.write(f"UMAP placed the {info['placed']:,} users it was fitted on. Placing the other "
+                 f"{info['users'] - info['placed']:,} on the same map takes about "
+                 f"{max(1, round((info['users'] - info['placed']) / 13_000 / 60))} min on two cores.")
+        if st.button("Place every user"):
+            with st.status("Placing every user on the UMAP map...", expanded=True) as status:
+                data.projection(run_id, "umap", all_users=True)
+                status.update(label="Every user placed", state="complete", expanded=False)
+            st.rerun()
+else:
+    st.download_button(
+        f"Download every user's position ({method.upper()}, CSV)", key=f"positions_{method}",
+        data=lambda: data.projection(run_id, method)[0].to_csv(index=False).encode(),
+        file_name=f"positions_{method}_{run_id}.csv", mime="text/csv", on_click="ignore")
+
 if not selected:
     st.caption("Tip: use the box or lasso tool at the top right of the map to select users.")
     st.stop()

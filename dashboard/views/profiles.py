@@ -54,9 +54,10 @@ with right:
         st.plotly_chart(components.separation_bars(separation.head(12)), key="separation")
 
 st.subheader("One feature across segments")
-frame, numeric, _ = data.run_design(run_id)
+frame, numeric, _, _ = data.run_design(run_id)
 feat = st.selectbox("Feature", numeric, format_func=components.label)
-sample = frame.sample(min(len(frame), 20_000), random_state=0).assign(persona=lambda d: d["cluster"].map(names))
+# the cached sample is in random order: its first 20,000 users are a random 20,000
+sample = frame.head(20_000).assign(persona=lambda d: d["cluster"].map(names))
 st.plotly_chart(components.box_by_persona(sample, feat, colours), key="box")
 
 with st.expander("Mean and median of every feature per segment"):
