@@ -71,42 +71,108 @@ def pca_2d(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict]:
     return coords.astype(np.float32), {"method": "pca", "explained_variance_ratio": ratio}
 
 
+def _import_umap():
+    """Import umap-learn with numba's on-disk cache switched on for its functions.
+
+    umap-learn compiles its numba functions anew in every process (about 40 s on two cores) because
+    it does not ask numba to cache them. Asking for it while umap's modules are first imported lets
+    numba keep the compiled code on disk (``__pycache__``, or ``NUMBA_CACHE_DIR``), so later
+    processes load it in seconds. The decorators are restored right after the import. NN-descent
+    cannot be cached (numba refuses: "dynamic globals"), so :func:`umap_2d` finds neighbours itself.
+    """
+    import sys
+    import warnings
+
+    if "umap" in sys.modules:
+        return sys.modules["umap"]
+    import numba
+
+    njit, jit = numba.njit, numba.jit
+
+    def cached(decorator):
+        def wrapper(*args, **kwargs):
+            if len(args) == 1 and callable(args[0]) and not kwargs:  # bare @numba.njit
+                return decorator(cache=True)(args[0])
+            kwargs.setdefault("cache", True)
+            return decorator(*args, **kwargs)
+        return wrapper
+
+    numba.njit, numba.jit = cached(njit), cached(jit)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "cannot cache nn_descent": known, see above
+            import umap
+    finally:
+        numba.njit, numba.jit = njit, jit
+    return umap
+
+
+def _exact_neighbours(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest rows (itself first) and their distances, by brute force in blocks.
+
+    For up to ``UMAP_SAMPLE`` rows this takes seconds (one matrix product per block), needs no
+    compilation, and is exact where NN-descent is approximate.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    dist, idx = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(X)
+    return idx.astype(np.int32), dist.astype(np.float32)
+
+
 def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: float = 0.1,
             place: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """UMAP to 2-D, fitted on ``X``; the rows of ``place`` (optional) are then placed on the same map.
 
+    Neighbours are exact (:func:`_exact_neighbours`), so the map of ``X`` is the same with or without
+    ``place``; placing needs a search index, built (NN-descent) only then.
     Returns the positions of ``X``'s rows, those of ``place`` (or None) and a description.
     """
     try:
-        import umap  # heavy: numba compiles on first use
+        umap = _import_umap()  # heavy: numba compiles (or loads its cache) on first use
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
         raise InputError("UMAP needs the umap-learn package: pip install umap-learn") from exc
+    import warnings
+
     X = np.asarray(X, dtype=np.float32)
     n = X.shape[0]
     if n <= n_neighbors:
         raise InputError(f"UMAP needs more than n_neighbors={n_neighbors} users; this run has {n}")
-    # random_state makes UMAP single-threaded (reproducible); say so rather than let it warn.
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, n_jobs=1)
-    coords = reducer.fit_transform(X)
+    idx, dist = _exact_neighbours(X, n_neighbors)
     placed = None
-    if place is not None and len(place):
-        placed = np.asarray(reducer.transform(np.asarray(place, dtype=np.float32)), dtype=np.float32)
+    # Known and intended: "transform will be unavailable" without an index, "cannot cache nn_descent".
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = None
+        if place is not None and len(place):
+            from pynndescent import NNDescent
+
+            index = NNDescent(X, n_neighbors=n_neighbors, metric="euclidean", random_state=seed, n_jobs=1)
+        # random_state makes UMAP single-threaded (reproducible); say so rather than let it warn.
+        reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed,
+                            n_jobs=1, precomputed_knn=(idx, dist, index))
+        coords = reducer.fit_transform(X)
+        if index is not None:
+            placed = np.asarray(reducer.transform(np.asarray(place, dtype=np.float32)), dtype=np.float32)
     return np.asarray(coords, dtype=np.float32), placed, {"method": "umap", "n_neighbors": n_neighbors,
-                                                         "min_dist": min_dist, "fitted_on": n}
+                                                         "min_dist": min_dist, "fitted_on": n,
+                                                         "neighbours": "exact"}
 
 
 def warm_up_umap() -> float:
-    """Import UMAP and compile everything a fit and a transform use; returns the seconds it took.
+    """Import UMAP and compile (or load from numba's cache) what a fit uses; returns the seconds.
 
-    numba compiles per process: once for small inputs and again above 4,096 rows, so the
-    warm-up fits 4,500 random points (few epochs: the result is thrown away).
+    numba compiles per process, and some paths only above 4,096 rows, so the warm-up fits 4,500
+    random points (few epochs: the result is thrown away).
     """
     import time
 
     start = time.perf_counter()
-    import umap
-
     X = np.random.default_rng(0).normal(size=(4_500, 8)).astype(np.float32)
-    reducer = umap.UMAP(n_components=2, random_state=0, n_jobs=1, n_epochs=10).fit(X)
-    reducer.transform(X[:50])
+    umap = _import_umap()
+    idx, dist = _exact_neighbours(X, 15)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        umap.UMAP(n_components=2, random_state=0, n_jobs=1, n_epochs=10, precomputed_knn=(idx, dist, None)).fit(X)
     return time.perf_counter() - start
