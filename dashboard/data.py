@@ -189,6 +189,10 @@ def _full_design(run_id: str):
 
 
 DESIGN_SAMPLE = 50_000
+# Dots drawn on the Explore map; the shading under them counts every placed user. Measured at 1M users
+# in headless Chromium without a GPU: the page redraws in about 2 s with 50,000 WebGL dots, 1 s with 20,000.
+MAP_POINTS = 20_000
+DENSITY_BINS = 120
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -241,16 +245,20 @@ def projection_info(run_id: str, method: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def map_points(run_id: str, method: str, placed_version: str = ""):
-    """The users drawn on the Explore map: positions joined to raw features, at most DESIGN_SAMPLE of
-    them (seeded), with the projection's description and how many users it placed.
+    """The users drawn on the Explore map: positions joined to raw features, at most MAP_POINTS of
+    them (seeded), with the projection's description, how many users it placed, and a 2-D histogram
+    of all of them (counts, x edges, y edges).
     ``placed_version`` changes when everyone is placed, so the map is redrawn from the new positions."""
+    import numpy as np
+
     coords, info = projection(run_id, method)
     frame, numeric, categorical = _full_design(run_id)
     points = coords.merge(frame, on="user_id", how="inner", validate="one_to_one")
     placed = len(points)
-    if placed > DESIGN_SAMPLE:
-        points = points.sample(DESIGN_SAMPLE, random_state=0)
-    return points.reset_index(drop=True), info, placed, numeric, categorical
+    density = np.histogram2d(points["x"], points["y"], bins=DENSITY_BINS)
+    if placed > MAP_POINTS:
+        points = points.sample(MAP_POINTS, random_state=0)
+    return points.reset_index(drop=True), info, placed, numeric, categorical, density
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    if args.verb == "app":  # before the imports below: they cost a second the server does not need
+        return _app(args)
     from . import workflow
     from ._methods import get_method
     from .cluster import parse_k_range
@@ -206,8 +208,6 @@ def _dispatch(args) -> int:
     from .quality import quality_report
     from .ingest import import_file, open_store
 
-    if args.verb == "app":
-        return _app(args)
     store = open_store(args.store)
     if args.verb == "import":
         read_options = {"delimiter": args.delimiter, "quote": args.quote, "encoding": args.encoding,
@@ -348,14 +348,18 @@ def _dispatch(args) -> int:
 
 
 def _app(args) -> int:
-    from .ingest import open_store
+    from .store import default_store_path
 
-    store = open_store(args.store)  # create and seed before the server starts: first paint is then quick
+    path = Path(args.store) if args.store else default_store_path()
+    if not path.exists():  # create and seed before the server starts: the first paint is then quick
+        from .ingest import open_store
+
+        path = open_store(path).path
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    env = {**os.environ, "SEGCORE_STORE": str(store.path.resolve())}
+    env = {**os.environ, "SEGCORE_STORE": str(path.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Persona Lab on http://localhost:{args.port} (store: {store.path})", file=sys.stderr, flush=True)
+    print(f"Persona Lab on http://localhost:{args.port} (store: {path})", file=sys.stderr, flush=True)
     # Become the server (no wrapper process): Ctrl-C and signals reach Streamlit directly.
     os.chdir(app.parent.parent)
     os.execve(sys.executable, cmd, env)

@@ -33,7 +33,7 @@ if method == "umap" and not data.has_projection(run_id, "umap"):
     st.rerun()  # draw the page afresh: the map, without the offer to compute it
 
 info = data.projection_info(run_id, method)
-points, info, n_placed, numeric, categorical = data.map_points(run_id, method, str(info.get("placed", "")))
+points, info, n_placed, numeric, categorical, density = data.map_points(run_id, method, str(info.get("placed", "")))
 personas = data.personas(run_id)
 names = personas.set_index("cluster")["name"]
 points["persona"] = points["cluster"].map(names)
@@ -46,10 +46,11 @@ if method == "pca":
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
 if len(points) < n_placed:
-    subtitle += f" · showing a random {len(points):,} of {n_placed:,} users"
+    subtitle += f" · dots: a random {len(points):,} of {n_placed:,} users; grey shading: all {n_placed:,}"
 if method == "umap" and "_umap_seconds" in st.session_state:
     st.caption(f"UMAP computed in {st.session_state.pop('_umap_seconds'):.0f} s and stored with the run.")
-fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle)
+fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle,
+                                         density if len(points) < n_placed else None)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
 
 selected = []
