@@ -179,13 +179,17 @@ def columns(dataset: str) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def run_matrix(run_id: str):
+    """A run's design and aligned assignments (``segcore.run_matrix``), rebuilt once per server and
+    shared, never copied: st.cache_data would pickle a million rows on every read, and profiles,
+    silhouettes, projections and the samples below all start from it. Callers must not change it."""
+    return segcore.run_matrix(store(), run_id)
+
+
 def _full_design(run_id: str):
-    """Every user of a run: raw features and cluster. Shared and never copied (st.cache_data would
-    pickle a million rows on every read): callers only sample or aggregate it, never change it."""
-    design, aligned = segcore.run_matrix(store(), run_id)
-    frame = design.frame.copy()
-    frame["cluster"] = aligned["cluster"].to_numpy()
-    return frame, design.numeric, design.categorical
+    """Every user of a run: raw features and cluster (a new frame; only cached callers use it)."""
+    design, aligned = run_matrix(run_id)
+    return design.frame.assign(cluster=aligned["cluster"].to_numpy()), design.numeric, design.categorical
 
 
 DESIGN_SAMPLE = 50_000
@@ -206,7 +210,7 @@ def run_design(run_id: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def profiles(run_id: str):
-    return segcore.run_profiles(store(), run_id)
+    return segcore.run_profiles(store(), run_id, matrix=run_matrix(run_id))
 
 
 UMAP_IN_WORKER = os.environ.get("PERSONA_LAB_UMAP_WORKER", "1") != "0"
@@ -231,7 +235,8 @@ def warm_up_projections() -> None:
 def projection(run_id: str, method: str, *, all_users: bool = False):
     """Positions of the run's users (stored with the run; UMAP runs in the warmed-up worker)."""
     umap = projection_worker().umap_2d if method == "umap" and UMAP_IN_WORKER else None
-    return segcore.run_projection(store(), run_id, method, all_users=all_users, umap=umap)
+    return segcore.run_projection(store(), run_id, method, all_users=all_users, umap=umap,
+                                  matrix=run_matrix(run_id))
 
 
 def has_projection(run_id: str, method: str) -> bool:
@@ -303,14 +308,14 @@ def suggestions(dataset: str, numeric: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def silhouettes(run_id: str):
-    return segcore.workflow.run_silhouettes(store(), run_id)
+    return segcore.workflow.run_silhouettes(store(), run_id, matrix=run_matrix(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def dendrogram(run_id: str):
     from segcore.dendrogram import ward_dendrogram
 
-    design, _ = segcore.run_matrix(store(), run_id)
+    design, _ = run_matrix(run_id)
     return ward_dendrogram(design.prepared.X, seed=int(store().run(run_id)["seed"]))
 
 

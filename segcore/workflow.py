@@ -150,18 +150,20 @@ def run_matrix(store: Store, run_id: str) -> tuple[Design, pd.DataFrame]:
     return design, aligned
 
 
-def run_profiles(store: Store, run_id: str) -> Profiles:
-    """Profiles of a run's clusters over its features."""
-    design, aligned = run_matrix(store, run_id)
+def run_profiles(store: Store, run_id: str, *, matrix: tuple | None = None) -> Profiles:
+    """Profiles of a run's clusters over its features. ``matrix``: :func:`run_matrix`'s answer, when
+    the caller holds it already (rebuilding it takes seconds at a million users)."""
+    design, aligned = matrix or run_matrix(store, run_id)
     return _profiles(design, aligned["cluster"].to_numpy())
 
 
-def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000) -> pd.DataFrame:
+def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: tuple | None = None) -> pd.DataFrame:
     """Per-user silhouette (scikit-learn's silhouette_samples) on a seeded sample of a run's assigned users:
-    cluster, silhouette. A segment whose users mostly sit below 0 overlaps its neighbours."""
+    cluster, silhouette. A segment whose users mostly sit below 0 overlaps its neighbours.
+    ``matrix``: as for :func:`run_profiles`."""
     from sklearn.metrics import silhouette_samples
 
-    design, aligned = run_matrix(store, run_id)
+    design, aligned = matrix or run_matrix(store, run_id)
     labels = aligned["cluster"].to_numpy()
     idx = np.flatnonzero(labels != cluster.NOISE)
     if len(idx) > sample:
@@ -182,20 +184,21 @@ def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                   umap=None) -> tuple[pd.DataFrame, dict]:
+                   umap=None, matrix: tuple | None = None) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users, computed once and then read from the store.
 
     PCA places every user. UMAP is fitted on at most ``projection.UMAP_SAMPLE`` users, sampled
     within each segment, and places those; ``all_users=True`` also places everyone else on the
     same map (``transform``: minutes at a million users). ``umap`` runs UMAP (default
-    :func:`projection.umap_2d` in this process; the app passes its warmed-up worker's).
+    :func:`projection.umap_2d` in this process; the app passes its warmed-up worker's). ``matrix``:
+    as for :func:`run_profiles`.
     """
     if method not in ("pca", "umap"):
         raise InputError(f"projection {method!r} should be 'pca' or 'umap'")
     cached = store.projection(run_id, method)
     if cached is not None and (method == "pca" or not all_users or cached[1].get("all_users")):
         return cached
-    design, aligned = run_matrix(store, run_id)
+    design, aligned = matrix or run_matrix(store, run_id)
     seed = int(store.run(run_id)["seed"])
     X = design.prepared.X
     users = aligned["user_id"].to_numpy()

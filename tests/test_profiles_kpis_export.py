@@ -112,3 +112,13 @@ def test_small_segments_kpis_are_withheld_but_count_in_the_baseline():
     assert np.isnan(k.loc["Tiny", "revenue_per_user"]) and np.isnan(k.loc["Tiny", "ctr_lift"])
     assert not k.loc["Big", "withheld"] and k.loc["Big", "revenue_per_user"] == 1.0
     assert k.loc["All users", "revenue_per_user"] == pytest.approx(360 / 63)  # the baseline keeps everyone
+
+
+def test_a_matrix_held_by_the_caller_gives_the_same_answers(sample_store, sample_run):
+    """The app builds a run's matrix once and passes it on; results must not depend on that."""
+    matrix = segcore.run_matrix(sample_store, sample_run)
+    held = segcore.run_profiles(sample_store, sample_run, matrix=matrix)
+    fresh = segcore.run_profiles(sample_store, sample_run)
+    pd.testing.assert_frame_equal(held.z, fresh.z)
+    pd.testing.assert_frame_equal(segcore.workflow.run_silhouettes(sample_store, sample_run, matrix=matrix),
+                                  segcore.workflow.run_silhouettes(sample_store, sample_run))
