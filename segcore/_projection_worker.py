@@ -116,6 +116,7 @@ class ProjectionWorker:
         with self._lock:
             if self._proc is not None:
                 self._proc.kill()
+                self._proc.wait()  # reaped: no zombie, and its resource usage is counted
                 self._proc = None
 
 

@@ -22,6 +22,7 @@ __all__ = ["pca_2d", "stratified_sample", "umap_2d", "warm_up_umap", "UMAP_SAMPL
 
 UMAP_SAMPLE = 50_000  # UMAP is fitted on at most this many users
 MIN_PER_SEGMENT = 500  # a small segment still gets this many users in the sample (or all of them)
+PLACE_BLOCK = 100_000  # users placed per transform() call: bounds the worker's memory
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
@@ -152,7 +153,10 @@ def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: fl
                             n_jobs=1, precomputed_knn=(idx, dist, index))
         coords = reducer.fit_transform(X)
         if index is not None:
-            placed = np.asarray(reducer.transform(np.asarray(place, dtype=np.float32)), dtype=np.float32)
+            # in blocks: transform's neighbour graph for a million users at once peaked above 2 GB
+            place = np.asarray(place, dtype=np.float32)
+            placed = np.vstack([reducer.transform(place[i:i + PLACE_BLOCK]) for i in range(0, len(place), PLACE_BLOCK)])
+            placed = placed.astype(np.float32, copy=False)
     return np.asarray(coords, dtype=np.float32), placed, {"method": "umap", "n_neighbors": n_neighbors,
                                                          "min_dist": min_dist, "fitted_on": n,
                                                          "neighbours": "exact"}

@@ -82,6 +82,7 @@ def test_run_umap_places_a_stratified_sample_then_everyone_on_demand(store_copy,
     from segcore import projection
 
     monkeypatch.setattr(projection, "UMAP_SAMPLE", 6_000)
+    monkeypatch.setattr(projection, "PLACE_BLOCK", 5_000)  # the other 14,000 are placed in three blocks
     run_id = segcore.create_run(store_copy, "sample", 6, seed=0)
     coords, info = segcore.run_projection(store_copy, run_id, "umap")
     assert len(coords) == 6_000 and info["placed"] == 6_000 and info["users"] == 20_000
