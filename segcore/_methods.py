@@ -63,6 +63,8 @@ class Method:
 
 
 def _sample(n: int, max_fit: int, seed: int) -> np.ndarray | None:
+    """Sorted row numbers of a seeded sample of ``max_fit`` of ``n`` rows (O(max_fit), no permutation
+    of n), or None when every row fits."""
     if n <= max_fit:
         return None
     return np.sort(np.random.default_rng(seed).choice(n, size=max_fit, replace=False))

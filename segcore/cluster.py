@@ -20,12 +20,12 @@ import pandas as pd
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from ._methods import METHODS, NOISE, Method, get_method, resolve_params
+from ._methods import METHODS, NOISE, Method, _sample, get_method, resolve_params
 from ._separation import calinski_davies, silhouette
 from .errors import InputError
 
 __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
-           "SILHOUETTE_SAMPLE", "sample_rows", "silhouette_estimate", "silhouette_method"]
+           "SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_method"]
 
 SILHOUETTE_SAMPLE = 10_000  # exact up to this many users
 SILHOUETTE_REPEATS = 4  # beyond: the mean of this many samples of half that size
@@ -106,18 +106,13 @@ def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
     return total
 
 
-def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
-    """``size`` distinct row numbers out of ``n``, seeded; costs O(size), not O(n) like a permutation."""
-    return np.random.default_rng(seed).choice(n, size=size, replace=False)
-
-
 def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
                         silhouette_sample: int = SILHOUETTE_SAMPLE) -> tuple[float, float]:
     """Silhouette and the half-width of its 95 % confidence interval.
 
     Exact (half-width 0) up to ``silhouette_sample`` users. Beyond, the mean of
     ``SILHOUETTE_REPEATS`` seeded samples of ``silhouette_sample // 2`` users
-    (:func:`sample_rows` with seeds ``seed``, ``seed + 1``, ...),
+    (``_methods._sample`` with seeds ``seed``, ``seed + 1``, ...),
     with a Student-t interval: the same cost as one sample of ``silhouette_sample``,
     because silhouette grows with the square of the sample.
     """
@@ -127,7 +122,7 @@ def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
     size = silhouette_sample // 2
     values = []
     for i in range(SILHOUETTE_REPEATS):
-        idx = sample_rows(n, size, seed + i)
+        idx = _sample(n, size, seed + i)
         # a sample may miss small segments; with fewer than two left, silhouette is undefined
         values.append(silhouette(X[idx], labels[idx], dtype=np.float32) if len(np.unique(labels[idx])) > 1 else np.nan)
     values = np.array(values)

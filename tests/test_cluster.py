@@ -8,7 +8,8 @@ from sklearn.metrics import (adjusted_rand_score, calinski_harabasz_score, davie
                              silhouette_score)
 
 import segcore
-from segcore.cluster import fit, parse_k_range, sample_rows, sweep
+from segcore._methods import _sample
+from segcore.cluster import fit, parse_k_range, sweep
 from segcore.errors import InputError
 
 
@@ -26,7 +27,7 @@ def test_sweep_figures_equal_scikit_learns(blobs):
         assert row.inertia == pytest.approx(km.inertia_, rel=1e-12)
         # beyond the exact size: the mean of scikit-learn's silhouette on 4 seeded samples of half the size,
         # computed in float32 (rounding near 1e-7, far below the sampling error)
-        samples = [silhouette_score(X[idx], km.labels_[idx]) for idx in (sample_rows(len(X), 500, 11 + i)
+        samples = [silhouette_score(X[idx], km.labels_[idx]) for idx in (_sample(len(X), 500, 11 + i)
                                                                           for i in range(4))]
         assert row.silhouette == pytest.approx(np.mean(samples), rel=1e-6)
         assert row.silhouette_ci == pytest.approx(3.182446 * np.std(samples, ddof=1) / 2, rel=1e-3)  # t(0.975, 3)
