@@ -9,7 +9,6 @@ device, since it exists for mixed data); HDBSCAN runs after PCA to 5 components,
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time

@@ -251,8 +251,8 @@ def projection_info(run_id: str, method: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=16)
 def map_points(run_id: str, method: str, placed_version: str = ""):
     """The users drawn on the Explore map: positions joined to raw features, at most MAP_POINTS of
-    them (seeded), with the projection's description, how many users it placed, and a 2-D histogram
-    of all of them (counts, x edges, y edges).
+    them (seeded), with the projection's description, how many users it placed, and, when the dots are
+    a sample, a 2-D histogram of all of them (counts, x edges, y edges; else None).
     ``placed_version`` changes when everyone is placed, so the map is redrawn from the new positions."""
     import numpy as np
 
@@ -260,8 +260,9 @@ def map_points(run_id: str, method: str, placed_version: str = ""):
     frame, numeric, categorical = _full_design(run_id)
     points = coords.merge(frame, on="user_id", how="inner", validate="one_to_one")
     placed = len(points)
-    density = np.histogram2d(points["x"], points["y"], bins=DENSITY_BINS)
-    if placed > MAP_POINTS:
+    density = None
+    if placed > MAP_POINTS:  # sampled dots: the shading shows everyone
+        density = np.histogram2d(points["x"], points["y"], bins=DENSITY_BINS)
         points = points.sample(MAP_POINTS, random_state=0)
     return points.reset_index(drop=True), info, placed, numeric, categorical, density
 

@@ -20,7 +20,6 @@ import pickle
 import subprocess
 import sys
 import threading
-import time
 
 from .errors import SegcoreError
 
@@ -39,8 +38,6 @@ class ProjectionWorker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._warming = False
-        self.started_at: float | None = None
-        self.warm_seconds: float | None = None
 
     def start(self) -> None:
         """Start the worker (it begins compiling at once); does nothing if it is running."""
@@ -54,9 +51,7 @@ class ProjectionWorker:
         command = [sys.executable, "-m", "segcore._projection_worker"] + ([] if self._warm else ["--cold"])
         self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        self.started_at = time.monotonic()
         self._warming = True
-        self.warm_seconds = None
         atexit.register(self._proc.kill)
 
     def state(self) -> str:
@@ -78,18 +73,22 @@ class ProjectionWorker:
             self._finish_warm_up()
         return not self._warming
 
+    def _discard(self) -> None:
+        self._proc.kill()
+        self._proc.wait()  # reaped: no zombie, and its resource usage is counted
+        self._proc = None
+
     def _read(self):
         try:
             return pickle.load(self._proc.stdout)
         except (EOFError, pickle.UnpicklingError, OSError) as exc:
-            self._proc.kill()
-            self._proc = None
+            self._discard()
             raise WorkerError("the projection worker stopped (out of memory?); try again") from exc
 
     def _finish_warm_up(self) -> None:
-        status, value = self._read()
+        # a failed warm-up is not fatal: the first job then compiles what it needs
+        self._read()
         self._warming = False
-        self.warm_seconds = value if status == "ok" else None
 
     def call(self, name: str, *args, **kwargs):
         """Run ``segcore.projection.<name>(*args, **kwargs)`` in the worker and return its result."""
@@ -101,7 +100,7 @@ class ProjectionWorker:
                 pickle.dump((name, args, kwargs), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 self._proc.stdin.flush()
             except OSError as exc:
-                self._proc = None
+                self._discard()
                 raise WorkerError("the projection worker stopped; try again") from exc
             status, value = self._read()
         if status == "error":
@@ -115,9 +114,7 @@ class ProjectionWorker:
     def stop(self) -> None:
         with self._lock:
             if self._proc is not None:
-                self._proc.kill()
-                self._proc.wait()  # reaped: no zombie, and its resource usage is counted
-                self._proc = None
+                self._discard()
 
 
 def _serve() -> None:

@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from .errors import InputError
 
 __all__ = ["FileInfo", "detect_format", "detect_encoding", "inspect_file", "max_import_bytes", "FORMATS"]

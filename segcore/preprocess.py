@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # scikit-learn is imported when a matrix is prepared, not whe
     from sklearn.decomposition import PCA
     from sklearn.pipeline import Pipeline
 
-__all__ = ["Preprocessing", "QuantileCapper", "SkewedLog", "prepare", "Prepared"]
+__all__ = ["Preprocessing", "prepare", "Prepared"]
 
 _IMPUTE = ("median", "mean", "zero")
 _SCALERS = ("standard", "robust", "minmax", "none")

@@ -297,3 +297,19 @@ def test_bad_uploads_get_a_message_naming_the_file_and_change_nothing(app_store,
         if not w.startswith("--"):
             assert w.replace("'", "") in message.replace("'", ""), (w, message)
     assert app_store.list_datasets().equals(before)
+
+
+def test_explore_samples_the_dots_and_shades_everyone_above_the_dot_limit(app_store, monkeypatch):
+    import json
+
+    from dashboard import data
+
+    monkeypatch.setattr(data, "MAP_POINTS", 5_000)  # the sample's 20,000 users then exceed it, as 1M would
+    at = _open("explore")
+    _clean(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    dots = [t for t in spec["data"] if t["type"] == "scattergl"]
+    shading = [t for t in spec["data"] if t["type"] == "heatmap"]
+    assert sum(int(t["name"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for t in dots) == 5_000
+    assert len(shading) == 1 and spec["data"][-1]["type"] == "heatmap"  # last: dots keep their curve numbers
+    assert "dots: a random 5,000 of 20,000 users; grey shading: all 20,000" in spec["layout"]["title"]["text"]

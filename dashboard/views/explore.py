@@ -32,8 +32,8 @@ if method == "umap" and not data.has_projection(run_id, "umap"):
     st.session_state["_umap_seconds"] = time.perf_counter() - started
     st.rerun()  # draw the page afresh: the map, without the offer to compute it
 
-info = data.projection_info(run_id, method)
-points, info, n_placed, numeric, categorical, density = data.map_points(run_id, method, str(info.get("placed", "")))
+stored = data.projection_info(run_id, method)  # a small query: its size keys the cached map
+points, info, n_placed, numeric, categorical, density = data.map_points(run_id, method, str(stored.get("placed", "")))
 personas = data.personas(run_id)
 names = personas.set_index("cluster")["name"]
 points["persona"] = points["cluster"].map(names)
@@ -49,8 +49,7 @@ if len(points) < n_placed:
     subtitle += f" · dots: a random {len(points):,} of {n_placed:,} users; grey shading: all {n_placed:,}"
 if method == "umap" and "_umap_seconds" in st.session_state:
     st.caption(f"UMAP computed in {st.session_state.pop('_umap_seconds'):.0f} s and stored with the run.")
-fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle,
-                                         density if len(points) < n_placed else None)
+fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle, density)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
 
 selected = []
