@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                    "user id (its id column: --id)")
     v.add_argument("--date-format", help="events: how timestamps are written, e.g. '%%m/%%d/%%Y %%H:%%M' "
                    "(default: detected)")
+    v.add_argument("--keep-events", action="store_true", help="events: also keep the event log in the store "
+                   "(default: only the per-user features and the quality counts derived from it)")
     v.add_argument("--delimiter", help="CSV: the field separator (default: detected; '\\t' for tab); "
                    "reading options apply to --users too")
     v.add_argument("--quote", help="CSV: the quote character (default \")")
@@ -220,7 +222,7 @@ def _dispatch(args) -> int:
                                  mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
                                  replace=args.replace, users_path=args.users, read_options=read_options,
                                  users_read_options=read_options,
-                                 date_format=args.date_format, progress=update,
+                                 date_format=args.date_format, keep_events=args.keep_events, progress=update,
                                  max_bytes=None if args.max_mb is None else int(args.max_mb * (1 << 20)))
         print("\n".join(report.lines()))
         print("\n".join(f.line() for f in quality_report(store, args.name).findings))

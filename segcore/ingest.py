@@ -197,7 +197,8 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
 def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users", id_column: str | None = None,
                 mapping: dict[str, str] | None = None, pii_actions: dict[str, str] | None = None,
                 replace: bool = False, users_path: str | Path | None = None, read_options: dict | None = None,
-                users_read_options: dict | None = None, date_format: str | None = None, max_bytes: int | None = None, progress=None) -> ImportReport:
+                users_read_options: dict | None = None, date_format: str | None = None, max_bytes: int | None = None,
+                keep_events: bool = False, progress=None) -> ImportReport:
     """Import a CSV, Parquet or JSON Lines file as a dataset.
 
     Parameters
@@ -233,6 +234,10 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         Events only: the strptime format of the timestamps, e.g. ``%m/%d/%Y %H:%M``.
     max_bytes : int, optional
         Refuse larger files (default ``SEGCORE_MAX_IMPORT_MB``, 5 GB).
+    keep_events : bool, default=False
+        Events only: also keep the event log in the store, to browse it. By
+        default the store keeps what is derived from it (per-user features and
+        the counts a quality report needs), not the events themselves.
     progress : callable, optional
         ``progress(fraction, message)`` while DuckDB reads the file.
     """
@@ -261,7 +266,8 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     try:
         counts = store.import_dataset(name, users=users, events=events, kind=kind,
                                       source=" + ".join(Path(p.path).name for p in (events, users) if p),
-                                      privacy=privacy, replace=replace, progress=progress)
+                                      privacy=privacy, replace=replace, keep_events=keep_events,
+                                      progress=progress)
     except InputError:
         raise
     except Exception as exc:
@@ -307,7 +313,7 @@ def _join_warnings(store: Store, name: str) -> list[str]:
 
 
 def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path = SAMPLE_DIR,
-                  if_missing: bool = True) -> bool:
+                  if_missing: bool = True, keep_events: bool = False) -> bool:
     """Load the bundled sample (users joined to events) as one dataset; False if it was there."""
     sample_dir = Path(sample_dir)
     users_path, events_path = sample_dir / "users.parquet", sample_dir / "events.parquet"
@@ -318,7 +324,7 @@ def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path 
     events_plan, _, _, _ = _events_plan(store, inspect_file(events_path), mapping, None)
     counts = store.import_dataset(name, users=users_plan, events=events_plan, kind="sample",
                                   source="bundled sample", privacy=[f.as_dict() for f in findings],
-                                  if_missing=if_missing)
+                                  if_missing=if_missing, keep_events=keep_events)
     return counts is not None
 
 

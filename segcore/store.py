@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS projection_info (
 -- columns added after 0.1.0 first shipped: stores created earlier gain them on open
 ALTER TABLE assignments ADD COLUMN IF NOT EXISTS probability DOUBLE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS explanation VARCHAR;
+ALTER TABLE datasets ADD COLUMN IF NOT EXISTS event_facts VARCHAR;
 """
 
 _JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions", "explanation")
@@ -343,12 +344,13 @@ class Store:
                 raise NotFoundError(f"no dataset named {name!r}; the store has: {', '.join(names) or 'none'}")
         rec = rows.iloc[0].to_dict()
         rec["privacy"] = json.loads(rec["privacy"] or "[]")
+        rec["event_facts"] = json.loads(rec.get("event_facts") or "null")
         return rec
 
     def import_dataset(self, name: str, *, users: TablePlan | None = None, events: TablePlan | None = None,
                        kind: str, source: str, privacy: list[dict] | None = None,
                        replace: bool = False, if_missing: bool = False, top_categories: int = 8,
-                       progress=None) -> dict | None:
+                       keep_events: bool = False, progress=None) -> dict | None:
         """Create a dataset from files in one transaction, and engineer its features.
 
         Files are streamed by DuckDB straight into the store's tables; only the
@@ -362,6 +364,13 @@ class Store:
             :meth:`restore_previous`); a later replace discards it.
         if_missing : bool, default=False
             Do nothing (and return None) when the dataset exists.
+        keep_events : bool, default=False
+            Also store the event log (planned columns only, PII hashed), to browse it
+            later. By default only what is derived from it is stored: the per-user
+            features and the facts a quality report needs. Features are read from a
+            Parquet log where it lies; a CSV or JSON log is parsed once into a
+            temporary table. Keeping 20 million events costs about 5 s more and
+            makes the store several times larger.
         progress : callable, optional
             ``progress(fraction, message)``, called from this thread while DuckDB works.
 
@@ -395,30 +404,56 @@ class Store:
             # Order matters less than memory for a big file; features are sorted explicitly.
             con.execute("SET preserve_insertion_order = false")
             done = 0.0
+            facts = None
             for role, plan in (("users", users), ("events", events)):
                 if plan is None:
                     continue
                 params: dict = {}
-                cols = _select_list(plan, params)
-                reader = _source(plan, params)
-                table = _table(name, role)
-                _execute(con, f"CREATE TABLE {table} AS SELECT {cols} FROM {reader}", params, progress,
-                         done, done + weights[role], f"reading the {role} file")
-                done += weights[role]
-                flags = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
-                tallies = ", ".join(f"count_if({quote_ident(f)})" for f in flags)
-                row = con.execute(f"SELECT count(*){', ' + tallies if tallies else ''} FROM {table}").fetchall()[0]
+                select = f"SELECT {_select_list(plan, params)} FROM {_source(plan, params)}"
+                if role == "events" and not keep_events and plan.fmt == "parquet":
+                    # Parquet is read where it lies, as often as the features need: cheaper than a copy.
+                    relation, events_object = "events", "VIEW"
+                    con.sql(select, params=params).create_view(relation, replace=True)
+                else:
+                    if role == "users" or keep_events:
+                        relation, create = _table(name, role), "CREATE TABLE"
+                    else:
+                        relation, events_object = "events", "TABLE"  # text is parsed once
+                        create = "CREATE OR REPLACE TEMP TABLE"
+                    _execute(con, f"{create} {relation} AS {select}", params, progress,
+                             done, done + weights[role], f"reading the {role} file")
+                    done += weights[role]
+                flags = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
+                tallies = "".join(f", count_if({quote_ident(f)})" for f in flags)
+                # one scan for the quality facts and what the features need to know up front
+                extra = (", count(ts), count(*) FILTER (WHERE user_id IS NULL), count(*) FILTER (WHERE ts IS NULL), "
+                         "min(ts), max(ts), max(ts) FILTER (WHERE user_id IS NOT NULL), count(*) FILTER "
+                         "(WHERE session_id IS NULL AND user_id IS NOT NULL AND ts IS NOT NULL)") if role == "events" else ""
+                scan = f"SELECT count(*){tallies}{extra} FROM {relation}"
+                if relation == "events" and events_object == "VIEW":  # this scan is the first read of the file
+                    row = _execute(con, scan, None, progress, done, done + 0.1, "reading the events file").fetchall()[0]
+                    done += 0.1
+                else:
+                    row = con.execute(scan).fetchall()[0]
                 counts["rows"][role] = int(row[0])
                 counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, row[1:])}
-                for f in flags:
-                    con.execute(f"ALTER TABLE {table} DROP COLUMN {quote_ident(f)}")
-                if role == "events" and counts["rows"]["events"]:
-                    readable = con.execute(f"SELECT count(ts) FROM {table}").fetchall()[0][0]
-                    if readable == 0:
+                if relation != "events":
+                    for f in flags:
+                        con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
+                if role == "events":
+                    readable, no_user, no_time, first, last, t_ref, unsessioned = row[1 + len(flags):]
+                    facts = {"events": int(row[0]), "events_without_user": int(no_user),
+                             "events_without_time": int(no_time),
+                             "first_event": None if first is None else first.isoformat(),
+                             "last_event": None if last is None else last.isoformat()}
+                    if row[0] and readable == 0:
                         ts_source = next((c.source for c in plan.columns if c.target == "ts"), "?")
                         raise InputError(f"no value in timestamp column {ts_source!r} of "
                                          f"{Path(plan.path).name!r} reads as a date or time: map another "
                                          "column to timestamp or give its date format")
+                    if relation != "events":
+                        events_object = "VIEW"
+                        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {relation}")
             if users is not None:
                 r = con.execute(f"SELECT count(*) FILTER (WHERE user_id IS NULL), "
                                 f"count(user_id) - count(DISTINCT user_id) FROM {_table(name, 'users')}").fetchall()[0]
@@ -426,8 +461,10 @@ class Store:
             n_events = None
             if events is not None:
                 n_events = counts["rows"]["events"]
-                self._build_features(con, name, with_users=users is not None, top=top_categories,
+                self._build_features(con, name, t_ref=t_ref, unsessioned=unsessioned, with_users=users is not None,
+                                     top=top_categories, unique_users=counts["duplicate_ids"] == 0,
                                      progress=progress, span=(done, 0.97))
+                con.execute(f"DROP {events_object} events")
             else:
                 con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT DISTINCT ON (user_id) * "
                             f"FROM {_table(name, 'users')} WHERE user_id IS NOT NULL ORDER BY user_id")
@@ -435,56 +472,60 @@ class Store:
             if n_users == 0:
                 what = "user id" if events is None else "user id and a readable timestamp"
                 raise InputError(f"no row of {source_name(users, events)!r} has a {what}: nothing to segment")
-            con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO datasets (name, kind, source, n_users, n_events, privacy, created_at, "
+                        "event_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [name, kind, source, n_users, n_events, json.dumps(privacy or []),
-                         datetime.now(timezone.utc).replace(tzinfo=None)])
+                         datetime.now(timezone.utc).replace(tzinfo=None), None if facts is None else json.dumps(facts)])
         if progress:
             progress(1.0, "done")
         return counts
 
-    def _build_features(self, con, name: str, *, with_users: bool, top: int, progress=None,
-                        span: tuple[float, float] = (0.0, 1.0)) -> None:
-        # The SQL files read a relation called `events`: point it at this dataset.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {_table(name, 'events')}")
+    def _build_features(self, con, name: str, *, t_ref, unsessioned: int, with_users: bool, top: int,
+                        unique_users: bool = False, progress=None, span: tuple[float, float] = (0.0, 1.0)) -> None:
+        # The SQL files read a relation called `events`: the caller points it at this dataset's events,
+        # and knows from its scan of them the last event's time and how many events lack a session.
         con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {_sql_resource('clean_events.sql')}")
         lo, hi = span
-        unsessioned = con.execute("SELECT count(*) FROM clean_events WHERE session_id IS NULL").fetchall()[0][0]
         if unsessioned:
             _execute(con, f"CREATE OR REPLACE TEMP TABLE ev AS {_sql_resource('sessionise.sql')}", None,
                      progress, lo, lo + (hi - lo) * 0.4, "cutting sessions at 30 minutes of inactivity")
             lo += (hi - lo) * 0.4
         else:
             con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM clean_events")
-        _execute(con, f"CREATE OR REPLACE TEMP TABLE user_categories AS {_sql_resource('user_categories.sql')}",
-                 None, progress, lo, lo + (hi - lo) * 0.3, "counting categories per user")
-        _execute(con, f"CREATE OR REPLACE TEMP TABLE _feat AS {_sql_resource('user_features.sql')}", None,
-                 progress, lo + (hi - lo) * 0.3, lo + (hi - lo) * 0.8, "engineering per-user features")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _shares_long AS {_sql_resource('category_shares.sql')}",
-                    {"top": int(top)})
-        # PIVOT cannot take bound parameters, hence the temporary long table first.
-        con.execute("CREATE OR REPLACE TEMP TABLE _shares AS "
-                    "PIVOT _shares_long ON feature USING first(share) GROUP BY user_id")
-        shares = [r[0] for r in con.execute("DESCRIBE _shares").fetchall() if r[0] != "user_id"]
+        _execute(con, f"CREATE OR REPLACE TEMP TABLE cat_map AS {_sql_resource('category_map.sql')}",
+                 {"top": int(top)}, progress, lo, lo + (hi - lo) * 0.15, "counting categories")
+        names = dict(con.execute("SELECT DISTINCT idx, name FROM cat_map WHERE idx < ?", [int(top)]).fetchall())
+        if con.execute("SELECT count(*) FROM cat_map WHERE idx = ?", [int(top)]).fetchall()[0][0]:
+            names[int(top)] = "other"
+        sql = _sql_resource("user_features.sql")
+        counts = "".join(f", count(*) FILTER (idx = {i})::INTEGER AS cat_{i}" for i in names)
+        sums = "".join(f", sum(cat_{i}) AS cat_{i}" for i in names)
         # A user with categorised events but none in category c has share 0, not missing.
-        share_cols = "".join(
-            f", CASE WHEN s.user_id IS NULL THEN NULL ELSE coalesce(s.{quote_ident(c)}, 0) END AS {quote_ident(c)}"
-            for c in sorted(shares))
-        attrs = ""
-        join = ""
+        shares = "".join(f", CASE WHEN u.categorised > 0 THEN u.cat_{i} / u.categorised END "
+                         f"AS {quote_ident('share_' + names[i])}" for i in sorted(names, key=names.get))
+        diversity = " + ".join([f"(u.cat_{i} > 0)::BIGINT" for i in names if i < top] or ["0::BIGINT"])
+        tail = ""
+        if top in names:
+            diversity += " + coalesce(t.n_tail, 0)"
+            tail = ("LEFT JOIN (SELECT user_id, count(DISTINCT name) AS n_tail FROM ev JOIN cat_map "
+                    f"USING (category) WHERE idx = {int(top)} GROUP BY user_id) t USING (user_id)")
+        for marker, text in (("category_counts", counts), ("category_sums", sums), ("category_columns", shares),
+                             ("category_diversity", diversity), ("tail_join", tail)):
+            sql = sql.replace(f"/*{marker}*/", text)
+        attrs = join = ""
         if with_users:
             user_cols = [r[0] for r in con.execute(f"DESCRIBE {_table(name, 'users')}").fetchall()]
-            feat_cols = {r[0] for r in con.execute("DESCRIBE _feat").fetchall()} | set(shares)
+            feat_cols = {r[0] for r in con.execute(f"DESCRIBE {sql}", {"t_ref": t_ref}).fetchall()}
             attrs = "".join(f", u.{quote_ident(c)}" for c in user_cols if c != "user_id" and c not in feat_cols)
             # one users row per id, so a repeated id cannot duplicate a user's features
-            join = (f"LEFT JOIN (SELECT DISTINCT ON (user_id) * FROM {_table(name, 'users')} "
-                    "WHERE user_id IS NOT NULL) u USING (user_id)")
-        con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{share_cols}{attrs} "
-                    f"FROM _feat f LEFT JOIN _shares s USING (user_id) {join} ORDER BY f.user_id")
-        for temp in ("_feat", "_shares_long", "_shares", "user_categories"):
-            con.execute(f"DROP TABLE {temp}")
+            users_rel = (_table(name, "users") if unique_users else
+                         f"(SELECT DISTINCT ON (user_id) * FROM {_table(name, 'users')} WHERE user_id IS NOT NULL)")
+            join = f"LEFT JOIN {users_rel} u USING (user_id)"
+        _execute(con, f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{attrs} FROM ({sql}) f {join} "
+                 "ORDER BY f.user_id", {"t_ref": t_ref}, progress, lo + (hi - lo) * 0.15, hi, "engineering per-user features")
+        con.execute("DROP TABLE cat_map")
         con.execute(f"DROP {'TABLE' if unsessioned else 'VIEW'} ev")
         con.execute("DROP VIEW clean_events")
-        con.execute("DROP VIEW events")
 
     def _drop_dataset(self, con, name: str) -> None:
         for role in ROLES_TABLES:
@@ -611,12 +652,19 @@ class Store:
             if "users" in tables:
                 out["duplicate_ids"] = int(con.execute(
                     f"SELECT count(*) - count(DISTINCT user_id) FROM {_table(name, 'users')}").fetchall()[0][0])
-            if "events" in tables:
+            stored = json.loads(con.execute("SELECT event_facts FROM datasets WHERE name = ?",
+                                            [name]).fetchall()[0][0] or "null")
+            if stored is not None:  # counted while importing: the event log itself may not be kept
+                out.update(stored)
+                for key in ("first_event", "last_event"):
+                    out[key] = None if stored[key] is None else datetime.fromisoformat(stored[key])
+            elif "events" in tables:  # a store written before the facts were kept
                 r = con.execute(f"SELECT count(*), count(*) FILTER (WHERE user_id IS NULL), "
                                 f"count(*) FILTER (WHERE ts IS NULL), min(ts), max(ts) "
                                 f"FROM {_table(name, 'events')}").fetchall()[0]
                 out.update(events=int(r[0]), events_without_user=int(r[1]), events_without_time=int(r[2]),
                            first_event=r[3], last_event=r[4])
+            if "events" in out:
                 out["low_activity_users"] = int(con.execute(
                     f"SELECT count(*) FROM {_table(name, 'features')} WHERE n_events < ?", [int(min_events)]
                 ).fetchall()[0][0])

@@ -228,6 +228,7 @@ def test_upload_an_event_log_with_a_users_table_to_join(app_store):
     at.run()
     next(s for s in at.selectbox if s.label == "Its user id column").set_value("kunde")
     next(t for t in at.text_input if t.label == "Dataset name").set_value("shop")
+    next(c for c in at.checkbox if c.label == "Keep the event log in the store").check()
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
@@ -237,6 +238,7 @@ def test_upload_an_event_log_with_a_users_table_to_join(app_store):
     feats = app_store.read_table("shop")
     assert len(feats) == 40 and set(feats["age_band"]) == {"18-24", "25-34"}
     assert feats["revenue"].sum() > 0  # decimal commas read as numbers
+    assert len(app_store.read_table("shop", "events")) == 401  # kept, as asked
 
 
 def test_replacing_a_dataset_asks_first_and_can_be_undone(app_store):

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_runs_at_small_scale(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--users", "600", "--ks", "2-4",
-                           "--k", "3", "--data", str(tmp_path / "data"), "--out", str(out)],
+                           "--k", "3", "--data", str(tmp_path / "data"), "--out", str(out), "--repeat", "2"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
@@ -27,3 +27,7 @@ def test_bench_runs_at_small_scale(tmp_path):
     assert sweep["baseline_seconds"] > 0
     assert sweep["ratio"] == pytest.approx(sweep["seconds"] / sweep["baseline_seconds"], rel=0.05)
     assert len(report["sweep_inertia_ratio_vs_plain"]) == 3
+    assert all(len(t) == 2 for t in report["import_seconds_each_repeat"].values())
+    imp = stages["import + features"]
+    assert imp["seconds"] == pytest.approx(sorted(report["import_seconds_each_repeat"]["ours"])[0] / 2 +
+                                           sorted(report["import_seconds_each_repeat"]["ours"])[1] / 2, abs=0.02)

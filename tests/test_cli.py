@@ -68,12 +68,16 @@ def test_import_users_and_events(tmp_path):
                       "00100,2026-01-03T10:00:00,page_view\n")
     segcore("import", str(events), "--name", "log", "--kind", "events", "--map", "user_id=who",
             "--map", "timestamp=at", "--map", "event_type=what", store=store)
+    segcore("import", str(events), "--name", "kept", "--kind", "events", "--map", "user_id=who",
+            "--map", "timestamp=at", "--keep-events", store=store)
     listing = segcore("datasets", store=store).stdout
     assert "crm" in listing and "log" in listing
     import segcore as sc
     st = sc.Store(store)
     assert st.read_table("crm", "users")["user_id"].tolist() == ["00042", "00100", "7"]
     assert st.read_table("log")["user_id"].tolist() == ["00042", "00100"]
+    assert st.tables("log") == ["features"] and st.tables("kept") == ["events", "features"]
+    assert len(st.read_table("kept", "events")) == 3
 
 
 @pytest.mark.parametrize("args, message", [

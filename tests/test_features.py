@@ -1,9 +1,11 @@
-"""Feature SQL on a tiny event log worked out by hand."""
+"""Feature SQL on a tiny event log worked out by hand, and against pandas on generated logs."""
 
 import math
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import segcore
 from segcore.features import catalog, default_features
@@ -72,3 +74,85 @@ def test_catalog_groups_and_defaults(sample_store):
     assert "user_id" not in by_name and "churned" not in by_name
     defaults = default_features(infos)
     assert "country" not in defaults and "share_deals" in defaults and len(defaults) == 28
+
+
+# --- the feature SQL against a plain pandas computation, on generated logs --------------------
+
+_CATEGORIES = ["Shoes", "shoes ", "Books!", "home", "Other", "", "x y", "garden", "toys", "food", "tech",
+               "art", "music", None]
+_TYPES = ["page_view", "purchase", " Purchase ", "ad_click", "ad_impression", "add_to_cart"]
+
+
+def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
+    """Per-user features computed event by event with pandas, the way the SQL documents them."""
+    import re
+
+    ev = ev.dropna(subset=["user_id", "ts"]).copy()
+    ev["event_type"] = ev["event_type"].str.strip().str.lower()
+    if ev["session_id"].isna().all():  # cut at 30 minutes of inactivity
+        ev = ev.sort_values(["user_id", "ts"], kind="stable")
+        gap = ev.groupby("user_id")["ts"].diff() > pd.Timedelta(minutes=30)
+        ev["session_id"] = (gap | ev.groupby("user_id").cumcount().eq(0)).groupby(ev["user_id"]).cumsum().astype(str)
+    t_ref = ev["ts"].max()
+    buy = ev["event_type"] == "purchase"
+    g = ev.groupby("user_id")
+    sess = ev.assign(buy=buy).groupby(["user_id", "session_id"]).agg(first=("ts", "min"), last=("ts", "max"),
+                                                                     buys=("buy", "sum"))
+    out = pd.DataFrame({
+        "n_events": g.size(),
+        "recency_days": (t_ref - g["ts"].max()).dt.total_seconds() / 86400,
+        "tenure_days": (t_ref - g["ts"].min()).dt.total_seconds() / 86400,
+        "active_days": g["ts"].apply(lambda t: t.dt.date.nunique()),
+        "n_sessions": sess.groupby("user_id").size(),
+        "avg_session_minutes": ((sess["last"] - sess["first"]).dt.total_seconds() / 60).groupby("user_id").mean(),
+        "conversion_rate": (sess["buys"] > 0).groupby("user_id").mean(),
+        "n_purchases": buy.groupby(ev["user_id"]).sum(),
+        "revenue": ev["amount"].where(buy).groupby(ev["user_id"]).sum(),
+    })
+    names = ev["category"].dropna().map(lambda c: re.sub(r"[^A-Za-z0-9]+", "_", c.strip(" ")).lower())
+    names = names[names != ""]
+    counts = names.value_counts()
+    ranked = sorted((n for n in counts.index if n != "other"), key=lambda n: (-counts[n], n))
+    column = {n: n for n in ranked[:top]} | {n: "other" for n in counts.index if n not in ranked[:top]}
+    per_user = pd.crosstab(ev.loc[names.index, "user_id"], names.map(column))
+    out["category_diversity"] = names.groupby(ev.loc[names.index, "user_id"]).nunique()
+    out["category_diversity"] = out["category_diversity"].fillna(0)
+    for col in per_user.columns:
+        out[f"share_{col}"] = (per_user[col] / per_user.sum(axis=1)).reindex(out.index)
+    return out
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
+    n = data.draw(st.integers(1, 60), label="events")
+    with_sessions = data.draw(st.booleans(), label="session ids")
+    ev = pd.DataFrame({
+        "user_id": data.draw(st.lists(st.sampled_from(["a", "b", "c", "007"]), min_size=n, max_size=n)),
+        "ts": pd.Timestamp("2026-03-01") + pd.to_timedelta(
+            data.draw(st.lists(st.integers(0, 5 * 24 * 60), min_size=n, max_size=n)), unit="min"),
+        "event_type": data.draw(st.lists(st.sampled_from(_TYPES), min_size=n, max_size=n)),
+        "amount": data.draw(st.lists(st.sampled_from([None, 5.0, 12.5]), min_size=n, max_size=n)),
+        "session_id": data.draw(st.lists(st.sampled_from(["s1", "s2", "s3"]), min_size=n, max_size=n))
+        if with_sessions else [None] * n,
+        "category": data.draw(st.lists(st.sampled_from(_CATEGORIES), min_size=n, max_size=n)),
+    })
+    ev["amount"] = ev["amount"].astype("float64")
+    ev["session_id"] = ev["session_id"].astype("string")
+    how = data.draw(st.sampled_from(["parquet", "csv", "parquet, kept"]), label="read as")
+    folder = tmp_path_factory.mktemp("gen")
+    path = folder / f"ev.{how.split(',')[0]}"
+    ev.to_parquet(path, index=False) if path.suffix == ".parquet" else ev.to_csv(path, index=False)
+    store = segcore.open_store(folder / "s.duckdb", seed_sample=False)
+    mapping = {r: r for r in ("user_id", "event_type", "amount", "session_id", "category")} | {"timestamp": "ts"}
+    segcore.import_file(store, path, "g", kind="events", mapping=mapping, keep_events=how.endswith("kept"))
+    got = store.read_table("g").set_index("user_id")
+    want = _reference(ev)
+    assert sorted(got.index) == sorted(want.index)
+    for col in want.columns:
+        assert col in got.columns, col
+        pd.testing.assert_series_equal(got[col].astype(float), want[col].reindex(got.index).astype(float),
+                                       check_names=False, rtol=1e-9, obj=col)
+    shares = [c for c in got.columns if c.startswith("share_")]
+    assert sorted(shares) == sorted(c for c in want.columns if c.startswith("share_"))

@@ -1,5 +1,8 @@
 """The quality report finds each planted problem, says what to do, and stays quiet about healthy data."""
 
+import duckdb
+import pytest
+
 import segcore
 from segcore.quality import quality_report
 
@@ -28,14 +31,20 @@ def test_planted_problems_in_a_users_table(empty_store, tmp_path):
     assert report.columns.set_index("column").loc["sparse", "missing_share"] == 0.75
 
 
-def test_planted_problems_in_an_event_log(empty_store, tmp_path):
+@pytest.mark.parametrize("kept", ["not kept", "kept", "kept by a store without the import's counts"])
+def test_planted_problems_in_an_event_log(empty_store, tmp_path, kept):
     lines = ["uid,when,what"]
     lines += [f"a,2026-01-0{d} 10:00:00,page_view" for d in range(1, 8)]
     lines += ["b,2026-01-02 10:00:00,page_view", "b,not a date,click", ",2026-01-03 10:00:00,click"]
     f = tmp_path / "e.csv"
     f.write_text("\n".join(lines))
     segcore.import_file(empty_store, f, "log", kind="events", mapping={"user_id": "uid", "timestamp": "when",
-                                                                      "event_type": "what"})
+                                                                      "event_type": "what"},
+                        keep_events=kept != "not kept")
+    assert ("events" in empty_store.tables("log")) == (kept != "not kept")
+    if kept.startswith("kept by"):  # the counts are then taken from the kept log
+        with duckdb.connect(str(empty_store.path)) as con:
+            con.execute("UPDATE datasets SET event_facts = NULL")
     report = quality_report(empty_store, "log")
     text = "\n".join(_lines(report))
     assert "1 of 10 events have no readable time" in text

@@ -143,6 +143,7 @@ if upload is not None:
     default_name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(upload.name).stem)[:60] or "dataset"
     name = st.text_input("Dataset name", value=default_name)
     mapping, id_column, users_path, date_format, user_head, user_info = None, None, None, None, None, None
+    keep_events = False
     if kind == "users":
         id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns
                                  else None, placeholder="Pick the column that identifies users")
@@ -182,6 +183,11 @@ if upload is not None:
             id_column = st.selectbox("Its user id column", ucols,
                                      index=ucols.index("user_id") if "user_id" in ucols else None,
                                      placeholder="Pick the column that identifies users")
+        keep_events = st.checkbox(
+            "Keep the event log in the store", value=False,
+            help="To browse the events on this page later. Without it the store keeps what is derived from "
+                 "them (per-user features and the counts of the quality report): a faster import, a smaller "
+                 "store, fewer personal traces.")
     findings = segcore.detect_pii(head, protect=(id_column,) if id_column and kind == "users" else ())
     if user_head is not None:
         findings += segcore.detect_pii(user_head, protect=(id_column,))
@@ -210,7 +216,7 @@ if upload is not None:
                     pii_actions=actions, replace=replace, users_path=users_path,
                     read_options=info.csv_options or None,
                     users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
-                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                    keep_events=keep_events, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
                 st.error(_real_names(str(exc)))

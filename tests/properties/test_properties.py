@@ -187,7 +187,8 @@ def test_timestamps_in_any_supported_form_read_back_exactly(tmp_path_factory, st
     store = segcore.open_store(tmp_path_factory.mktemp("ts") / "s.duckdb", seed_sample=False)
     path = tmp_path_factory.mktemp("t") / "ev.csv"
     path.write_text("\n".join(lines))
-    segcore.import_file(store, path, "ev", kind="events", mapping={"user_id": "user_id", "timestamp": "when"})
+    segcore.import_file(store, path, "ev", kind="events", mapping={"user_id": "user_id", "timestamp": "when"},
+                        keep_events=True)
     got = store.read_table("ev", "events")["ts"]
     assert got.isna().sum() == 0
     assert sorted(pd.to_datetime(got).tolist()) == sorted(pd.Timestamp(s) for s in stamps)
