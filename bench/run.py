@@ -179,8 +179,8 @@ def main() -> int:
         stage(f"UMAP of {len(idx):,} users", ours, base, "umap-learn directly (same sample, compiled)")
         _, t = timed(lambda: segcore.run_projection(store, run_id, "umap", all_users=True, umap=worker.umap_2d))
         stage("UMAP: place every user", t)
+        worker_rss = worker.peak_memory_mb()
         worker.stop()
-        worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     _, t = timed(lambda: segcore.export_run(store, run_id, work / "segments.parquet"))
     stage("export parquet", t)
 

@@ -111,10 +111,27 @@ class ProjectionWorker:
         """:func:`segcore.projection.umap_2d`, in the warmed-up worker."""
         return self.call("umap_2d", *args, **kwargs)
 
+    def peak_memory_mb(self) -> float | None:
+        """The worker's own peak resident memory, in MB (Linux; None elsewhere).
+
+        Not ``getrusage(RUSAGE_CHILDREN)`` in the parent: a child's maximum there includes the
+        parent's pages it inherited at fork, before it exec'd Python afresh.
+        """
+        return self.call("peak_memory_mb")
+
     def stop(self) -> None:
         with self._lock:
             if self._proc is not None:
                 self._discard()
+
+
+def _peak_memory_mb() -> float | None:
+    try:
+        with open("/proc/self/status") as f:  # VmHWM: this address space's peak, reset by exec
+            kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return kb / 1024
 
 
 def _serve() -> None:
@@ -129,7 +146,7 @@ def _serve() -> None:
         reply = ("error", exc)
     pickle.dump(reply, out)
     out.flush()
-    allowed = {"umap_2d": projection.umap_2d, "pca_2d": projection.pca_2d}
+    allowed = {"umap_2d": projection.umap_2d, "pca_2d": projection.pca_2d, "peak_memory_mb": _peak_memory_mb}
     while True:
         try:
             name, args, kwargs = pickle.load(inp)

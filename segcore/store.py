@@ -498,8 +498,7 @@ class Store:
         if con.execute("SELECT count(*) FROM cat_map WHERE idx = ?", [int(top)]).fetchall()[0][0]:
             names[int(top)] = "other"
         sql = _sql_resource("user_features.sql")
-        counts = "".join(f", count(*) FILTER (idx = {i})::INTEGER AS cat_{i}" for i in names)
-        sums = "".join(f", sum(cat_{i}) AS cat_{i}" for i in names)
+        counts = "".join(f", count(*) FILTER (idx = {i}) AS cat_{i}" for i in names)
         # A user with categorised events but none in category c has share 0, not missing.
         shares = "".join(f", CASE WHEN u.categorised > 0 THEN u.cat_{i} / u.categorised END "
                          f"AS {quote_ident('share_' + names[i])}" for i in sorted(names, key=names.get))
@@ -509,7 +508,7 @@ class Store:
             diversity += " + coalesce(t.n_tail, 0)"
             tail = ("LEFT JOIN (SELECT user_id, count(DISTINCT name) AS n_tail FROM ev JOIN cat_map "
                     f"USING (category) WHERE idx = {int(top)} GROUP BY user_id) t USING (user_id)")
-        for marker, text in (("category_counts", counts), ("category_sums", sums), ("category_columns", shares),
+        for marker, text in (("category_counts", counts), ("category_columns", shares),
                              ("category_diversity", diversity), ("tail_join", tail)):
             sql = sql.replace(f"/*{marker}*/", text)
         attrs = join = ""

@@ -76,6 +76,17 @@ def test_worker_runs_jobs_in_its_process_and_passes_errors_back():
         worker.stop()
 
 
+def test_worker_reports_its_own_peak_memory_not_what_it_inherited_at_fork():
+    ballast = np.ones(60_000_000)  # 480 MB resident in this process when the worker forks
+    worker = ProjectionWorker(warm=False)
+    try:
+        peak = worker.peak_memory_mb()
+        assert peak is not None and 20 < peak < 400, peak
+    finally:
+        worker.stop()
+        del ballast
+
+
 @pytest.mark.slow
 def test_run_umap_places_a_stratified_sample_then_everyone_on_demand(store_copy, monkeypatch):
     import segcore
