@@ -1,7 +1,8 @@
 """The DuckDB store: the only module in segcore that speaks SQL.
 
-One file holds everything: datasets (users, events and their engineered
-features), runs, assignments, personas and projections.
+One file holds everything: datasets (users, their engineered features, the
+counts a quality report needs from the event log, and the log itself when
+asked to keep it), runs, assignments, personas and projections.
 
 Concurrency. DuckDB lets one process hold a file read-write at a time, and a
 second process cannot even open it read-only meanwhile. The dashboard and the
