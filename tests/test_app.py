@@ -51,6 +51,13 @@ def test_every_page_renders_on_the_sample(app_store, page):
     assert at.sidebar.selectbox[1].value == app_store.list_runs("sample")["run_id"].iloc[0]
 
 
+def test_data_page_says_the_event_log_is_not_kept(app_store):
+    at = _open("data")
+    _clean(at)
+    assert next(r for r in at.radio if r.label == "Table").options == ["Users", "Per-user features"]
+    assert any("event log itself is not kept" in c.value for c in at.caption)
+
+
 def test_sweep_then_fit_selects_the_new_run(app_store):
     at = _open("segment")
     at.slider[0].set_value((4, 7)).run()
