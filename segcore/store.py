@@ -639,7 +639,7 @@ class Store:
         """Counts a quality report needs, computed in SQL: values outside each column's fences,
         duplicate user ids, event rows without a user or a readable time, the event date range, and
         users with fewer than ``min_events`` events."""
-        self.dataset(name)
+        stored = self.dataset(name)["event_facts"]  # counted while importing: the log may not be kept
         tables = self.tables(name)
         out: dict = {"outside_fences": {}}
         with self._connect() as con:
@@ -652,9 +652,7 @@ class Store:
             if "users" in tables:
                 out["duplicate_ids"] = int(con.execute(
                     f"SELECT count(*) - count(DISTINCT user_id) FROM {_table(name, 'users')}").fetchall()[0][0])
-            stored = json.loads(con.execute("SELECT event_facts FROM datasets WHERE name = ?",
-                                            [name]).fetchall()[0][0] or "null")
-            if stored is not None:  # counted while importing: the event log itself may not be kept
+            if stored is not None:
                 out.update(stored)
                 for key in ("first_event", "last_event"):
                     out[key] = None if stored[key] is None else datetime.fromisoformat(stored[key])
