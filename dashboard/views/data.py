@@ -43,7 +43,7 @@ if ds:
     st.subheader(f"Dataset “{ds}”")
     role = st.radio("Table", tables, horizontal=True, index=tables.index("features") if "features" in tables else 0,
                     format_func={"features": "Per-user features", "users": "Users", "events": "Events"}.get)
-    if "events" not in tables and data.store().dataset(ds)["event_facts"] is not None:
+    if "events" not in tables and datasets.set_index("name")["n_events"].notna().get(ds, False):
         st.caption("The event log itself is not kept: its per-user features and the counts of the quality "
                    "report are. To browse the events, import the log again with “Keep the event log”.")
     left, right = st.columns([3, 2])
