@@ -411,16 +411,16 @@ class Store:
                     continue
                 params: dict = {}
                 select = f"SELECT {_select_list(plan, params)} FROM {_source(plan, params)}"
-                if role == "events" and not keep_events and plan.fmt == "parquet":
-                    # Parquet is read where it lies, as often as the features need: cheaper than a copy.
-                    relation, events_object = "events", "VIEW"
+                kept = role == "users" or keep_events
+                # An event log that is not kept is the temporary relation `events`: a view over a Parquet
+                # file (read where it lies, as often as the features need: cheaper than a copy), or a
+                # temporary table for text (parsed once).
+                in_place = not kept and plan.fmt == "parquet"
+                relation = _table(name, role) if kept else "events"
+                if in_place:
                     con.sql(select, params=params).create_view(relation, replace=True)
                 else:
-                    if role == "users" or keep_events:
-                        relation, create = _table(name, role), "CREATE TABLE"
-                    else:
-                        relation, events_object = "events", "TABLE"  # text is parsed once
-                        create = "CREATE OR REPLACE TEMP TABLE"
+                    create = "CREATE TABLE" if kept else "CREATE OR REPLACE TEMP TABLE"
                     _execute(con, f"{create} {relation} AS {select}", params, progress,
                              done, done + weights[role], f"reading the {role} file")
                     done += weights[role]
@@ -431,14 +431,14 @@ class Store:
                          "min(ts), max(ts), max(ts) FILTER (WHERE user_id IS NOT NULL), count(*) FILTER "
                          "(WHERE session_id IS NULL AND user_id IS NOT NULL AND ts IS NOT NULL)") if role == "events" else ""
                 scan = f"SELECT count(*){tallies}{extra} FROM {relation}"
-                if relation == "events" and events_object == "VIEW":  # this scan is the first read of the file
+                if in_place:  # this scan is the first read of the file
                     row = _execute(con, scan, None, progress, done, done + 0.1, "reading the events file").fetchall()[0]
                     done += 0.1
                 else:
                     row = con.execute(scan).fetchall()[0]
                 counts["rows"][role] = int(row[0])
                 counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, row[1:])}
-                if relation != "events":
+                if kept:
                     for f in flags:
                         con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
                 if role == "events":
@@ -452,8 +452,7 @@ class Store:
                         raise InputError(f"no value in timestamp column {ts_source!r} of "
                                          f"{Path(plan.path).name!r} reads as a date or time: map another "
                                          "column to timestamp or give its date format")
-                    if relation != "events":
-                        events_object = "VIEW"
+                    if kept:  # the feature SQL reads `events`
                         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {relation}")
             if users is not None:
                 r = con.execute(f"SELECT count(*) FILTER (WHERE user_id IS NULL), "
@@ -465,7 +464,7 @@ class Store:
                 self._build_features(con, name, t_ref=t_ref, unsessioned=unsessioned, with_users=users is not None,
                                      top=top_categories, unique_users=counts["duplicate_ids"] == 0,
                                      progress=progress, span=(done, 0.97))
-                con.execute(f"DROP {events_object} events")
+                con.execute(f"DROP {'VIEW' if keep_events or events.fmt == 'parquet' else 'TABLE'} events")
             else:
                 con.execute(f"CREATE TABLE {_table(name, 'features')} AS SELECT DISTINCT ON (user_id) * "
                             f"FROM {_table(name, 'users')} WHERE user_id IS NOT NULL ORDER BY user_id")
