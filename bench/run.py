@@ -135,7 +135,7 @@ def main() -> int:
 
     events = data_dir / "events.parquet"
     times: dict[str, list[float]] = {"base": [], "base9": [], "ours": []}
-    for i in range(max(args.repeat, 1)):
+    for _ in range(max(args.repeat, 1)):
         times["base"].append(timed(lambda: bare_aggregation(events))[1])
         times["base9"].append(timed(lambda: bare_aggregation_9(events))[1])
         # each repeat imports into a fresh store; the last one is kept for the stages below
