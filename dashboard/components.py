@@ -74,36 +74,45 @@ def sweep_figures(table: pd.DataFrame, recommended_k: int, knee_k: int | None) -
     return figs[0], figs[1]
 
 
-def scatter(points: pd.DataFrame, colours: dict[str, str], hover: list[str], title: str,
-            density: tuple | None = None) -> tuple[go.Figure, list]:
-    """WebGL scatter with one trace per persona, over an optional grey shading of ``density``
-    (``np.histogram2d`` output: counts, x edges, y edges), which can count far more users than the dots.
+def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str], hover: list[str], title: str,
+            image: tuple) -> go.Figure:
+    """The map: ``image`` (a PNG data URI and its x0, x1, y0, y1, from data.map_image) shows every user;
+    on top, ``points`` as SVG dots with one trace per persona, to hover. A box or lasso drawn on it is
+    answered from every user's position (data.map_selection), not from the dots. SVG, not WebGL: a
+    browser without a GPU sets up a WebGL canvas far more slowly than it draws a few thousand dots.
 
-    Returns the figure and, per trace, the row positions of ``points`` it shows, so a selection's
-    (curve_number, point_index) pairs map back to users on the server (the shading is the last trace,
-    so it does not shift the dots' curve numbers).
+    ``sizes``: users per persona, for the legend (the dots are only a sample of them).
     """
+    uri, x0, x1, y0, y1 = image
     fig = go.Figure()
-    rows_per_trace = []
     values = "".join(f"<br>{label(h)}: %{{customdata[{i}]:.3~g}}" for i, h in enumerate(hover))
     for name, part in points.groupby("persona", sort=True):
-        rows_per_trace.append(part.index.to_numpy())
-        # numbers only, as a float32 array: plotly sends it as binary, where a list of mixed
-        # Python objects made a 50,000-point map 4 MB of JSON
+        # numbers only, as a float32 array: plotly sends it as binary
         custom = np.column_stack([part[h].to_numpy(dtype=np.float32) for h in hover]) if hover else None
-        fig.add_trace(go.Scattergl(x=part["x"].to_numpy(np.float32), y=part["y"].to_numpy(np.float32),
-                                   mode="markers", name=f"{name} ({len(part):,})",
-                                   marker=dict(size=4, opacity=0.6, color=colours.get(name, "#888888")),
-                                   customdata=custom,
-                                   hovertemplate=f"<b>{html.escape(str(name))}</b>{values}<extra></extra>"))
-    if density is not None:
-        counts, xe, ye = density
-        fig.add_trace(go.Heatmap(z=np.log1p(counts.T).astype(np.float32), x=(xe[:-1] + xe[1:]) / 2,
-                                 y=(ye[:-1] + ye[1:]) / 2, colorscale=[[0, "rgba(255,255,255,0)"], [1, "#555555"]],
-                                 showscale=False, hoverinfo="skip", name="all users", opacity=0.5))
+        fig.add_trace(go.Scatter(x=part["x"].to_numpy(np.float32), y=part["y"].to_numpy(np.float32),
+                                 mode="markers", name=f"{name} ({sizes.get(name, len(part)):,})",
+                                 marker=dict(size=5, opacity=0.9, color=colours.get(name, "#888888"),
+                                             line=dict(width=0.5, color="white")),
+                                 customdata=custom,
+                                 hovertemplate=f"<b>{html.escape(str(name))}</b>{values}<extra></extra>"))
+    fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                         sizing="stretch", layer="below")
     fig.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
-                      legend=dict(itemsizing="constant"), xaxis_title="", yaxis_title="")
-    return fig, rows_per_trace
+                      # the legend names the colours; hiding a persona's dots would leave its shading
+                      legend=dict(itemsizing="constant", itemclick=False, itemdoubleclick=False),
+                      xaxis=dict(range=[x0, x1], title=""), yaxis=dict(range=[y0, y1], title=""))
+    return fig
+
+
+def selection_regions(event) -> tuple:
+    """The boxes and lassos of a plotly selection event, as ``segcore.maps.in_regions`` takes them
+    (hashable, so a selection can key a cache)."""
+    if not event or not event.selection:
+        return ()
+    sel = event.selection
+    boxes = [("box", tuple(b["x"]), tuple(b["y"])) for b in sel.get("box", []) if "x" in b and "y" in b]
+    lassos = [("lasso", tuple(r["x"]), tuple(r["y"])) for r in sel.get("lasso", []) if "x" in r and "y" in r]
+    return tuple(boxes + lassos)
 
 
 def zscore_heatmap(z: pd.DataFrame, names: pd.Series) -> go.Figure:

@@ -193,10 +193,11 @@ def _full_design(run_id: str):
 
 
 DESIGN_SAMPLE = 50_000
-# Dots drawn on the Explore map; the shading under them counts every placed user. Measured at 1M users
-# in headless Chromium without a GPU: the page redraws in about 2 s with 50,000 WebGL dots, 1 s with 20,000.
-MAP_POINTS = 20_000
-DENSITY_BINS = 120
+# The Explore map shows every placed user as an image (segcore.maps) and MAP_DOTS of them as dots to
+# hover. Measured at 1M users in headless Chromium without a GPU: 20,000 WebGL dots over a grey shading
+# redrew in 1.15-1.43 s, the image with 2,000 SVG dots in 0.82-0.84 s (docs/PERFORMANCE.md).
+MAP_DOTS = 2_000
+MAP_PIXELS = 600  # the image's width at a million users; fewer users get coarser pixels
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -248,23 +249,76 @@ def projection_info(run_id: str, method: str) -> dict:
     return store().projection_info(run_id, method) or {}
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _map_positions(run_id: str, method: str, placed_version: str = ""):
+    """Every user's map position in the rows of the run's design (NaN where not placed), and the
+    projection's description. Shared, never copied, like run_matrix; callers must not change it."""
+    import numpy as np
+    import pandas as pd
+
+    coords, info = projection(run_id, method)
+    design, _ = run_matrix(run_id)
+    rows = pd.Index(design.frame["user_id"]).get_indexer(coords["user_id"])
+    found = rows >= 0
+    xy = np.full((len(design.frame), 2), np.nan)
+    xy[rows[found]] = coords.loc[found, ["x", "y"]].to_numpy(dtype=float)
+    return xy, info
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def map_points(run_id: str, method: str, placed_version: str = ""):
-    """The users drawn on the Explore map: positions joined to raw features, at most MAP_POINTS of
-    them (seeded), with the projection's description, how many users it placed, and, when the dots are
-    a sample, a 2-D histogram of all of them (counts, x edges, y edges; else None).
+    """The Explore map's dots: a seeded sample of at most MAP_DOTS placed users (position, raw features,
+    cluster), with the projection's description, how many users it placed and how many of them each
+    cluster holds, and the numeric and categorical feature names.
     ``placed_version`` changes when everyone is placed, so the map is redrawn from the new positions."""
     import numpy as np
 
-    coords, info = projection(run_id, method)
+    xy, info = _map_positions(run_id, method, placed_version)
     frame, numeric, categorical = _full_design(run_id)
-    points = coords.merge(frame, on="user_id", how="inner", validate="one_to_one")
-    placed = len(points)
-    density = None
-    if placed > MAP_POINTS:  # sampled dots: the shading shows everyone
-        density = np.histogram2d(points["x"], points["y"], bins=DENSITY_BINS)
-        points = points.sample(MAP_POINTS, random_state=0)
-    return points.reset_index(drop=True), info, placed, numeric, categorical, density
+    placed = np.flatnonzero(~np.isnan(xy[:, 0]))
+    sizes = frame["cluster"].iloc[placed].value_counts()
+    if len(placed) > MAP_DOTS:
+        placed = np.sort(np.random.default_rng(0).choice(placed, MAP_DOTS, replace=False))
+    points = frame.iloc[placed].assign(x=xy[placed, 0], y=xy[placed, 1]).reset_index(drop=True)
+    return points, info, int(sizes.sum()), sizes, numeric, categorical
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def map_image(run_id: str, method: str, placed_version: str, colours: tuple):
+    """Every placed user as a PNG (segcore.maps.density_image) and where it sits: (data URI, x0, x1, y0, y1).
+    ``colours``: (cluster, "#rrggbb") pairs; a cluster without one is grey."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    xy, _ = _map_positions(run_id, method, placed_version)
+    _, aligned = run_matrix(run_id)
+    clusters = aligned["cluster"].to_numpy()
+    known = dict(colours)
+    ids = np.unique(clusters)
+    palette = [[int(known.get(int(c), "#888888")[i:i + 2], 16) for i in (1, 3, 5)] for c in ids]
+    placed = int((~np.isnan(xy[:, 0])).sum())
+    width = int(np.clip(np.sqrt(placed) * 1.5, 120, MAP_PIXELS))
+    image = segcore.maps.density_image(xy[:, 0], xy[:, 1], np.searchsorted(ids, clusters), palette,
+                                       width=width, height=width * 2 // 3)
+    png = io.BytesIO()
+    Image.fromarray(image.rgba, "RGBA").save(png, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    return uri, image.x0, image.x1, image.y0, image.y1
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def map_selection(run_id: str, method: str, placed_version: str, regions: tuple):
+    """The placed users inside the drawn regions (segcore.maps.in_regions): how many each cluster holds,
+    and how they differ from every user of the run (segcore.profile.contrast); None when none are."""
+    xy, _ = _map_positions(run_id, method, placed_version)
+    inside = segcore.maps.in_regions(xy[:, 0], xy[:, 1], regions)
+    if not inside.any():
+        return None
+    frame, numeric, categorical = _full_design(run_id)
+    return frame["cluster"][inside].value_counts(), segcore.profile.contrast(frame, numeric, categorical, inside)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -28,7 +28,7 @@ _LAZY = {
     "feature_separation": "explain", "segment_rules": "explain",
 }
 _SUBMODULES = {"cluster", "compare", "dendrogram", "explain", "export", "fairness", "features", "ingest", "kpi",
-               "personas", "pii", "preprocess", "profile", "projection", "quality", "sample", "stability", "store",
+               "maps", "personas", "pii", "preprocess", "profile", "projection", "quality", "sample", "stability", "store",
                "suggest", "workflow", "cli"}
 
 __all__ = ["InputError", "NotFoundError", "SegcoreError", "StoreBusyError", *_LAZY]

@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import InputError
 from .features import describe_feature
 
-__all__ = ["Profiles", "profile_clusters", "indicator_frame"]
+__all__ = ["Profiles", "profile_clusters", "indicator_frame", "contrast"]
 
 MIN_ABS_Z = 0.4  # below this a difference is not worth a word in a description
 
@@ -102,3 +102,54 @@ def profile_clusters(values: pd.DataFrame, labels, *, top_n: int = 3) -> Profile
         df.index = df.index.astype(int)
         df.index.name = "cluster"
     return Profiles(sizes, means, medians, z, pop_mean, top, descriptions)
+
+
+def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], selected) -> pd.DataFrame:
+    """How a group of users differs from everyone, feature by feature.
+
+    The same numbers as :func:`profile_clusters` gives for a cluster made of the group (``z`` is
+    Cohen's d against everyone), computed column by column so that a million users need no
+    indicator table: a categorical feature gives one row per category, its mean being the share
+    of users in it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Raw feature values per user.
+    numeric, categorical : list of str
+        Columns of ``frame`` to compare.
+    selected : array-like of bool, shape (len(frame),)
+        The group.
+
+    Returns
+    -------
+    DataFrame
+        Index: feature (``col=value`` for a category); columns ``selected`` (the group's mean),
+        ``everyone`` (everyone's mean) and ``z``, ordered by ``|z|``, largest first.
+    """
+    selected = np.asarray(selected, dtype=bool)
+    if selected.shape != (len(frame),):
+        raise InputError(f"{selected.shape[0] if selected.ndim else 0} selection flags for {len(frame)} users")
+    if not selected.any():
+        raise InputError("the selection holds no users")
+    rows = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for col in numeric:
+            v = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            v = np.where(np.isinf(v), np.nan, v)
+            if np.isnan(v).all():
+                continue
+            rows[col] = (np.nanmean(v[selected]) if not np.isnan(v[selected]).all() else np.nan,
+                         np.nanmean(v), np.nanstd(v))
+        n, n_sel = len(frame), int(selected.sum())
+        for col in categorical:
+            codes, values = pd.factorize(frame[col].astype("object"), sort=True)
+            everyone = np.bincount(codes[codes >= 0], minlength=len(values)) / n
+            group = np.bincount(codes[selected & (codes >= 0)], minlength=len(values)) / n_sel
+            for value, p_sel, p in zip(values, group, everyone):
+                rows[f"{col}={value}"] = (p_sel, p, np.sqrt(p * (1 - p)))
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["selected", "everyone", "std"])
+    z = (table["selected"] - table["everyone"]) / table["std"].replace(0, np.nan)
+    table = table.drop(columns="std").assign(z=z.fillna(0.0))
+    table.index.name = "feature"
+    return table.iloc[np.argsort(-table["z"].abs().to_numpy(), kind="stable")]

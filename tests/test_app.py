@@ -308,17 +308,46 @@ def test_bad_uploads_get_a_message_naming_the_file_and_change_nothing(app_store,
     assert app_store.list_datasets().equals(before)
 
 
-def test_explore_samples_the_dots_and_shades_everyone_above_the_dot_limit(app_store, monkeypatch):
+def test_explore_shades_every_user_and_samples_the_dots_above_the_dot_limit(app_store, monkeypatch):
+    import base64
+    import io
     import json
+
+    from PIL import Image
 
     from dashboard import data
 
-    monkeypatch.setattr(data, "MAP_POINTS", 5_000)  # the sample's 20,000 users then exceed it, as 1M would
+    monkeypatch.setattr(data, "MAP_DOTS", 500)  # the sample's 20,000 users then exceed it, as 1M would
     at = _open("explore")
     _clean(at)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    dots = [t for t in spec["data"] if t["type"] == "scattergl"]
-    shading = [t for t in spec["data"] if t["type"] == "heatmap"]
-    assert sum(int(t["name"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for t in dots) == 5_000
-    assert len(shading) == 1 and spec["data"][-1]["type"] == "heatmap"  # last: dots keep their curve numbers
-    assert "dots: a random 5,000 of 20,000 users; grey shading: all 20,000" in spec["layout"]["title"]["text"]
+    dots = [t for t in spec["data"] if t["type"] == "scatter"]
+    assert len(dots) == len(spec["data"]) == 6
+    assert sum(len(base64.b64decode(t["x"]["bdata"])) // 4 for t in dots) == 500  # float32 positions
+    # the legend counts every user of each persona, not the dots
+    assert sum(int(t["name"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for t in dots) == 20_000
+    assert any("Shading: all 20,000 users. Dots: a random 500 of them" in c.value for c in at.caption)
+    (image,) = spec["layout"]["images"]
+    png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+    assert png.mode == "RGBA" and png.width >= 120
+    assert spec["layout"]["xaxis"]["range"] == pytest.approx([image["x"], image["x"] + image["sizex"]])
+    assert any("every user inside counts" in c.value for c in at.caption)
+
+
+def test_a_map_selection_takes_every_user_inside_not_only_the_dots(app_store):
+    import numpy as np
+
+    from dashboard import data
+
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    coords, _ = segcore.run_projection(app_store, run_id, "pca")
+    x0, x1 = np.quantile(coords["x"], [0.2, 0.7])
+    y0, y1 = np.quantile(coords["y"], [0.1, 0.6])
+    counts, differences = data.map_selection(run_id, "pca", "", (("box", (x1, x0), (y0, y1)),))
+    inside = coords["x"].between(x0, x1) & coords["y"].between(y0, y1)
+    assert int(counts.sum()) == int(inside.sum()) > data.MAP_DOTS
+    clusters = app_store.assignments(run_id).set_index("user_id")["cluster"]
+    expected = clusters.loc[coords.loc[inside, "user_id"]].value_counts()
+    assert counts.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert differences["z"].abs().iloc[0] > 0.3  # a box over part of the map is not the average user
+    assert data.map_selection(run_id, "pca", "", (("box", (1e6, 2e6), (1e6, 2e6)),)) is None

@@ -158,7 +158,10 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     pg.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=8)
     pg.mouse.up()
     _settle(pg)
-    expect(pg.get_by_text("selected users").first).to_be_visible(timeout=60_000)
+    heading = pg.get_by_text("selected users").first
+    expect(heading).to_be_visible(timeout=60_000)
+    # every user inside the box, not only the 2,000 dots drawn over the shading of all 20,000
+    assert int(heading.inner_text().split()[0].replace(",", "")) > 2_000
     expect(pg.get_by_text("What they share").first).to_be_attached()
     _check(pg, "4_explore")
 

@@ -2,16 +2,15 @@
 
 import time
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 import segcore
 from dashboard import components, data
-from segcore.profile import indicator_frame, profile_clusters
 
-run_id = components.page("Explore", "Each dot is a user, placed so that similar users sit close together. "
-                                    "Draw a box or lasso around a group to see what its users have in common.")
+run_id = components.page("Explore", "Every user is placed so that similar users sit close together, coloured "
+                                    "by segment. Draw a box or lasso around a group to see what its users have "
+                                    "in common.")
 
 method = st.radio("Map", ["pca", "umap"], horizontal=True,
                   format_func={"pca": "PCA (instant)", "umap": "UMAP (keeps neighbourhoods, slower)"}.get)
@@ -33,31 +32,29 @@ if method == "umap" and not data.has_projection(run_id, "umap"):
     st.rerun()  # draw the page afresh: the map, without the offer to compute it
 
 stored = data.projection_info(run_id, method)  # a small query: its size keys the cached map
-points, info, n_placed, numeric, categorical, density = data.map_points(run_id, method, str(stored.get("placed", "")))
+placed_version = str(stored.get("placed", ""))
+points, info, n_placed, cluster_sizes, numeric, categorical = data.map_points(run_id, method, placed_version)
 personas = data.personas(run_id)
 names = personas.set_index("cluster")["name"]
 points["persona"] = points["cluster"].map(names)
 hover = [c for c in ("recency_days", "n_sessions", "revenue", "mobile_share", "night_share") if c in numeric][:4] \
     or numeric[:4]
+image = data.map_image(run_id, method, placed_version,
+                       tuple(zip(personas["cluster"].astype(int), personas["colour"])))
 
 if method == "pca":
     ev = info["explained_variance_ratio"]
     subtitle = f"PCA: the two axes explain {ev[0]:.0%} and {ev[1]:.0%} of the variance"
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
-if len(points) < n_placed:
-    subtitle += f" · dots: a random {len(points):,} of {n_placed:,} users; grey shading: all {n_placed:,}"
 if method == "umap" and "_umap_seconds" in st.session_state:
     st.caption(f"UMAP computed in {st.session_state.pop('_umap_seconds'):.0f} s and stored with the run.")
-fig, rows_per_trace = components.scatter(points, components.colour_map(personas), hover, subtitle, density)
+fig = components.scatter(points, {names.get(c, str(c)): int(n) for c, n in cluster_sizes.items()},
+                         components.colour_map(personas), hover, subtitle, image)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
-
-selected = []
-if event and event.selection and event.selection.points:
-    for p in event.selection.points:
-        curve, idx = p.get("curve_number"), p.get("point_index")
-        if curve is not None and idx is not None and curve < len(rows_per_trace) and idx < len(rows_per_trace[curve]):
-            selected.append(rows_per_trace[curve][idx])
+regions = components.selection_regions(event)
+if len(points) < n_placed:
+    st.caption(f"Shading: all {n_placed:,} users. Dots: a random {len(points):,} of them, to hover.")
 if method == "umap" and not info.get("all_users", True):  # UMAPs stored before sampling placed everyone
     with st.expander(f"Positions of all {info['users']:,} users"):
         st.write(f"UMAP placed the {info['placed']:,} users it was fitted on. Placing the other "
@@ -74,28 +71,28 @@ else:
         data=lambda: data.projection(run_id, method)[0].to_csv(index=False).encode(),
         file_name=f"positions_{method}_{run_id}.csv", mime="text/csv", on_click="ignore")
 
-if not selected:
-    st.caption("Tip: use the box or lasso tool at the top right of the map to select users.")
+chosen = data.map_selection(run_id, method, placed_version, regions) if regions else None
+if chosen is None:
+    if regions:
+        st.info("No user sits inside the area you drew: draw around some colour.")
+    else:
+        st.caption("Tip: use the box or lasso tool at the top right of the map to select users"
+                   + (": every user inside counts, not only the dots." if len(points) < n_placed else "."))
     st.stop()
 
-sel = points.loc[np.unique(selected)]
-st.subheader(f"{len(sel):,} selected users")
+counts, differences = chosen
+st.subheader(f"{int(counts.sum()):,} selected users")
 left, right = st.columns([1, 2])
 with left:
-    mix = sel["persona"].value_counts().rename_axis("Segment").reset_index(name="Users")
-    mix["Share"] = mix["Users"] / len(sel)
+    mix = counts.rename(index=names).rename_axis("Segment").reset_index(name="Users")
+    mix["Share"] = mix["Users"] / mix["Users"].sum()
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
         "Share", format="%.0f%%", min_value=0, max_value=1)})
 with right:
-    # The selection is profiled like a segment: group 1 = selected, 0 = the rest of the map.
-    chosen = points.index.isin(sel.index).astype(int)
-    prof = profile_clusters(indicator_frame(points, numeric, categorical), chosen)
-    z = prof.z.loc[1]
-    top = z.reindex(z.abs().sort_values(ascending=False).index).head(8)
+    top = differences.head(8)
     shares = pd.DataFrame({"What they share": [components.label(f) for f in top.index],
-                           "Selected": prof.means.loc[1, top.index].to_numpy(),
-                           "Everyone": prof.population_mean[top.index].to_numpy(),
-                           "Difference (sd)": top.to_numpy()})
+                           "Selected": top["selected"].to_numpy(), "Everyone": top["everyone"].to_numpy(),
+                           "Difference (sd)": top["z"].to_numpy()})
     st.dataframe(shares, hide_index=True, column_config={
         "Selected": st.column_config.NumberColumn(format="%.3g"),
         "Everyone": st.column_config.NumberColumn(format="%.3g"),

@@ -1,0 +1,145 @@
+"""What a 2-D map of every user needs at any size: a density image and the users inside a drawn region.
+
+A browser without a GPU takes about a second to draw 20,000 WebGL dots, and
+a million dots do not fit in a page at all. So the map shows every user as
+an image (:func:`density_image`: each pixel coloured by the segments of the
+users in it, more opaque where more users sit), draws only a few dots on
+top for hovering, and answers a box or lasso selection on the server from
+the positions of every user (:func:`in_regions`), not from the dots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["DensityImage", "density_image", "in_regions", "MIN_OPACITY"]
+
+MIN_OPACITY = 0.25  # a pixel holding a single user: faint, but visible on white
+
+
+@dataclass(frozen=True)
+class DensityImage:
+    """An RGBA image of points and where it sits in data coordinates.
+
+    ``rgba[0]`` is the top row (largest y), as images are stored; pixel ``(r, c)`` covers
+    x in ``[x0 + c * dx, x0 + (c + 1) * dx)`` and y in ``[y1 - (r + 1) * dy, y1 - r * dy)``.
+    ``counts`` holds the number of points per pixel, in the same layout.
+    """
+
+    rgba: np.ndarray  # uint8, (height, width, 4)
+    counts: np.ndarray  # int64, (height, width)
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+
+def _extent(v: np.ndarray) -> tuple[float, float]:
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:  # every point at one coordinate: give the image some width
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = (hi - lo) * 0.01  # the outermost points fall inside the last pixel, not on its edge
+    return lo - pad, hi + pad
+
+
+def density_image(x, y, labels, palette, *, width: int = 600, height: int = 400) -> DensityImage:
+    """Rasterise points into an image coloured by label.
+
+    Parameters
+    ----------
+    x, y : array-like of float, shape (n,)
+        Positions. Rows where either is NaN are left out.
+    labels : array-like of int, shape (n,)
+        Each point's label, an index into ``palette``.
+    palette : array-like, shape (n_labels, 3)
+        RGB colour (0-255) of each label.
+    width, height : int
+        Size of the image in pixels.
+
+    Returns
+    -------
+    DensityImage
+        Each pixel's colour is the mean colour of its points' labels (so a pixel shared by two
+        segments shows their mix); its opacity grows with the logarithm of its point count, from
+        ``MIN_OPACITY`` for one point to 1 for the fullest pixel. Empty pixels are transparent.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    labels = np.asarray(labels)
+    palette = np.asarray(palette, dtype=float)
+    if not (x.shape == y.shape == labels.shape) or x.ndim != 1:
+        raise InputError(f"x, y and labels must be 1-D and of one length, got {x.shape}, {y.shape}, {labels.shape}")
+    if palette.ndim != 2 or palette.shape[1] != 3:
+        raise InputError(f"palette must have one RGB row per label, got shape {palette.shape}")
+    if width < 1 or height < 1:
+        raise InputError(f"the image needs at least one pixel, got {width} x {height}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y, labels = x[keep], y[keep], labels[keep].astype(np.int64)
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(palette)):
+        raise InputError(f"labels must index the palette's {len(palette)} colours")
+    if len(x) == 0:
+        raise InputError("no positioned points to draw")
+    x0, x1 = _extent(x)
+    y0, y1 = _extent(y)
+    col = np.minimum(((x - x0) / (x1 - x0) * width).astype(np.int64), width - 1)
+    row = np.minimum(((y1 - y) / (y1 - y0) * height).astype(np.int64), height - 1)
+    k = len(palette)
+    # one bincount gives every (pixel, label) count; the pixel's colour is their palette mean
+    per_label = np.bincount((row * width + col) * k + labels, minlength=height * width * k)
+    per_label = per_label.reshape(height, width, k)
+    counts = per_label.sum(axis=2)
+    filled = counts > 0
+    rgb = (per_label @ palette) / np.maximum(counts, 1)[..., None]
+    alpha = np.zeros(counts.shape)
+    alpha[filled] = MIN_OPACITY + (1 - MIN_OPACITY) * np.log(counts[filled]) / np.log(max(counts.max(), 2))
+    rgba = np.dstack([np.rint(rgb), np.rint(alpha * 255)]).clip(0, 255).astype(np.uint8)
+    return DensityImage(rgba, counts, x0, x1, y0, y1)
+
+
+def in_regions(x, y, regions) -> np.ndarray:
+    """Which points lie inside any of the drawn regions.
+
+    Parameters
+    ----------
+    x, y : array-like of float, shape (n,)
+        Positions (NaN: never inside).
+    regions : iterable of (kind, xs, ys)
+        ``("box", (x_a, x_b), (y_a, y_b))`` for a rectangle (corners in either order, edges
+        included) or ``("lasso", xs, ys)`` for a polygon given by its vertices (at least three;
+        a self-crossing outline is repaired, so its loops all count as inside).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    inside = np.zeros(x.shape, dtype=bool)
+    for kind, xs, ys in regions:
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        if kind == "box":
+            if xs.shape != (2,) or ys.shape != (2,):
+                raise InputError("a box needs two x and two y coordinates")
+            inside |= (x >= xs.min()) & (x <= xs.max()) & (y >= ys.min()) & (y <= ys.max())
+        elif kind == "lasso":
+            if xs.shape != ys.shape or xs.ndim != 1 or len(xs) < 3:
+                raise InputError("a lasso needs at least three points, as many x as y")
+            inside |= _in_polygon(x, y, xs, ys)
+        else:
+            raise InputError(f"unknown region kind {kind!r}: use 'box' or 'lasso'")
+    return inside
+
+
+def _in_polygon(x, y, xs, ys) -> np.ndarray:
+    import shapely  # a lasso is rare: import the geometry library only when one is drawn
+
+    shape = shapely.make_valid(shapely.Polygon(np.column_stack([xs, ys])))
+    shapely.prepare(shape)
+    # test only the points inside the lasso's bounding box: the rest cannot be in it
+    xa, ya, xb, yb = shapely.bounds(shape)
+    near = (x >= xa) & (x <= xb) & (y >= ya) & (y <= yb)
+    inside = np.zeros(x.shape, dtype=bool)
+    inside[near] = shapely.intersects_xy(shape, x[near], y[near])
+    return inside
