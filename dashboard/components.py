@@ -111,7 +111,9 @@ def selection_regions(event) -> tuple:
         return ()
     sel = event.selection
     boxes = [("box", tuple(b["x"]), tuple(b["y"])) for b in sel.get("box", []) if "x" in b and "y" in b]
-    lassos = [("lasso", tuple(r["x"]), tuple(r["y"])) for r in sel.get("lasso", []) if "x" in r and "y" in r]
+    # a click with the lasso tool leaves a "lasso" of one or two points: not an area, so not a selection
+    lassos = [("lasso", tuple(r["x"]), tuple(r["y"])) for r in sel.get("lasso", [])
+              if len(r.get("x", ())) >= 3 and len(r.get("x", ())) == len(r.get("y", ()))]
     return tuple(boxes + lassos)
 
 

@@ -194,8 +194,8 @@ def _full_design(run_id: str):
 
 DESIGN_SAMPLE = 50_000
 # The Explore map shows every placed user as an image (segcore.maps) and MAP_DOTS of them as dots to
-# hover. Measured at 1M users in headless Chromium without a GPU: 20,000 WebGL dots over a grey shading
-# redrew in 1.15-1.43 s, the image with 2,000 SVG dots in 0.82-0.84 s (docs/PERFORMANCE.md).
+# hover. Measured at 1M users in headless Chromium without a GPU: the page revisited in 1.19 s with
+# 20,000 WebGL dots over a grey shading, 0.75 s with the image and 2,000 SVG dots (docs/PERFORMANCE.md).
 MAP_DOTS = 2_000
 MAP_PIXELS = 600  # the image's width at a million users; fewer users get coarser pixels
 
