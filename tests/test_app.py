@@ -351,3 +351,16 @@ def test_a_map_selection_takes_every_user_inside_not_only_the_dots(app_store):
     assert counts.sort_index().to_dict() == expected.sort_index().to_dict()
     assert differences["z"].abs().iloc[0] > 0.3  # a box over part of the map is not the average user
     assert data.map_selection(run_id, "pca", "", (("box", (1e6, 2e6), (1e6, 2e6)),)) is None
+
+
+def test_selection_regions_reads_boxes_and_lassos_and_skips_a_lasso_click():
+    from types import SimpleNamespace
+
+    from dashboard.components import selection_regions
+
+    event = SimpleNamespace(selection={
+        "points": [], "box": [{"xref": "x", "yref": "y", "x": [2.0, 1.0], "y": [0.0, 3.0]}],
+        "lasso": [{"x": [0.0, 1.0, 1.0], "y": [0.0, 0.0, 1.0]}, {"x": [5.0], "y": [5.0]}]})
+    assert selection_regions(event) == (("box", (2.0, 1.0), (0.0, 3.0)),
+                                        ("lasso", (0.0, 1.0, 1.0), (0.0, 0.0, 1.0)))
+    assert selection_regions(None) == () and selection_regions(SimpleNamespace(selection=None)) == ()
