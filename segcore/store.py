@@ -154,6 +154,24 @@ CSV_OPTIONS = {"delimiter": "delim", "quote": "quote", "header": "header", "enco
 _READERS = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}
 
 
+def _id_facts(con, relation: str, last) -> tuple[int, object, int]:
+    """Events without a user, the last event's time among those with one (``last`` when every event
+    has one), and events with a user and a time but no session id.
+
+    Apart from the main scan on purpose: asked as ``WHERE ... IS NULL``, a column without missing
+    values is answered from Parquet's (or DuckDB's) per-block statistics without being read, where
+    a count beside the other aggregates reads every id: 0.3-0.6 s at 20M events.
+    """
+    def count(where: str) -> int:
+        return int(con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchall()[0][0])
+
+    no_user = count("user_id IS NULL")
+    t_ref = last if no_user == 0 else \
+        con.execute(f"SELECT max(ts) FROM {relation} WHERE user_id IS NOT NULL").fetchall()[0][0]
+    unsessioned = count("session_id IS NULL") and count("session_id IS NULL AND user_id IS NOT NULL AND ts IS NOT NULL")
+    return no_user, t_ref, unsessioned
+
+
 def _expr(c: ColumnPlan, params: dict) -> str:
     """The SQL for one planned column; its format argument, if any, is bound into ``params``."""
     if c.transform not in _TRANSFORMS:
@@ -426,10 +444,8 @@ class Store:
                     done += weights[role]
                 flags = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
                 tallies = "".join(f", count_if({quote_ident(f)})" for f in flags)
-                # one scan for the quality facts and what the features need to know up front
-                extra = (", count(ts), count(*) FILTER (WHERE user_id IS NULL), count(*) FILTER (WHERE ts IS NULL), "
-                         "min(ts), max(ts), max(ts) FILTER (WHERE user_id IS NOT NULL), count(*) FILTER "
-                         "(WHERE session_id IS NULL AND user_id IS NOT NULL AND ts IS NOT NULL)") if role == "events" else ""
+                # one scan for the quality facts and the reference time; the id checks follow apart
+                extra = ", count(ts), count(*) FILTER (WHERE ts IS NULL), min(ts), max(ts)" if role == "events" else ""
                 scan = f"SELECT count(*){tallies}{extra} FROM {relation}"
                 if in_place:  # this scan is the first read of the file
                     row = _execute(con, scan, None, progress, done, done + 0.1, "reading the events file").fetchall()[0]
@@ -442,7 +458,8 @@ class Store:
                     for f in flags:
                         con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
                 if role == "events":
-                    readable, no_user, no_time, first, last, t_ref, unsessioned = row[1 + len(flags):]
+                    readable, no_time, first, last = row[1 + len(flags):]
+                    no_user, t_ref, unsessioned = _id_facts(con, relation, last)
                     facts = {"events": int(row[0]), "events_without_user": int(no_user),
                              "events_without_time": int(no_time),
                              "first_event": None if first is None else first.isoformat(),

@@ -156,3 +156,21 @@ def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
                                        check_names=False, rtol=1e-9, obj=col)
     shares = [c for c in got.columns if c.startswith("share_")]
     assert sorted(shares) == sorted(c for c in want.columns if c.startswith("share_"))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_recency_counts_from_the_last_event_with_a_user(tmp_path, fmt):
+    # the log's last event has no user: it counts in the quality report, not as the reference time
+    ev = pd.DataFrame({"user_id": ["a", "b", None], "event_type": ["page_view"] * 3,
+                       "ts": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-06"]),
+                       "session_id": ["s1", None, "s3"]})
+    path = tmp_path / f"ev.{fmt}"
+    ev.to_parquet(path, index=False) if fmt == "parquet" else ev.to_csv(path, index=False)
+    store = segcore.open_store(tmp_path / "s.duckdb", seed_sample=False)
+    mapping = {"user_id": "user_id", "event_type": "event_type", "timestamp": "ts", "session_id": "session_id"}
+    segcore.import_file(store, path, "g", kind="events", mapping=mapping)
+    got = store.read_table("g").set_index("user_id")
+    assert got.loc["a", "recency_days"] == 1.0 and got.loc["b", "recency_days"] == 0.0
+    assert got["n_sessions"].to_dict() == {"a": 1, "b": 1}  # b's event without a session id is cut into one
+    facts = store.dataset("g")["event_facts"]
+    assert facts["events_without_user"] == 1 and facts["last_event"].startswith("2026-03-06")
