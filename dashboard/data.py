@@ -272,15 +272,17 @@ def map_points(run_id: str, method: str, placed_version: str = ""):
     cluster holds, and the numeric and categorical feature names.
     ``placed_version`` changes when everyone is placed, so the map is redrawn from the new positions."""
     import numpy as np
+    import pandas as pd
 
     xy, info = _map_positions(run_id, method, placed_version)
-    frame, numeric, categorical = _full_design(run_id)
+    design, aligned = run_matrix(run_id)  # read, not copied: only the dots' rows are taken
+    clusters = aligned["cluster"].to_numpy()
     placed = np.flatnonzero(~np.isnan(xy[:, 0]))
-    sizes = frame["cluster"].iloc[placed].value_counts()
+    sizes = pd.Series(clusters[placed]).value_counts()
     if len(placed) > MAP_DOTS:
         placed = np.sort(np.random.default_rng(0).choice(placed, MAP_DOTS, replace=False))
-    points = frame.iloc[placed].assign(x=xy[placed, 0], y=xy[placed, 1]).reset_index(drop=True)
-    return points, info, int(sizes.sum()), sizes, numeric, categorical
+    points = design.frame.iloc[placed].assign(cluster=clusters[placed], x=xy[placed, 0], y=xy[placed, 1])
+    return points.reset_index(drop=True), info, int(sizes.sum()), sizes, design.numeric, design.categorical
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -317,8 +319,9 @@ def map_selection(run_id: str, method: str, placed_version: str, regions: tuple)
     inside = segcore.maps.in_regions(xy[:, 0], xy[:, 1], regions)
     if not inside.any():
         return None
-    frame, numeric, categorical = _full_design(run_id)
-    return frame["cluster"][inside].value_counts(), segcore.profile.contrast(frame, numeric, categorical, inside)
+    design, aligned = run_matrix(run_id)  # read, not copied (a copy of a million rows per selection)
+    counts = aligned["cluster"][inside].value_counts()
+    return counts, segcore.profile.contrast(design.frame, design.numeric, design.categorical, inside)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
