@@ -113,7 +113,7 @@ def selection_regions(event) -> tuple:
     boxes = [("box", tuple(b["x"]), tuple(b["y"])) for b in sel.get("box", []) if "x" in b and "y" in b]
     # a click with the lasso tool leaves a "lasso" of one or two points: not an area, so not a selection
     lassos = [("lasso", tuple(r["x"]), tuple(r["y"])) for r in sel.get("lasso", [])
-              if len(r.get("x", ())) >= 3 and len(r.get("x", ())) == len(r.get("y", ()))]
+              if "y" in r and len(r.get("x", ())) >= 3]
     return tuple(boxes + lassos)
 
 

@@ -186,12 +186,6 @@ def run_matrix(run_id: str):
     return segcore.run_matrix(store(), run_id)
 
 
-def _full_design(run_id: str):
-    """Every user of a run: raw features and cluster (a new frame; only cached callers use it)."""
-    design, aligned = run_matrix(run_id)
-    return design.frame.assign(cluster=aligned["cluster"].to_numpy()), design.numeric, design.categorical
-
-
 DESIGN_SAMPLE = 50_000
 # The Explore map shows every placed user as an image (segcore.maps) and MAP_DOTS of them as dots to
 # hover. Measured at 1M users in headless Chromium without a GPU: the page revisited in 1.19 s with
@@ -204,9 +198,13 @@ MAP_PIXELS = 600  # the image's width at a million users; fewer users get coarse
 def run_design(run_id: str):
     """A seeded sample of at most DESIGN_SAMPLE users of the run (raw features and cluster), in random
     order, with the numeric and categorical feature names and the number of users in the run."""
-    frame, numeric, categorical = _full_design(run_id)
-    sample = frame.sample(min(len(frame), DESIGN_SAMPLE), random_state=0).reset_index(drop=True)
-    return sample, numeric, categorical, len(frame)
+    design, aligned = run_matrix(run_id)
+    frame = design.frame
+    # sample first, then add the cluster: adding it to every user would copy a million rows
+    picked = frame.sample(min(len(frame), DESIGN_SAMPLE), random_state=0)
+    clusters = aligned["cluster"].to_numpy()[frame.index.get_indexer(picked.index)]
+    return (picked.assign(cluster=clusters).reset_index(drop=True), design.numeric, design.categorical,
+            len(frame))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
