@@ -178,6 +178,16 @@ def columns(dataset: str) -> list[str]:
     return _columns(dataset, version(dataset))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _segment_columns(dataset: str, version_key: str) -> list[str]:
+    return store().segment_columns(dataset)
+
+
+def segment_columns(dataset: str) -> list[str]:
+    """Columns an export can carry: the features, then the users table's others (hashed ids)."""
+    return _segment_columns(dataset, version(dataset))
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def run_matrix(run_id: str):
     """A run's design and aligned assignments (``segcore.run_matrix``), rebuilt once per server and

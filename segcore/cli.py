@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
     v.add_argument("run_id")
     v.add_argument("--out", required=True, help="output file; the extension picks the format")
-    v.add_argument("--columns", help="comma-separated feature columns to include")
+    v.add_argument("--columns", help="comma-separated columns: features, user attributes or hashed ids (email)")
     v.add_argument("--min-size", type=int, default=50, help="withhold segments smaller than this (default 50)")
 
     v = verb("project", "2-D positions of a run's users (PCA, or UMAP fitted on a stratified sample)")

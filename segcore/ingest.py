@@ -188,6 +188,11 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
             cols.append(ColumnPlan(col, target, ts.transform, ts.arg))
         elif role == "amount":
             cols.append(ColumnPlan(col, target, "double"))
+        elif role == "session_id":
+            # Kept in the file's type: a session id is only compared with the log's other session ids.
+            # At 20M events, casting integer ids to text cost 0.35 s in the session pass, and the cast
+            # hid the column's statistics from the missing-id check (0.3 s more).
+            cols.append(ColumnPlan(col, target, "keep"))
         else:
             cols.append(ColumnPlan(col, target, "text"))
     read = f"timestamps in {ts_col!r} as {ts.description}"

@@ -89,10 +89,13 @@ def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
 
     ev = ev.dropna(subset=["user_id", "ts"]).copy()
     ev["event_type"] = ev["event_type"].str.strip().str.lower()
-    if ev["session_id"].isna().all():  # cut at 30 minutes of inactivity
+    missing = ev["session_id"].isna()
+    if missing.any():  # events without a session id are cut at 30 minutes of inactivity (after any event)
         ev = ev.sort_values(["user_id", "ts"], kind="stable")
-        gap = ev.groupby("user_id")["ts"].diff() > pd.Timedelta(minutes=30)
-        ev["session_id"] = (gap | ev.groupby("user_id").cumcount().eq(0)).groupby(ev["user_id"]).cumsum().astype(str)
+        missing = ev["session_id"].isna()
+        gap = (ev.groupby("user_id")["ts"].diff() > pd.Timedelta(minutes=30)) | ev.groupby("user_id").cumcount().eq(0)
+        cut = (gap & missing).groupby(ev["user_id"]).cumsum()
+        ev["session_id"] = ev["session_id"].astype("string").where(~missing, ev["user_id"] + "#" + cut.astype(str))
     t_ref = ev["ts"].max()
     buy = ev["event_type"] == "purchase"
     g = ev.groupby("user_id")
@@ -127,19 +130,20 @@ def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
 @given(data=st.data())
 def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
     n = data.draw(st.integers(1, 60), label="events")
-    with_sessions = data.draw(st.booleans(), label="session ids")
+    sessions = data.draw(st.sampled_from(["none", "text", "integers, some missing"]), label="session ids")
     ev = pd.DataFrame({
         "user_id": data.draw(st.lists(st.sampled_from(["a", "b", "c", "007"]), min_size=n, max_size=n)),
         "ts": pd.Timestamp("2026-03-01") + pd.to_timedelta(
             data.draw(st.lists(st.integers(0, 5 * 24 * 60), min_size=n, max_size=n)), unit="min"),
         "event_type": data.draw(st.lists(st.sampled_from(_TYPES), min_size=n, max_size=n)),
         "amount": data.draw(st.lists(st.sampled_from([None, 5.0, 12.5]), min_size=n, max_size=n)),
-        "session_id": data.draw(st.lists(st.sampled_from(["s1", "s2", "s3"]), min_size=n, max_size=n))
-        if with_sessions else [None] * n,
+        "session_id": pd.array([None] * n, dtype="string") if sessions == "none" else pd.array(
+            data.draw(st.lists(st.sampled_from(["s1", "s2", "s3"]), min_size=n, max_size=n)), dtype="string")
+        if sessions == "text" else pd.array(  # kept as integers in Parquet (sessionise casts them)
+            data.draw(st.lists(st.sampled_from([1, 2, 3, None]), min_size=n, max_size=n)), dtype="Int64"),
         "category": data.draw(st.lists(st.sampled_from(_CATEGORIES), min_size=n, max_size=n)),
     })
     ev["amount"] = ev["amount"].astype("float64")
-    ev["session_id"] = ev["session_id"].astype("string")
     how = data.draw(st.sampled_from(["parquet", "csv", "parquet, kept"]), label="read as")
     folder = tmp_path_factory.mktemp("gen")
     path = folder / f"ev.{how.split(',')[0]}"

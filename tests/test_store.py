@@ -48,6 +48,67 @@ def test_no_raw_email_is_stored(sample_store):
         assert stored.loc[uid, "email"] == hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
+def test_hashed_ids_are_kept_once_and_exported_from_the_users_table(sample_store, sample_run):
+    # the email's hash lives in the users table only; an export asks for it like any other column
+    assert "email" not in sample_store.columns("sample")["column_name"].tolist()
+    assert "email" in sample_store.segment_columns("sample")
+    got = sample_store.segments(sample_run, ["email", "revenue"]).set_index("user_id")
+    users = sample_store.read_table("sample", "users", ["user_id", "email"]).set_index("user_id")
+    feats = sample_store.read_table("sample", columns=["user_id", "revenue"]).set_index("user_id")
+    assert len(got) == 20_000 and got["email"].str.fullmatch("[0-9a-f]{64}").all()
+    assert (got["email"] == users["email"].reindex(got.index)).all()
+    assert (got["revenue"] == feats["revenue"].reindex(got.index)).all()
+    with pytest.raises(NotFoundError, match="no column"):
+        sample_store.segments(sample_run, ["emails"])
+
+
+def test_a_users_only_dataset_keeps_hashed_ids_out_of_its_features(empty_store, tmp_path):
+    f = tmp_path / "crm.csv"
+    f.write_text("user_id,email,plan\na,ann@example.com,gold\nb,bo@example.org,free\n")
+    segcore.import_file(empty_store, f, "crm")
+    assert empty_store.columns("crm")["column_name"].tolist() == ["user_id", "plan"]
+    assert empty_store.read_table("crm", "users")["email"].str.len().tolist() == [64, 64]
+
+
+def test_a_parquet_file_in_one_row_group_is_read_in_row_ranges(tmp_path, monkeypatch):
+    import segcore.store as store_module
+
+    users = pd.DataFrame({"user_id": [f"u{i:04d}" for i in range(1_000)],
+                          "email": [f"p{i}@example.com" for i in range(1_000)],
+                          "plan": ["gold", "free"] * 500})
+    events = pd.DataFrame({"user_id": [f"u{i // 5 % 1_000:04d}" for i in range(5_000)],
+                           "timestamp": pd.Timestamp("2026-03-01") + pd.to_timedelta(range(5_000), unit="min"),
+                           "event_type": ["page_view", "purchase"] * 2_500, "amount": [1.0] * 5_000,
+                           "session_id": [i // 5 for i in range(5_000)]})  # one session of 5 events per user
+    users.to_parquet(tmp_path / "users.parquet", index=False)  # pandas writes each as one row group
+    events.to_parquet(tmp_path / "events.parquet", index=False)
+    plan = TablePlan(str(tmp_path / "users.parquet"), "parquet", (ColumnPlan("user_id", "user_id", "text"),))
+    con = duckdb.connect()
+    con.execute("SET threads = 4")
+    monkeypatch.setattr(store_module, "MIN_RANGE_ROWS", 100)
+    select = store_module._select(con, plan, {})
+    assert select.count("UNION ALL") == 3  # four ranges for four threads
+    assert sorted(r[0] for r in con.execute(select, {"src_path": plan.path}).fetchall()) == users["user_id"].tolist()
+    tables = {}
+    for label, rows in (("ranges", 100), ("whole", 10**9)):
+        monkeypatch.setattr(store_module, "MIN_RANGE_ROWS", rows)
+        store = segcore.open_store(tmp_path / f"{label}.duckdb", seed_sample=False)
+        segcore.import_file(store, tmp_path / "events.parquet", "d", kind="events", users_path=tmp_path / "users.parquet")
+        tables[label] = (store.read_table("d", "users").sort_values("user_id", ignore_index=True), store.read_table("d"))
+    for a, b in zip(tables["ranges"], tables["whole"]):
+        pd.testing.assert_frame_equal(a, b)
+    assert len(tables["ranges"][0]) == 1_000 and (tables["ranges"][1]["n_sessions"] == 1).all()
+
+
+def test_active_days_are_the_same_counted_with_day_bits_or_in_a_pass_of_their_own(empty_store, monkeypatch):
+    import segcore.store as store_module
+
+    segcore.import_sample(empty_store, "bits")
+    monkeypatch.setattr(store_module, "MAX_BITMAP_DAYS", 0)  # the log is too long for day bits: a days pass
+    segcore.import_sample(empty_store, "days")
+    pd.testing.assert_frame_equal(empty_store.read_table("bits"), empty_store.read_table("days"))
+
+
 def test_failed_run_write_leaves_store_unchanged(store_copy):
     before = store_copy.list_runs()
     n_assign = len(store_copy._df("SELECT * FROM assignments"))

@@ -12,7 +12,7 @@ rec = data.run(run_id)
 personas = data.personas(run_id)
 c1, c2, c3 = st.columns([1, 2, 1])
 fmt = c1.radio("Format", ["csv", "parquet", "json"], format_func=str.upper)
-available = [c for c in data.columns(rec["dataset"]) if c != "user_id"]
+available = [c for c in data.segment_columns(rec["dataset"]) if c != "user_id"]
 columns = c2.multiselect("Extra columns", available, default=[c for c in rec["features"] if c in available][:5],
                          format_func=components.label)
 min_size = c3.number_input("Minimum segment size", min_value=1, value=50, step=10,

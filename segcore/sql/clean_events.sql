@@ -3,7 +3,7 @@
 --
 -- Input: a relation named `events` with columns
 --   user_id VARCHAR, ts TIMESTAMP, event_type VARCHAR, amount DOUBLE,
---   session_id VARCHAR, category VARCHAR, device VARCHAR
+--   session_id (any type), category VARCHAR, device VARCHAR
 -- (optional roles that were not mapped arrive as NULL columns).
 -- Used as a view: DuckDB computes only the columns a later query reads.
 SELECT

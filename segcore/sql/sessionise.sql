@@ -2,6 +2,7 @@
 --
 -- Input: `clean_events` (see clean_events.sql). Only run when some events lack a session id:
 -- the two window functions sort every event by user and time, the dearest step of the import.
+-- Session ids keep the file's type (text or integers); cut sessions are named user_id#n.
 WITH flagged AS (
     SELECT
         *,
@@ -12,7 +13,7 @@ WITH flagged AS (
 )
 SELECT
     * EXCLUDE (session_id, new_session),
-    coalesce(session_id,
+    coalesce(CAST(session_id AS VARCHAR),
              user_id || '#' || sum(new_session::INT) OVER (PARTITION BY user_id ORDER BY ts
                                                             ROWS UNBOUNDED PRECEDING)) AS session_id
 FROM flagged
