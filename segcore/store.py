@@ -223,9 +223,10 @@ def _source(plan: TablePlan, params: dict) -> str:
     return f"{_READERS[plan.fmt]}({', '.join(args)})"
 
 
-# Active days are counted with one bit per day of the log in the per-user pass when the log spans
-# fewer days than this (125 bytes per user), and in a pass of their own otherwise.
-MAX_BITMAP_DAYS = 1000
+# Active days are counted in the per-user pass, one bit per day of the log in 64-day words, when the
+# log spans fewer days than this; in a pass of their own otherwise. At 20M events each word added
+# about 0.12 s to the per-user pass, and the days pass took 1.1 s: words pay up to about 8 of them.
+MAX_BITMAP_DAYS = 7 * 64
 
 # A Parquet file with fewer row groups than threads is read in row ranges of at least this many rows.
 MIN_RANGE_ROWS = 122_880  # DuckDB's own row group size
@@ -479,22 +480,28 @@ class Store:
                              done, done + weights[role], f"reading the {role} file")
                     done += weights[role]
                 flags = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
-                tallies = "".join(f", count_if({quote_ident(f)})" for f in flags)
-                # one scan for the quality facts and the reference time; the id checks follow apart
-                extra = ", count(ts), count(*) FILTER (WHERE ts IS NULL), min(ts), max(ts)" if role == "events" else ""
-                scan = f"SELECT count(*){tallies}{extra} FROM {relation}"
-                if in_place:  # this scan is the first read of the file
-                    row = _execute(con, scan, None, progress, done, done + 0.1, "reading the events file").fetchall()[0]
-                    done += 0.1
-                else:
-                    row = con.execute(scan).fetchall()[0]
+                # The rows and the time range are asked apart from the unread tallies (and the id checks
+                # below): asked alone, a Parquet file answers them from its statistics. At 20M events this
+                # took 2 ms, against 0.1 s more when they shared the tallies' scan.
+                extra = ", count(ts), min(ts), max(ts)" if role == "events" else ""
+                row = con.execute(f"SELECT count(*){extra} FROM {relation}").fetchall()[0]
+                tallies = ()
+                if flags:
+                    scan = f"SELECT {', '.join(f'count_if({quote_ident(f)})' for f in flags)} FROM {relation}"
+                    if in_place:  # the first read of the whole file
+                        tallies = _execute(con, scan, None, progress, done, done + 0.1, "reading the events file")
+                        done += 0.1
+                    else:
+                        tallies = con.execute(scan)
+                    tallies = tallies.fetchall()[0]
                 counts["rows"][role] = int(row[0])
-                counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, row[1:])}
+                counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, tallies)}
                 if kept:
                     for f in flags:
                         con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
                 if role == "events":
-                    readable, no_time, first, last = row[1 + len(flags):]
+                    readable, first, last = row[1:]
+                    no_time = row[0] - readable
                     no_user, t_ref, unsessioned = _id_facts(con, relation, last)
                     facts = {"events": int(row[0]), "events_without_user": int(no_user),
                              "events_without_time": int(no_time),
@@ -570,9 +577,12 @@ class Store:
                     f"USING (category) WHERE idx = {int(top)} GROUP BY user_id) t USING (user_id)")
         params = {"t_ref": t_ref}
         if first is not None and (t_ref.date() - first.date()).days < MAX_BITMAP_DAYS:
-            bits, active, days_join = (", bit_count(bitstring_agg((ts::DATE - $first_day)::INTEGER, 0, "
-                                       "$last_day)) AS active_days", "u.active_days", "")
-            params |= {"first_day": first.date(), "last_day": (t_ref.date() - first.date()).days}
+            words = range((t_ref.date() - first.date()).days // 64 + 1)
+            bits = "".join(f", bit_or(1::UBIGINT << ((ts::DATE - $first_day) % 64)) "
+                           f"FILTER ((ts::DATE - $first_day) // 64 = {w}) AS day_word_{w}" for w in words)
+            active = " + ".join(f"coalesce(bit_count(u.day_word_{w}), 0)::BIGINT" for w in words)
+            days_join = ""
+            params["first_day"] = first.date()
         else:
             bits, active, days_join = "", "d.active_days", "JOIN days d USING (user_id)"
         for marker, text in (("category_counts", counts), ("category_columns", shares),
