@@ -250,7 +250,7 @@ def _select(con, plan: TablePlan, params: dict) -> str:
     parts = min(threads, int(rows or 0) // MIN_RANGE_ROWS)
     if groups is None or groups >= threads or parts < 2:
         return f"SELECT {columns} FROM {source}"
-    numbered = source[:-1] + ", file_row_number = true)"
+    numbered = "read_parquet($src_path, file_row_number = true)"
     bounds = [int(rows) * i // parts for i in range(parts + 1)]
     return " UNION ALL ".join(f"SELECT {columns} FROM {numbered} WHERE file_row_number >= {lo} "
                               f"AND file_row_number < {hi}" for lo, hi in zip(bounds, bounds[1:]))
