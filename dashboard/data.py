@@ -8,6 +8,7 @@ tiny query) because the Personas page edits them.
 
 from __future__ import annotations
 
+import json
 import os
 
 import streamlit as st
@@ -186,6 +187,12 @@ def _segment_columns(dataset: str, version_key: str) -> list[str]:
 def segment_columns(dataset: str) -> list[str]:
     """Columns an export can carry: the features, then the users table's others (hashed ids)."""
     return _segment_columns(dataset, version(dataset))
+
+
+def hashed_columns(dataset: str) -> set[str]:
+    """Columns the import stored as SHA-256 hashes (from the dataset's privacy record)."""
+    privacy = datasets().loc[lambda d: d["name"] == dataset, "privacy"]
+    return {p["column"] for p in json.loads(privacy.iloc[0] or "[]") if p["action"] == "hash"} if len(privacy) else set()
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -112,6 +112,17 @@ def test_export_withholds_small_segments(app_store):
     assert at.get("download_button")
 
 
+def test_export_offers_the_hashed_email_kept_in_the_users_table(app_store):
+    at = _open("export")
+    extra = at.multiselect[0]
+    assert "Email (SHA-256)" in extra.options and "Revenue" in extra.options
+    extra.set_value(["email"]).run()
+    _clean(at)
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["user_id", "cluster", "persona", "email"]
+    assert shown["email"].str.fullmatch("[0-9a-f]{64}").all()
+
+
 def test_core_errors_are_shown_as_messages(app_store, monkeypatch):
     def boom(*a, **k):
         raise SegcoreError("run 'x' no longer matches dataset 'sample'")

@@ -13,8 +13,9 @@ personas = data.personas(run_id)
 c1, c2, c3 = st.columns([1, 2, 1])
 fmt = c1.radio("Format", ["csv", "parquet", "json"], format_func=str.upper)
 available = [c for c in data.segment_columns(rec["dataset"]) if c != "user_id"]
+hashed = data.hashed_columns(rec["dataset"])
 columns = c2.multiselect("Extra columns", available, default=[c for c in rec["features"] if c in available][:5],
-                         format_func=components.label)
+                         format_func=lambda c: components.label(c) + (" (SHA-256)" if c in hashed else ""))
 min_size = c3.number_input("Minimum segment size", min_value=1, value=50, step=10,
                            help="Smaller segments are withheld: they could single people out.")
 frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(personas["name"]))
