@@ -90,7 +90,8 @@ def _hash_transform(kind: str) -> str:
 
 def _users_plan(store: Store, info: FileInfo, id_column: str | None,
                 pii_actions: dict[str, str] | None) -> tuple[TablePlan, list[PiiFinding]]:
-    head = peek_file(store, info, n=50)
+    # a CSV is read again below with its id column as text; Parquet and JSON declare their types
+    head = peek_file(store, info, n=50 if info.fmt == "csv" else _SAMPLE_ROWS)
     name = info.path.name
     columns = list(head.columns)
     id_column = id_column or ("user_id" if "user_id" in columns else None)
@@ -99,7 +100,7 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None,
                          f"(columns: {', '.join(columns[:12])})")
     if id_column not in columns:
         raise InputError(f"id column {id_column!r} is not in {name!r} (columns: {', '.join(columns[:12])})")
-    sample = peek_file(store, info, text_columns=(id_column,))
+    sample = peek_file(store, info, text_columns=(id_column,)) if info.fmt == "csv" else head
     if sample[id_column].isna().all():
         raise InputError(f"id column {id_column!r} in {name!r} has no values: fill in the ids or pick "
                          "another column with --id")
@@ -157,7 +158,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
         raise InputError(f"map a column to {' and '.join(missing)} (--map {missing[0]}=COLUMN); "
                          f"columns of {name!r}: {', '.join(columns[:12])}")
     text_cols = tuple(mapping[r] for r in ("user_id", "session_id") if r in mapping)
-    sample = peek_file(store, info, text_columns=text_cols)
+    sample = peek_file(store, info, text_columns=text_cols) if info.fmt == "csv" else head  # as for users
     kept = list(dict.fromkeys(mapping.values()))
     pii = _pii_plan(detect_pii(sample[kept], protect=(mapping["user_id"],)), pii_actions)
     warnings = []
