@@ -192,7 +192,8 @@ def segment_columns(dataset: str) -> list[str]:
 def hashed_columns(dataset: str) -> set[str]:
     """Columns the import stored as SHA-256 hashes (from the dataset's privacy record)."""
     privacy = datasets().loc[lambda d: d["name"] == dataset, "privacy"]
-    return {p["column"] for p in json.loads(privacy.iloc[0] or "[]") if p["action"] == "hash"} if len(privacy) else set()
+    actions = json.loads(privacy.iloc[0] or "[]") if len(privacy) else []
+    return {p["column"] for p in actions if p["action"] == "hash"}
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

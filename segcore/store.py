@@ -512,6 +512,9 @@ class Store:
                         raise InputError(f"no value in timestamp column {ts_source!r} of "
                                          f"{Path(plan.path).name!r} reads as a date or time: map another "
                                          "column to timestamp or give its date format")
+                    if t_ref is None:  # no event has both a user and a time: there is nothing to measure from
+                        raise InputError(f"no row of {source_name(plan)!r} has a user id and a readable "
+                                         "timestamp: nothing to segment")
                     if kept:  # the feature SQL reads `events`
                         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {relation}")
             if users is not None:
@@ -576,7 +579,7 @@ class Store:
             tail = ("LEFT JOIN (SELECT user_id, count(DISTINCT name) AS n_tail FROM ev JOIN cat_map "
                     f"USING (category) WHERE idx = {int(top)} GROUP BY user_id) t USING (user_id)")
         params = {"t_ref": t_ref}
-        if first is not None and (t_ref.date() - first.date()).days < MAX_BITMAP_DAYS:
+        if t_ref is not None and first is not None and (t_ref.date() - first.date()).days < MAX_BITMAP_DAYS:
             words = range((t_ref.date() - first.date()).days // 64 + 1)
             bits = "".join(f", bit_or(1::UBIGINT << ((ts::DATE - $first_day) % 64)) "
                            f"FILTER ((ts::DATE - $first_day) // 64 = {w}) AS day_word_{w}" for w in words)

@@ -192,6 +192,20 @@ def test_events_with_missing_user_ids_and_bad_amounts_are_counted(guarded, tmp_p
     assert report.n_users == 5
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_an_event_log_without_any_user_id_is_refused_in_one_line(guarded, tmp_path, fmt):
+    store, snapshot = guarded
+    before = snapshot()
+    ev = pd.DataFrame({"user_id": pd.array([None, None], dtype="string"), "event_type": ["view", "buy"],
+                       "ts": pd.to_datetime(["2026-03-01", "2026-03-02"])})
+    path = tmp_path / f"ev.{fmt}"
+    ev.to_parquet(path, index=False) if fmt == "parquet" else ev.to_csv(path, index=False)
+    mapping = {"user_id": "user_id", "timestamp": "ts", "event_type": "event_type"}
+    with pytest.raises(InputError, match=r"^no row of 'ev\.\w+' has a user id and a readable timestamp"):
+        segcore.import_file(store, path, "new", kind="events", mapping=mapping)
+    assert snapshot() == before
+
+
 def test_users_rows_without_id_are_left_out_and_said(guarded, tmp_path):
     store, _ = guarded
     report = _import(store, tmp_path, "u.csv", b"user_id,x\n1,2\n,3\n2,4\n2,5\n")
