@@ -813,24 +813,28 @@ class Store:
             con.register("_pers", df)
             con.execute("INSERT INTO personas SELECT * FROM _pers")
 
+    def _segment_sources(self, name: str) -> tuple[list[str], list[str]]:
+        feats = self.columns(name)["column_name"].tolist()
+        users = self.columns(name, "users")["column_name"].tolist() if "users" in self.tables(name) else []
+        return feats, [c for c in users if c not in feats]
+
     def segment_columns(self, name: str) -> list[str]:
         """Columns a segment export can carry: the features table's, then the users table's others
         (hashed identifiers such as an email's SHA-256 are kept there only)."""
-        feats = self.columns(name)["column_name"].tolist()
-        users = self.columns(name, "users")["column_name"].tolist() if "users" in self.tables(name) else []
-        return feats + [c for c in users if c not in feats]
+        feats, users_only = self._segment_sources(name)
+        return feats + users_only
 
     def segments(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """user_id, cluster, persona and the requested columns of a run's users (see :meth:`segment_columns`)."""
         rec = self.run(run_id)
         name = rec["dataset"]
-        feats = set(self.columns(name)["column_name"])
+        feats, users_only = self._segment_sources(name)
         columns = [c for c in (columns or []) if c not in ("user_id", "cluster", "persona")]
-        missing = [c for c in columns if c not in self.segment_columns(name)]
+        missing = [c for c in columns if c not in feats and c not in users_only]
         if missing:
             raise NotFoundError(f"dataset {name!r} has no column(s) {', '.join(map(repr, missing))}")
         extra = "".join(f", {'f' if c in feats else 'u'}.{quote_ident(c)}" for c in columns)
-        from_users = [quote_ident(c) for c in columns if c not in feats]
+        from_users = [quote_ident(c) for c in columns if c in users_only]
         join = "" if not from_users else (
             f"LEFT JOIN (SELECT DISTINCT ON (user_id) user_id, {', '.join(from_users)} FROM {_table(name, 'users')} "
             "WHERE user_id IS NOT NULL) u ON u.user_id = a.user_id ")
