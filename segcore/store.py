@@ -554,7 +554,12 @@ class Store:
                         unique_users: bool = False, progress=None, span: tuple[float, float] = (0.0, 1.0)) -> None:
         # The SQL files read a relation called `events`: the caller points it at this dataset's events,
         # and knows from its scan of them the last event's time and how many events lack a session.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {_sql_resource('clean_events.sql')}")
+        clean = _sql_resource("clean_events.sql")
+        for column in ("event_type", "device"):
+            canonical = con.execute(f"SELECT coalesce(bool_and(v = lower(trim(v))), true) "
+                                    f"FROM (SELECT DISTINCT {column} AS v FROM events)").fetchall()[0][0]
+            clean = clean.replace(f"/*{column}*/", column if canonical else f"lower(trim({column}))")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {clean}")
         lo, hi = span
         if unsessioned:
             _execute(con, f"CREATE OR REPLACE TEMP TABLE ev AS {_sql_resource('sessionise.sql')}", None,

@@ -81,6 +81,7 @@ def test_catalog_groups_and_defaults(sample_store):
 _CATEGORIES = ["Shoes", "shoes ", "Books!", "home", "Other", "", "x y", "garden", "toys", "food", "tech",
                "art", "music", None]
 _TYPES = ["page_view", "purchase", " Purchase ", "ad_click", "ad_impression", "add_to_cart"]
+_DEVICES = ["mobile", "desktop", "tablet", " Mobile", "DESKTOP", None]
 
 
 def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
@@ -89,6 +90,7 @@ def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
 
     ev = ev.dropna(subset=["user_id", "ts"]).copy()
     ev["event_type"] = ev["event_type"].str.strip().str.lower()
+    ev["device"] = ev["device"].str.strip().str.lower()
     missing = ev["session_id"].isna()
     if missing.any():  # events without a session id are cut at 30 minutes of inactivity (after any event)
         ev = ev.sort_values(["user_id", "ts"], kind="stable")
@@ -111,6 +113,8 @@ def _reference(ev: pd.DataFrame, top: int = 8) -> pd.DataFrame:
         "conversion_rate": (sess["buys"] > 0).groupby("user_id").mean(),
         "n_purchases": buy.groupby(ev["user_id"]).sum(),
         "revenue": ev["amount"].where(buy).groupby(ev["user_id"]).sum(),
+        "mobile_share": ev["device"].isin(["mobile", "phone", "tablet", "ios", "android"]).groupby(ev["user_id"]).sum()
+        / ev["device"].notna().groupby(ev["user_id"]).sum().replace(0, float("nan")),
     })
     names = ev["category"].dropna().map(lambda c: re.sub(r"[^A-Za-z0-9]+", "_", c.strip(" ")).lower())
     names = names[names != ""]
@@ -142,6 +146,8 @@ def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
         if sessions == "text" else pd.array(  # kept as integers in Parquet (sessionise casts them)
             data.draw(st.lists(st.sampled_from([1, 2, 3, None]), min_size=n, max_size=n)), dtype="Int64"),
         "category": data.draw(st.lists(st.sampled_from(_CATEGORIES), min_size=n, max_size=n)),
+        # the SQL reads the values as they are when all are canonical, and normalises them otherwise
+        "device": data.draw(st.lists(st.sampled_from(_DEVICES), min_size=n, max_size=n)),
     })
     ev["amount"] = ev["amount"].astype("float64")
     how = data.draw(st.sampled_from(["parquet", "csv", "parquet, kept"]), label="read as")
@@ -149,7 +155,8 @@ def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
     path = folder / f"ev.{how.split(',')[0]}"
     ev.to_parquet(path, index=False) if path.suffix == ".parquet" else ev.to_csv(path, index=False)
     store = segcore.open_store(folder / "s.duckdb", seed_sample=False)
-    mapping = {r: r for r in ("user_id", "event_type", "amount", "session_id", "category")} | {"timestamp": "ts"}
+    mapping = {r: r for r in ("user_id", "event_type", "amount", "session_id", "category", "device")}
+    mapping["timestamp"] = "ts"
     segcore.import_file(store, path, "g", kind="events", mapping=mapping, keep_events=how.endswith("kept"))
     got = store.read_table("g").set_index("user_id")
     want = _reference(ev)
