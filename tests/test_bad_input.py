@@ -179,6 +179,24 @@ def test_inf_in_a_parquet_float_column_is_not_stored_as_inf(guarded, tmp_path):
     assert "1 of 3 values in column 'v'" in " ".join(report.warnings)  # NaN is missing already; inf is counted
 
 
+def test_unreadable_values_in_a_parquet_log_read_in_place_are_counted(guarded, tmp_path):
+    # a Parquet log is read where it lies, and each tally is asked alone (answered from the file's
+    # statistics where they suffice): the row groups without a bad value must not hide the others
+    store, _ = guarded
+    n = 3_000
+    amount = [float(i % 7) for i in range(n)]
+    amount[10], amount[2_500], amount[2_900] = float("inf"), float("-inf"), None
+    ts = [f"2026-05-0{1 + i % 9} 10:00" for i in range(n)]
+    ts[1_700] = "later"
+    path = tmp_path / "ev.parquet"
+    pd.DataFrame({"user_id": [f"u{i % 50}" for i in range(n)], "ts": ts, "event_type": ["view"] * n,
+                  "amount": amount}).to_parquet(path, row_group_size=500)
+    report = segcore.import_file(store, path, "new", kind="events")
+    text = " ".join(report.warnings)
+    assert f"2 of {n:,} values in column 'amount'" in text and f"1 of {n:,} values in column 'ts'" in text
+    assert report.n_users == 50
+
+
 def test_events_with_missing_user_ids_and_bad_amounts_are_counted(guarded, tmp_path):
     store, _ = guarded
     rows = ["user_id,ts,event_type,amount"] + [f"u{i % 5},2026-05-0{1 + i % 9} 10:00,view,{i}.5" for i in range(40)]
