@@ -18,8 +18,12 @@ import numpy as np
 
 __all__ = ["calinski_davies", "silhouette"]
 
-_BLOCK = 2048
-_ROWS = 262_144
+# users per block of silhouette: a block's distance rows stay in cache (5,000 users in float32: 0.04 s
+# a call against 0.06-0.09 s with blocks of 2,048; 10,000 in float64: 0.36-0.40 s against 0.50-0.82 s)
+_BLOCK = 256
+# rows per pass of calinski_davies: the block's temporaries stay in cache (at 1M x 28, 0.086 s a
+# call against 0.13 s with 262,144 rows and a squared copy)
+_ROWS = 32_768
 
 
 def silhouette(X: np.ndarray, labels: np.ndarray, *, dtype=np.float64) -> float:
@@ -74,7 +78,8 @@ def calinski_davies(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     for start in range(0, n, _ROWS):
         block = X[start:start + _ROWS].astype(np.float64, copy=False)
         c = codes[start:start + _ROWS]
-        d2 = ((block - means[c]) ** 2).sum(axis=1)
+        diff = block - means[c]
+        d2 = np.einsum("ij,ij->i", diff, diff)
         within_sq += np.bincount(c, weights=d2, minlength=k)
         within_dist += np.bincount(c, weights=np.sqrt(d2), minlength=k)
     within = within_sq.sum()
