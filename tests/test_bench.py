@@ -19,8 +19,8 @@ def test_bench_runs_at_small_scale(tmp_path):
     report = json.loads(out.read_text())
     assert report["users"] == 600 and report["ks"] == [2, 3, 4]
     stages = {r["stage"]: r for r in report["stages"]}
-    assert {"import + features", "sweep k=2..4", "fit k=3 + store", "profiles", "PCA projection",
-            "export parquet"} <= set(stages)
+    assert {"import + features", "sweep k=2..4", "fit k=3 + store", "run matrix (shared)", "profiles",
+            "PCA projection", "export parquet"} <= set(stages)
     assert all(r["seconds"] > 0 for r in report["stages"])
     sweep = stages["sweep k=2..4"]
     # the ratio comes from unrounded times; the stored seconds are rounded to ms
