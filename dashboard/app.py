@@ -63,7 +63,8 @@ def sidebar() -> None:
             st.session_state.pop(state.DATASET, None)
             return
         names = datasets["name"].tolist()
-        st.session_state[state.DATASET] = state.dataset()
+        wanted = st.session_state.pop(state.NEXT_DATASET, None)
+        st.session_state[state.DATASET] = wanted if wanted in names else state.dataset()
         st.selectbox("Dataset", names, key=state.DATASET)
         runs = data.runs(state.dataset())
         ids = runs["run_id"].tolist()

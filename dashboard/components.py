@@ -180,8 +180,20 @@ def composition_bars(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str]) -> go.Figure:
+_KPI_FORMATS = {"rate": ".1%", "money": ",.2f", "count": ",.2f"}
+
+
+def kpi_value(value, unit: str) -> str:
+    """A KPI as a stakeholder reads it: a percentage for rates, two decimals otherwise, '–' for no value."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:{_KPI_FORMATS.get(unit, ',.2f')}}"
+
+
+def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str],
+             units: dict[str, str] | None = None) -> go.Figure:
     """One bar chart per KPI, the all-users baseline as a dashed line."""
+    units = units or {}
     present = [k for k in kpi_labels if k in kpis]
     seg = kpis[kpis["persona"] != "All users"]
     base = kpis[kpis["persona"] == "All users"].iloc[0]
@@ -191,7 +203,7 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
                         vertical_spacing=0.18)
     for i, k in enumerate(present):
         r, c = i // cols + 1, i % cols + 1
-        fmt = ".1%" if k != "revenue_per_user" else ",.2f"
+        fmt = _KPI_FORMATS.get(units.get(k, "rate"), ",.2f")
         fig.add_trace(go.Bar(x=seg["persona"], y=seg[k], marker_color=[colours.get(p, "#888") for p in seg["persona"]],
                              showlegend=False, hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
         fig.add_hline(y=base[k], line_dash="dash", line_color="#444", row=r, col=c,

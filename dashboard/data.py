@@ -63,6 +63,20 @@ def feature_catalog(dataset: str) -> list:
     return _catalog(dataset, version(dataset))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _default_features(dataset: str, version_key: str) -> list[str]:
+    return segcore.default_selection(store(), dataset)[0]
+
+
+def default_features(dataset: str) -> list[str]:
+    return _default_features(dataset, version(dataset))
+
+
+def not_built(dataset: str) -> dict[str, str]:
+    """Features the dataset's log could not support, each with what it would need (from its import)."""
+    return (store().dataset(dataset)["event_facts"] or {}).get("left_out", {})
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _table(dataset: str, role: str, columns: tuple | None, limit: int | None, version_key: str):
     return store().read_table(dataset, role, list(columns) if columns else None, limit)
@@ -81,6 +95,30 @@ def upload_preview(path: str, overrides: tuple = ()):
     """
     info = segcore.ingest.inspect_file(path, dict(overrides) or None)
     return info, segcore.ingest.peek_file(store(), info, n=500)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def event_values(path: str, overrides: tuple, column: str, amount: str | None):
+    """The upload's event types with their counts, over the whole file (a rare purchase type is not in
+    the preview's first rows)."""
+    info, _ = upload_preview(path, overrides)
+    return segcore.ingest.event_values(store(), info, column, amount)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def repeated_ids(path: str, overrides: tuple, column: str) -> int:
+    info, _ = upload_preview(path, overrides)
+    return segcore.ingest.repeated_ids(store(), info, column)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def proposed_aggregates(path: str, overrides: tuple, mapping: tuple) -> dict:
+    """What the import would keep per user of the columns no role takes (see segcore.ingest)."""
+    _, head = upload_preview(path, overrides)
+    roles = dict(mapping)
+    unmapped = [c for c in head.columns if c not in roles.values()]
+    pii = {f.column for f in segcore.detect_pii(head)}
+    return segcore.ingest.propose_aggregates(head, roles.get("user_id"), [c for c in unmapped if c not in pii])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -17,6 +17,8 @@ from . import data
 DATASET = "dataset"  # sidebar widget key
 RUN = "run_id"  # sidebar widget key
 NEXT_RUN = "_next_run"  # a page asks the sidebar to select this run on the next rerun
+NEXT_DATASET = "_next_dataset"  # likewise for a dataset (the Data page, after an import)
+LAST_IMPORT = "_last_import"  # what the last import did, shown once after the rerun that selects it
 
 
 def dataset() -> str | None:
@@ -42,12 +44,11 @@ def select_run(run_id: str) -> None:
 
 
 def features(dataset: str) -> list[str]:
-    """The features chosen for a dataset (defaults: engineered behaviour, value and context)."""
+    """The features chosen for a dataset (defaults: engineered behaviour, value and context, less what the
+    suggestions find near-constant or duplicated and what is mostly missing)."""
     chosen = st.session_state.setdefault("features", {})
     if dataset not in chosen:
-        from segcore.features import default_features
-
-        chosen[dataset] = default_features(data.feature_catalog(dataset))
+        chosen[dataset] = data.default_features(dataset)
     return chosen[dataset]
 
 

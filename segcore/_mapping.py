@@ -16,17 +16,33 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-__all__ = ["EVENT_ROLES", "REQUIRED_EVENT_ROLES", "TimestampFormat", "propose_mapping", "timestamp_format"]
+__all__ = ["EVENT_KINDS", "EVENT_KIND_LABELS", "EVENT_ROLES", "REQUIRED_EVENT_ROLES", "SHAPES", "TimestampFormat",
+           "propose_event_vocabulary", "propose_mapping", "propose_shape", "timestamp_format"]
 
-EVENT_ROLES = ("user_id", "timestamp", "event_type", "amount", "session_id", "category", "device")
+EVENT_ROLES = ("user_id", "timestamp", "event_type", "amount", "quantity", "unit_price", "order_id", "session_id",
+               "category", "device")
 REQUIRED_EVENT_ROLES = ("user_id", "timestamp")
+# What one row of a log is: an event of some type (a clickstream), or an order or order line (every row a
+# purchase; a negative amount or quantity a return).
+SHAPES = ("events", "transactions")
 _ROLE_NAMES = {
-    "user_id": ("user_id", "userid", "user", "customer_id", "customerid", "client_id", "visitor_id", "uid", "id"),
-    "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at", "occurred_at"),
-    "event_type": ("event_type", "event", "type", "action", "event_name"),
-    "amount": ("amount", "revenue", "value", "price", "total", "order_value"),
+    "user_id": ("user_id", "userid", "user", "customer_id", "customerid", "customer", "client_id", "visitor_id",
+                "uid", "id", "kunden_id", "kundennummer", "client", "cliente", "id_cliente"),
+    "timestamp": ("timestamp", "ts", "time", "event_time", "datetime", "date", "created_at", "occurred_at",
+                  "order_date", "invoice_date", "invoicedate", "purchase_date", "transaction_date", "datum",
+                  "fecha", "date_commande"),
+    "event_type": ("event_type", "event", "type", "action", "event_name", "eventname", "ereignis"),
+    "amount": ("amount", "revenue", "value", "price", "total", "order_value", "dollar_value", "sales", "spend",
+               "order_total", "net_amount", "gross_amount", "betrag", "umsatz", "montant", "importe"),
+    "quantity": ("quantity", "qty", "items", "n_items", "number_of_items", "units", "number_of_cds", "menge",
+                 "anzahl", "cantidad", "quantite", "quantita"),
+    "unit_price": ("unit_price", "unitprice", "price_each", "item_price", "einzelpreis", "prix_unitaire",
+                   "precio_unitario"),
+    "order_id": ("order_id", "orderid", "order_no", "order_number", "invoice", "invoice_no", "invoiceno",
+                 "invoice_id", "transaction_id", "receipt_id", "bestellnummer", "rechnungsnummer", "commande"),
     "session_id": ("session_id", "session", "sessionid", "visit_id"),
-    "category": ("category", "content_category", "product_category", "section"),
+    "category": ("category", "content_category", "product_category", "section", "department", "kategorie",
+                 "warengruppe", "categorie", "categoria"),
     "device": ("device", "device_type", "platform"),
 }
 _DEVICE_WORDS = {"mobile", "desktop", "tablet", "ios", "android", "web", "app", "phone", "pc", "mac", "windows",
@@ -93,6 +109,9 @@ def timestamp_format(values: pd.Series, date_format: str | None = None) -> Times
         return TimestampFormat("timestamp", None, 1.0, "date-times")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = pd.to_numeric(present, errors="coerce").abs()
+        compact = _compact_dates(num)
+        if compact is not None:
+            return compact
         med = float(num.median()) if len(num) else 0.0
         unit, scale = ("epoch_ms", 1000.0) if med > 1e11 else ("epoch_s", 1.0)
         good = ((num / scale >= _EPOCH_S[0]) & (num / scale <= _EPOCH_S[1])).to_numpy()
@@ -127,6 +146,21 @@ def timestamp_format(values: pd.Series, date_format: str | None = None) -> Times
         ambiguous = _strptime_share(probe, twin) >= best - 1e-9
     return TimestampFormat("strptime", best_fmt, float(good.mean()), f"format {best_fmt}",
                            _examples(text, good), ambiguous)
+
+
+def _compact_dates(num: pd.Series) -> TimestampFormat | None:
+    """Dates written as the number YYYYMMDD (19970101), as many order exports do, or None.
+
+    Epoch seconds of 1970 reach such numbers too, but no log worth segmenting starts in 1970.
+    """
+    if num.empty or not (num % 1 == 0).all() or not num.between(1900_01_01, 2100_12_31).mean() >= 0.9:
+        return None
+    text = num.astype("int64").astype(str)
+    good = np.array([_parses(v, "%Y%m%d") for v in text])
+    if good.mean() < 0.9:
+        return None
+    return TimestampFormat("strptime", "%Y%m%d", float(good.mean()), "dates written as YYYYMMDD",
+                           _examples(text, good))
 
 
 def _norm(name: str) -> str:
@@ -209,9 +243,85 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
             best = max(((vocab_share(c, words), c) for c in low_card if c in free), default=(0.0, None))
             if best[0] >= 0.5:
                 take(role, best[1])
+    user_level = _per_user_constants(sample, mapping.get("user_id"), low_card)
     for role in ("event_type", "category"):
         if role not in mapping:
-            rest = [c for c in low_card if c in free]
+            # a value that never changes within a user (a sign-up channel, a cohort) describes the user,
+            # not the event: as a category it would only repeat the user's own label as a share of 1
+            rest = [c for c in low_card if c in free and c not in user_level]
             if rest:
                 take(role, rest[0])
     return mapping
+
+
+def _per_user_constants(sample: pd.DataFrame, user_col: str | None, columns: list[str]) -> set[str]:
+    """Columns of ``columns`` that take one value per user in ``sample`` (where users repeat)."""
+    if user_col is None or user_col not in sample or not columns:
+        return set()
+    users = sample[user_col]
+    if users.nunique() >= len(users.dropna()):
+        return set()
+    distinct = sample.groupby(users, observed=True)[list(columns)].nunique()
+    return {c for c in columns if (distinct[c] <= 1).all()}
+
+
+def propose_shape(mapping: dict[str, str]) -> str:
+    """``transactions`` when a log has no event type but money, quantities or order ids; else ``events``."""
+    if "event_type" not in mapping and any(r in mapping for r in ("amount", "quantity", "unit_price", "order_id")):
+        return "transactions"
+    return "events"
+
+
+# The event types features are engineered from; any other value of a log still counts as activity.
+EVENT_KINDS = ("purchase", "add_to_cart", "product_view", "ad_impression", "ad_click", "sign_up")
+EVENT_KIND_LABELS = {"purchase": "purchase", "add_to_cart": "add to cart", "product_view": "product view",
+                     "ad_impression": "ad impression", "ad_click": "ad click", "sign_up": "sign-up"}
+# Normalised values that name each kind, in the languages our users export in.
+_KIND_NAMES = {
+    "purchase": {"purchase", "purchased", "order", "order_completed", "order_complete", "order_placed", "ordered",
+                 "checkout_success", "checkout_complete", "checkout_completed", "payment_done", "payment_success",
+                 "payment_completed", "transaction", "buy", "bought", "sale", "conversion", "kauf", "gekauft",
+                 "bestellung", "bestellt", "achat", "commande", "compra", "pedido", "acquisto", "ordine"},
+    "add_to_cart": {"add_to_cart", "addtocart", "add_cart", "cart_add", "added_to_cart", "add_to_basket",
+                    "basket_add", "add_to_bag", "in_den_warenkorb", "warenkorb_hinzufuegen", "ajout_panier",
+                    "ajouter_au_panier", "anadir_al_carrito", "aggiungi_al_carrello"},
+    "product_view": {"product_view", "view_item", "item_view", "product_page", "product_detail", "view_product",
+                     "productview", "pdp", "detail_view", "produktansicht", "vue_produit", "ver_producto"},
+    "ad_impression": {"ad_impression", "impression", "ad_view", "ad_shown", "ad_served", "adimpression",
+                      "anzeige_gesehen", "impression_pub"},
+    "ad_click": {"ad_click", "click_ad", "ad_clicked", "adclick", "anzeige_geklickt", "clic_pub"},
+    "sign_up": {"sign_up", "signup", "register", "registration", "registered", "account_created",
+                "create_account", "anmeldung", "registrierung", "inscription", "registro"},
+}
+
+
+def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
+    """Which of a log's event types mean purchase, add to cart, product view, ad impression, ad click, sign-up.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``value`` (an event type as the log writes it), ``events`` (how many) and, where the log
+        has an amount, ``with_amount`` (how many of those events carry one).
+
+    Returns
+    -------
+    dict
+        kind -> the values proposed for it. From names first (in several languages); then, when no
+        name says purchase, the rarest value whose events mostly carry an amount is the purchase.
+    """
+    vocab: dict[str, list[str]] = {}
+    taken = set()
+    for value in counts["value"].dropna().astype(str):
+        key = _norm(value)
+        for kind, names in _KIND_NAMES.items():
+            if key in names:
+                vocab.setdefault(kind, []).append(value)
+                taken.add(value)
+                break
+    if "purchase" not in vocab and "with_amount" in counts:
+        free = counts[~counts["value"].astype(str).isin(taken) & (counts["events"] > 0)]
+        paying = free[free["with_amount"] >= 0.5 * free["events"]]
+        if not paying.empty:
+            vocab["purchase"] = [str(paying.sort_values(["events", "value"]).iloc[0]["value"])]
+    return vocab

@@ -44,9 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--kind", choices=("users", "events"), default="users",
                    help="one row per user (default) or one row per event")
     v.add_argument("--id", dest="id_column", help="users: the id column (default user_id)")
-    v.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
-                   help="events: map a column to a role (user_id, timestamp, event_type, amount, session_id, "
-                        "category, device); repeat for each role")
+    v.add_argument("--map", action="append", nargs="+", default=[], metavar="ROLE=COLUMN",
+                   help="events: map columns to roles (user_id, timestamp, event_type, amount, quantity, "
+                        "unit_price, order_id, session_id, category, device), several after one --map or "
+                        "one per --map")
+    v.add_argument("--shape", choices=("events", "transactions"),
+                   help="events: what a row is: an event of some type, or an order (line) of a transaction "
+                        "log, every row a purchase (default: a transaction log when no event type is mapped "
+                        "but an amount, quantity or order id is)")
+    v.add_argument("--event", action="append", nargs="+", default=[], metavar="KIND=VALUE[,VALUE]",
+                   help="events: which of the log's event types mean a kind (purchase, add_to_cart, "
+                        "product_view, ad_impression, ad_click, sign_up), e.g. "
+                        "--event purchase=order_completed,checkout_success (default: proposed from the log's "
+                        "event types and amounts; with --event, values spelt as a kind still count as it)")
+    v.add_argument("--per-user", action="append", nargs="+", default=[], metavar="COLUMN=last|sum|mean|none",
+                   help="events: keep a column no role takes per user: its last value (an attribute), sum or "
+                        "mean; none leaves it out (default: columns with one value per user keep it, other "
+                        "numeric columns their mean)")
     v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop",
                    help="override what happens to a detected PII column")
     v.add_argument("--users", metavar="FILE", help="events: a users table to join to the event features on the "
@@ -79,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verb("features", "a dataset's candidate features by group, and suggestions before clustering")
     v.add_argument("name", help="dataset name")
+    v.add_argument("--json", action="store_true", help="print the catalogue as one JSON object")
 
     def design_args(v):
         from ._methods import METHODS
@@ -101,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     design_args(v)
     v.add_argument("--k", type=int, help="number of clusters (required except for hdbscan)")
 
+    v = verb("rfm", "score customers' recency, frequency and monetary value into the classic named RFM "
+                    "groups, stored as a run to compare clusterings with; prints the run id last")
+    v.add_argument("name", help="dataset name")
+
     v = verb("runs", "list runs, newest first")
     v.add_argument("name", nargs="?", help="only this dataset's runs")
 
@@ -116,8 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("run_a")
     v.add_argument("run_b")
 
-    v = verb("kpis", "CTR, conversion, revenue per user and churn per persona")
+    v = verb("kpis", "the KPIs the data supports per persona (CTR, conversion, revenue, orders, churn, ...)")
     v.add_argument("run_id")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
     v.add_argument("--min-size", type=int, default=50, help="withhold KPIs of segments smaller than this (default 50)")
 
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")
@@ -154,6 +174,11 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
             raise InputError(f"{what} {item!r} should look like KEY=VALUE")
         out[key.strip()] = value.strip()
     return out
+
+
+def _flat(groups: list) -> list[str]:
+    """Values of an option that takes several after one flag and may be repeated."""
+    return [item for group in groups for item in (group if isinstance(group, list) else [group])]
 
 
 def _params(args) -> dict:
@@ -219,7 +244,10 @@ def _dispatch(args) -> int:
         bar, update = _progress("import")
         with bar:
             report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
-                                 mapping=_pairs(args.map, "--map") or None, pii_actions=_pairs(args.pii, "--pii"),
+                                 mapping=_pairs(_flat(args.map), "--map") or None,
+                                 pii_actions=_pairs(args.pii, "--pii"), shape=args.shape,
+                                 vocabulary={k: _split(v) or [] for k, v in _pairs(_flat(args.event), "--event").items()}
+                                 or None, aggregates=_pairs(_flat(args.per_user), "--per-user") or None,
                                  replace=args.replace, users_path=args.users, read_options=read_options,
                                  users_read_options=read_options,
                                  date_format=args.date_format, keep_events=args.keep_events, progress=update,
@@ -238,17 +266,26 @@ def _dispatch(args) -> int:
         store.discard_previous(args.name)
         print(f"deleted the replaced version of {args.name!r}; the current one stays")
     elif args.verb == "features":
-        from .features import default_features
-        from .suggest import feature_suggestions
-
         infos = workflow.feature_catalog(store, args.name)
-        defaults = set(default_features(infos))
+        defaults, advice = workflow.default_selection(store, args.name)
+        left_out = (store.dataset(args.name)["event_facts"] or {}).get("left_out", {})
+        if args.json:
+            print(json.dumps({
+                "dataset": args.name,
+                "features": [{"name": f.name, "group": f.group, "label": f.label, "kind": f.kind,
+                              "default": f.name in defaults} for f in infos],
+                "suggestions": [{"feature": r.feature, "issue": r.issue, "detail": r.detail,
+                                 "suggestion": r.suggestion,
+                                 "features": [r.feature] + ([r.partner] if isinstance(r.partner, str) else [])}
+                                for r in advice.itertuples()],
+                "not_built": [{"feature": f, "why": why} for f, why in left_out.items()]}))
+            return 0
         for f in infos:
             print(f"{f.group:<11} {f.name:<26} {f.kind:<12} {'default' if f.name in defaults else ''}")
-        numeric = [f.name for f in infos if f.kind == "numeric" and f.name in defaults]
-        advice = feature_suggestions(store.read_table(args.name, "features", numeric), numeric) if numeric else []
-        for r in getattr(advice, "itertuples", lambda: [])():
+        for r in advice.itertuples():
             print(f"suggestion: {r.feature} is {r.issue} ({r.detail}): {r.suggestion}")
+        for f, why in left_out.items():
+            print(f"not built: {f} ({why})")
     elif args.verb == "sweep":
         bar, update = _progress("sweep")
         with bar:
@@ -276,6 +313,10 @@ def _dispatch(args) -> int:
         print(f"fitted {args.algo} k={rec['k']} on {args.name}: silhouette {m['silhouette']:.3f}, "
               f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}"
               + (f"; {m['unassigned']:,} users unassigned" if m.get("unassigned") else ""))
+        print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
+        print(f"run id: {run_id}")
+    elif args.verb == "rfm":
+        run_id = workflow.create_rfm_run(store, args.name)
         print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
         print(f"run id: {run_id}")
     elif args.verb == "runs":
@@ -320,8 +361,13 @@ def _dispatch(args) -> int:
     elif args.verb == "kpis":
         if args.min_size < 1:
             raise InputError(f"--min-size {args.min_size} should be at least 1")
-        kpis = workflow.run_kpis(store, args.run_id, min_segment_size=args.min_size)
-        print(_table(kpis.round(4)))
+        report = workflow.run_kpis(store, args.run_id, min_segment_size=args.min_size)
+        if args.json:
+            print(json.dumps(report.to_dict()))
+            return 0
+        kpis = report.table
+        print(kpis.round(4).to_string(index=False, na_rep="n/a"))
+        print("\n".join(report.lines()))
         for seg in kpis.loc[kpis["withheld"], "segment"]:
             print(f"withheld: {seg} has fewer than {args.min_size} users, so its KPIs are not shown")
     elif args.verb == "fairness":

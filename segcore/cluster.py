@@ -142,6 +142,12 @@ def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: in
     return {"silhouette": sil, "silhouette_ci": half, "calinski_harabasz": ch, "davies_bouldin": db}
 
 
+def separation_metrics(X: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+    """Silhouette (estimated on samples beyond ``SILHOUETTE_SAMPLE`` users), Calinski-Harabasz and
+    Davies-Bouldin of a labelling that no method here fitted (an RFM scoring, say)."""
+    return _metrics(X, np.asarray(labels), seed, SILHOUETTE_SAMPLE)
+
+
 def silhouette_method(n: int, silhouette_sample: int = SILHOUETTE_SAMPLE) -> str:
     """How silhouette was computed for n users, in words."""
     if n <= silhouette_sample:

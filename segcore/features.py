@@ -18,20 +18,28 @@ GROUPS = ("behaviour", "value", "context", "attributes")
 
 # name: (group, label, word when high, word when low)
 _KNOWN: dict[str, tuple[str, str, str, str]] = {
-    "recency_days": ("behaviour", "Days since last visit", "lapsed", "recently active"),
-    "tenure_days": ("behaviour", "Days since first visit", "long-standing", "new"),
+    "recency_days": ("behaviour", "Days since last activity", "lapsed", "recently active"),
+    "tenure_days": ("behaviour", "Days since first activity", "long-standing", "new"),
     "active_days": ("behaviour", "Active days", "often active", "rarely active"),
     "n_sessions": ("behaviour", "Sessions", "frequent visitors", "infrequent visitors"),
     "n_events": ("behaviour", "Events", "very active", "low activity"),
     "events_per_session": ("behaviour", "Events per session", "deep sessions", "shallow sessions"),
     "avg_session_minutes": ("behaviour", "Session length (min)", "long sessions", "quick visits"),
     "category_diversity": ("behaviour", "Categories visited", "broad interests", "narrow interests"),
+    "product_views": ("behaviour", "Product views", "views many products", "views few products"),
     "add_to_cart": ("value", "Add-to-carts", "many carts", "few carts"),
     "cart_rate": ("value", "Add-to-carts per session", "fills carts", "rarely adds to cart"),
     "n_purchases": ("value", "Orders", "many orders", "few orders"),
     "revenue": ("value", "Revenue", "high spend", "low spend"),
     "avg_order_value": ("value", "Average order value", "big baskets", "small baskets"),
     "conversion_rate": ("value", "Sessions with a purchase", "converts often", "rarely buys"),
+    "items": ("value", "Items bought", "buys many items", "buys few items"),
+    "items_per_order": ("value", "Items per order", "many items per order", "few items per order"),
+    "purchase_interval_days": ("behaviour", "Days between orders", "long gaps between orders",
+                               "buys again quickly"),
+    "interval_regularity": ("behaviour", "Irregularity of order gaps (CV)", "irregular buyers", "regular buyers"),
+    "n_returns": ("value", "Returns", "returns often", "rarely returns"),
+    "returned_value": ("value", "Value returned", "returns much", "returns little"),
     "ad_impressions": ("value", "Ad impressions", "sees many ads", "sees few ads"),
     "ad_clicks": ("value", "Ad clicks", "clicks ads", "ignores ads"),
     "ctr": ("value", "Ad click-through rate", "ad-responsive", "ad-blind"),
@@ -40,7 +48,8 @@ _KNOWN: dict[str, tuple[str, str, str, str]] = {
     "weekend_share": ("context", "Share of activity at weekends", "weekend-heavy", "on weekdays"),
 }
 
-_MAX_CATEGORIES = 30  # a text column with more distinct values is an identifier, not a category
+_MAX_CATEGORIES = 30
+MAX_DEFAULT_MISSING = 0.5  # a text column with more distinct values is an identifier, not a category
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,29 @@ def catalog(columns: pd.DataFrame, stats: pd.DataFrame | None = None) -> list[Fe
     return out
 
 
-def default_features(infos: list[FeatureInfo]) -> list[str]:
-    """The engineered behaviour, value and context features; attributes only when nothing else exists."""
-    chosen = [f.name for f in infos if f.group != "attributes"]
-    return chosen or [f.name for f in infos]
+def default_features(infos: list[FeatureInfo], suggestions: pd.DataFrame | None = None,
+                     missing: dict[str, float] | None = None) -> list[str]:
+    """The engineered behaviour, value and context features; attributes only when nothing else exists.
+
+    Parameters
+    ----------
+    infos : list of FeatureInfo
+    suggestions : DataFrame, optional
+        :func:`segcore.suggest.feature_suggestions` on the candidates: what it finds near-constant
+        is left out, and of two duplicates (Spearman's rho rounding to 1.00) the second.
+    missing : dict, optional
+        Feature -> missing share (0-1): a feature missing for more than half the users is left out
+        (filling in most of a column invents the feature rather than cleaning it).
+    """
+    from .suggest import DUPLICATE
+
+    dropped = {f for f, share in (missing or {}).items() if share > MAX_DEFAULT_MISSING}
+    if suggestions is not None and not suggestions.empty:
+        dropped |= set(suggestions.loc[suggestions["issue"] == "near-constant", "feature"])
+        dup = suggestions[(suggestions["issue"] == "correlated") & (suggestions["value"].abs() >= DUPLICATE)]
+        for feature, partner in zip(dup["feature"], dup["partner"]):
+            if partner not in dropped:
+                dropped.add(feature)
+    usable = [f for f in infos if f.name not in dropped]
+    chosen = [f.name for f in usable if f.group != "attributes"]
+    return chosen or [f.name for f in usable] or [f.name for f in infos]

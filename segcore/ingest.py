@@ -13,17 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._mapping import EVENT_ROLES, REQUIRED_EVENT_ROLES, propose_mapping, timestamp_format
+from ._mapping import (EVENT_KIND_LABELS, EVENT_KINDS, EVENT_ROLES, REQUIRED_EVENT_ROLES, SHAPES,
+                       _per_user_constants, propose_mapping, propose_shape, timestamp_format)
 from ._sniff import FileInfo, detect_format, inspect_file, reader_error
 from .errors import InputError
 from .pii import ACTIONS, PiiFinding, detect_pii
 from .sample import SAMPLE_DIR
-from .store import ColumnPlan, Store, TablePlan
+from .store import AGGREGATES, CARRY_PREFIX, ColumnPlan, Store, TablePlan, carried_name
 
-__all__ = ["EVENT_ROLES", "ImportReport", "detect_format", "inspect_file", "propose_mapping", "import_file",
-           "import_sample", "open_store", "peek_file"]
+__all__ = ["EVENT_ROLES", "ImportReport", "detect_format", "event_values", "inspect_file", "propose_mapping",
+           "import_file", "import_sample", "open_store", "peek_file", "propose_aggregates", "repeated_ids"]
 
 _ROLE_TARGET = {"timestamp": "ts"}
+_NUMERIC_ROLES = ("amount", "quantity", "unit_price")
 _SAMPLE_ROWS = 2000
 
 
@@ -39,18 +41,55 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     read_as: list[str] = field(default_factory=list)
     replaced: bool = False
+    shape: str | None = None  # events only: 'events' or 'transactions'
+    facts: dict = field(default_factory=dict)  # events only: what the store learnt (see Store.import_dataset)
+    columns: list[tuple[str, str]] = field(default_factory=list)  # every column of the file, and what became of it
 
     def lines(self) -> list[str]:
-        out = [f"dataset {self.name!r}: {self.n_users:,} users"
-               + (f" from {self.n_events:,} events" if self.n_events is not None else "")]
+        rows = "transactions" if self.shape == "transactions" else "events"
+        who = "customers" if self.shape == "transactions" else "users"
+        out = [f"dataset {self.name!r}: {self.n_users:,} {who}"
+               + (f" from {self.n_events:,} {rows}" if self.n_events is not None else "")]
         out += [f"read: {r}" for r in self.read_as]
+        out += [f"shape: {line}" for line in self.shape_lines()]
+        out += [f"column {c!r}: {what}" for c, what in self.columns]
         for p in self.pii:
             verb = "hashed (SHA-256)" if p["action"] == "hash" else "dropped"
             out.append(f"privacy: column {p['column']!r} ({p['kind'].replace('_', ' ')}) {verb}")
         out += [f"warning: {w}" for w in self.warnings]
+        for feature, why in self.facts.get("left_out", {}).items():
+            out.append(f"not built: {feature} ({why})")
         if self.replaced:
             out.append(f"the replaced version is kept until you confirm: `segcore discard-previous {self.name}` "
                        f"deletes it, `segcore restore {self.name}` brings it back")
+        return out
+
+
+    def shape_lines(self) -> list[str]:
+        """What a row of the log was read as, its time resolution and its event vocabulary."""
+        if self.shape is None:
+            return []
+        out = []
+        if self.shape == "transactions":
+            out.append("a transaction log: every row is a purchase (an order or order line); a row with a "
+                       "negative amount or quantity is a return")
+        else:
+            out.append("an event log: each row is an event of some type")
+        if self.facts.get("time_resolution") == "date":
+            out.append("times are dates only: no time-of-day or session-length features, and no sessions "
+                       "are cut from it")
+        vocab = self.facts.get("vocabulary")
+        if vocab is not None:
+            for kind in EVENT_KINDS:
+                if vocab.get(kind):
+                    out.append(f"{EVENT_KIND_LABELS[kind]} = {', '.join(map(repr, vocab[kind]))}")
+            missing = [EVENT_KIND_LABELS[k] for k in EVENT_KINDS if not vocab.get(k)]
+            if missing:
+                out.append(f"no event type was read as {', '.join(missing)}")
+            other = [t["value"] for t in self.facts.get("event_types", []) if t.get("kind") is None]
+            if other:
+                out.append(f"other event types count as activity: {', '.join(map(repr, other[:12]))}"
+                           + (" ..." if len(other) > 12 else ""))
         return out
 
 
@@ -69,6 +108,27 @@ def peek_file(store: Store, info: FileInfo, *, n: int = _SAMPLE_ROWS, text_colum
     if df.shape[1] == 0:
         raise InputError(f"{info.path.name!r} has no columns")
     return df
+
+
+def event_values(store: Store, info: FileInfo, column: str, amount: str | None = None) -> pd.DataFrame:
+    """The event types of an inspected log with their counts (``value``, ``events``, ``with_amount``), as
+    :func:`segcore._mapping.propose_event_vocabulary` takes them."""
+    try:
+        return store.value_counts(str(info.path), info.fmt, column, amount=amount, csv_options=info.csv_options)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise reader_error(exc, info.path, info.fmt) from exc
+
+
+def repeated_ids(store: Store, info: FileInfo, column: str) -> int:
+    """Rows of an inspected file that repeat an id of ``column``: what importing it as a users table drops."""
+    try:
+        return store.repeated_ids(str(info.path), info.fmt, column, csv_options=info.csv_options)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise reader_error(exc, info.path, info.fmt) from exc
 
 
 def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None) -> dict[str, PiiFinding]:
@@ -141,7 +201,8 @@ def _plan(info: FileInfo, cols, text_columns) -> TablePlan:
 
 
 def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, pii_actions: dict[str, str] | None,
-                 date_format: str | None = None) -> tuple[TablePlan, list[PiiFinding], list[str], str]:
+                 date_format: str | None = None, aggregates: dict[str, str] | None = None
+                 ) -> tuple[TablePlan, list[PiiFinding], list[str], str, dict, list, dict]:
     name = info.path.name
     head = peek_file(store, info)
     columns = list(head.columns)
@@ -160,7 +221,9 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
     text_cols = tuple(mapping[r] for r in ("user_id", "session_id") if r in mapping)
     sample = peek_file(store, info, text_columns=text_cols) if info.fmt == "csv" else head  # as for users
     kept = list(dict.fromkeys(mapping.values()))
-    pii = _pii_plan(detect_pii(sample[kept], protect=(mapping["user_id"],)), pii_actions)
+    unmapped = [c for c in columns if c not in kept]
+    pii = _pii_plan(detect_pii(sample[kept + unmapped], protect=(mapping["user_id"],)), pii_actions)
+    carry = _carried(sample, mapping["user_id"], [c for c in unmapped if c not in pii], aggregates, name)
     warnings = []
     ts_col = mapping["timestamp"]
     ts = timestamp_format(sample[ts_col], date_format)
@@ -178,7 +241,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
         target = _ROLE_TARGET.get(role, role)
         col = mapping.get(role)
         if col is None:
-            cols.append(ColumnPlan(None, target, "null_double" if role == "amount" else "null_text"))
+            cols.append(ColumnPlan(None, target, "null_double" if role in _NUMERIC_ROLES else "null_text"))
         elif col in pii and role != "timestamp":
             if pii[col].action == "drop":
                 warnings.append(f"column {col!r} ({role}) holds personal data and was dropped")
@@ -187,7 +250,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
                 cols.append(ColumnPlan(col, target, _hash_transform(pii[col].kind)))
         elif role == "timestamp":
             cols.append(ColumnPlan(col, target, ts.transform, ts.arg))
-        elif role == "amount":
+        elif role in ("amount", "quantity", "unit_price"):
             cols.append(ColumnPlan(col, target, "double"))
         elif role == "session_id":
             # Kept in the file's type: a session id is only compared with the log's other session ids.
@@ -196,15 +259,59 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
             cols.append(ColumnPlan(col, target, "keep"))
         else:
             cols.append(ColumnPlan(col, target, "text"))
+    for c, agg in carry.items():
+        numeric = agg in ("sum", "mean") or _numeric_column(sample[c], info.fmt)
+        cols.append(ColumnPlan(c, CARRY_PREFIX + c, "double" if numeric else "text"))
     read = f"timestamps in {ts_col!r} as {ts.description}"
-    return _plan(info, cols, text_cols), list(pii.values()), warnings, read
+    return _plan(info, cols, text_cols), list(pii.values()), warnings, read, mapping, columns, carry
+
+
+def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregates: dict[str, str] | None,
+             name: str) -> dict[str, str]:
+    """Columns of an event log no role takes, kept per user: column -> ``last``, ``sum`` or ``mean``.
+
+    Given ``aggregates`` (``none`` leaves a column out) they are checked; otherwise proposed from the
+    sample: a column with one value per user (a sign-up channel, a cohort) keeps its last value as an
+    attribute, when it is a number or has at most 30 distinct values; any other numeric column its mean.
+    """
+    if aggregates is not None:
+        unknown = [c for c in aggregates if c not in sample.columns]
+        if unknown:
+            raise InputError(f"column {unknown[0]!r} is not in {name!r} (columns: {', '.join(sample.columns[:12])})")
+        bad = {c: a for c, a in aggregates.items() if a not in AGGREGATES + ("none",)}
+        if bad:
+            c, a = next(iter(bad.items()))
+            raise InputError(f"{a!r} for column {c!r} should be one of {', '.join(AGGREGATES)} or none")
+        taken = [c for c, a in aggregates.items() if c not in unmapped and a != "none"]
+        if taken:
+            raise InputError(f"column {taken[0]!r} already has a role or holds personal data: it cannot also be "
+                             "kept per user")
+        return {c: a for c, a in aggregates.items() if a != "none"}
+    return propose_aggregates(sample, user_col, unmapped)
+
+
+def propose_aggregates(sample: pd.DataFrame, user_col: str | None, unmapped: list[str]) -> dict[str, str]:
+    """Of the columns ``unmapped`` (no role, no personal data), those worth keeping per user: column ->
+    ``last`` for a column with one value per user in ``sample`` (a number, or at most 30 distinct values),
+    ``mean`` for any other numeric column."""
+    constant = _per_user_constants(sample, user_col, unmapped)
+    out = {}
+    for c in unmapped:
+        numeric = pd.api.types.is_numeric_dtype(sample[c]) and not pd.api.types.is_bool_dtype(sample[c])
+        if c in constant and (numeric or sample[c].nunique() <= 30):
+            out[c] = "last"
+        elif numeric and sample[c].notna().any():
+            out[c] = "mean"
+    return out
 
 
 def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users", id_column: str | None = None,
                 mapping: dict[str, str] | None = None, pii_actions: dict[str, str] | None = None,
                 replace: bool = False, users_path: str | Path | None = None, read_options: dict | None = None,
                 users_read_options: dict | None = None, date_format: str | None = None, max_bytes: int | None = None,
-                keep_events: bool = False, progress=None) -> ImportReport:
+                keep_events: bool = False, shape: str | None = None,
+                vocabulary: dict[str, list[str]] | None = None, aggregates: dict[str, str] | None = None,
+                source: str | None = None, progress=None) -> ImportReport:
     """Import a CSV, Parquet or JSON Lines file as a dataset.
 
     Parameters
@@ -244,24 +351,53 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         Events only: also keep the event log in the store, to browse it. By
         default the store keeps what is derived from it (per-user features and
         the counts a quality report needs), not the events themselves.
+    shape : {'events', 'transactions'}, optional
+        Events only: what a row is. A transaction log (every row an order or
+        order line; negative amounts or quantities are returns) is proposed
+        when no event type is mapped but an amount, quantity or order id is.
+    vocabulary : dict, optional
+        Events only: kind -> the log's event types that mean it, for the kinds
+        ``purchase``, ``add_to_cart``, ``product_view``, ``ad_impression``,
+        ``ad_click`` and ``sign_up`` (e.g. ``{"purchase": ["order_completed"]}``).
+        Proposed from the log's event types when omitted. Given, it is taken as it
+        is: no other value is proposed, though a value spelt as a kind
+        (``purchase``) still counts as that kind.
+    aggregates : dict, optional
+        Events only: column -> ``last``, ``sum``, ``mean`` or ``none``, for columns no role
+        takes: each is kept per user (``last``: the user's latest value, an attribute;
+        ``sum``/``mean`` as ``<column>_sum``/``<column>_mean``). Proposed when omitted:
+        columns with one value per user keep it, other numeric columns their mean.
+    source : str, optional
+        What the dataset's source is called (default: the files' names), e.g. the
+        name of an uploaded file rather than its temporary copy's.
     progress : callable, optional
         ``progress(fraction, message)`` while DuckDB reads the file.
     """
     if kind not in ("users", "events"):
         raise InputError(f"kind={kind!r} should be 'users' or 'events'")
-    if kind == "users" and (mapping or users_path or date_format):
-        raise InputError("--map, --users and --date-format are for event logs (--kind events); "
-                         "a users table takes --id")
+    if kind == "users" and (mapping or users_path or date_format or shape or vocabulary or aggregates):
+        raise InputError("a column mapping, a users table to join, a date format, a shape and an event "
+                         "vocabulary are for event logs (--kind events); a users table takes --id")
+    if shape is not None and shape not in SHAPES:
+        raise InputError(f"shape {shape!r} should be one of {', '.join(SHAPES)}")
+    vocabulary = _check_vocabulary(vocabulary)
     info = inspect_file(path, read_options, max_bytes=max_bytes)
     warnings: list[str] = []
     read_as = [f"{info.path.name}: {info.describe()}"]
     users = events = None
     findings: list[PiiFinding] = []
+    columns: list[tuple[str, str]] = []
+    carry: dict[str, str] = {}
     if kind == "users":
         users, findings = _users_plan(store, info, id_column, pii_actions)
     else:
-        events, findings, warnings, ts_read = _events_plan(store, info, mapping, pii_actions, date_format)
+        events, findings, warnings, ts_read, mapping, file_columns, carry = _events_plan(
+            store, info, mapping, pii_actions, date_format, aggregates)
         read_as.append(ts_read)
+        shape = shape or propose_shape(mapping)
+        if shape == "transactions" and vocabulary:
+            raise InputError("an event vocabulary is for event logs: in a transaction log every row is a purchase")
+        columns = _column_fates(file_columns, mapping, findings, shape, carry)
         if users_path is not None:
             uinfo = inspect_file(users_path, users_read_options, max_bytes=max_bytes)
             read_as.append(f"{uinfo.path.name}: {uinfo.describe()}")
@@ -271,8 +407,9 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     replaced = replace and store.has_dataset(name)
     try:
         counts = store.import_dataset(name, users=users, events=events, kind=kind,
-                                      source=" + ".join(Path(p.path).name for p in (events, users) if p),
+                                      source=source or " + ".join(Path(p.path).name for p in (events, users) if p),
                                       privacy=privacy, replace=replace, keep_events=keep_events,
+                                      shape=shape or "events", vocabulary=vocabulary, carry=carry,
                                       progress=progress)
     except InputError:
         raise
@@ -283,7 +420,55 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     n_events = None if pd.isna(info_rec["n_events"]) else int(info_rec["n_events"])
     if users is not None and events is not None:
         warnings += _join_warnings(store, name)
-    return ImportReport(name, kind, int(info_rec["n_users"]), n_events, privacy, warnings, read_as, replaced)
+    return ImportReport(name, kind, int(info_rec["n_users"]), n_events, privacy, warnings, read_as, replaced,
+                        shape=shape if events is not None else None, facts=counts.get("facts") or {},
+                        columns=columns)
+
+
+def _check_vocabulary(vocabulary: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    """Kinds known, each value given once (an event type means one thing)."""
+    if vocabulary is None:
+        return None
+    seen: dict[str, str] = {}
+    out = {}
+    for kind, values in vocabulary.items():
+        if kind not in EVENT_KINDS:
+            raise InputError(f"unknown event kind {kind!r}: kinds are {', '.join(EVENT_KINDS)}")
+        values = [str(v).strip().lower() for v in ([values] if isinstance(values, str) else values)]
+        values = [v for v in dict.fromkeys(values) if v]
+        for v in values:
+            if v in seen and seen[v] != kind:
+                raise InputError(f"event type {v!r} is given as both {seen[v]} and {kind}: it can mean one")
+            seen[v] = kind
+        out[kind] = values
+    return out
+
+
+def _column_fates(columns: list[str], mapping: dict[str, str], findings: list[PiiFinding],
+                  shape: str, carry: dict[str, str]) -> list[tuple[str, str]]:
+    """Every column of an event log with what the import does with it."""
+    roles: dict[str, list[str]] = {}
+    for role, col in mapping.items():
+        roles.setdefault(col, []).append(role)
+    pii = {f.column: f for f in findings}
+    out = []
+    for c in columns:
+        if c in roles:
+            what = " and ".join(r.replace("_", " ") for r in roles[c])
+            if c in pii and "timestamp" not in roles[c]:
+                what += ", " + ("SHA-256 hashed" if pii[c].action == "hash" else "dropped as personal data")
+            if shape == "transactions" and roles[c] == ["event_type"]:
+                what += " (not used: in a transaction log every row is a purchase)"
+            out.append((c, f"used as {what}"))
+        elif c in pii:
+            out.append((c, f"not stored: it holds personal data ({pii[c].kind.replace('_', ' ')})"))
+        elif c in carry:
+            feature = carried_name(c, carry[c])
+            out.append((c, "kept per user as its last value (an attribute)" if carry[c] == "last" else
+                        f"kept per user as its {carry[c]}, {feature!r}"))
+        else:
+            out.append((c, "not used: no role is mapped to it, and it is not kept per user"))
+    return out
 
 
 def _count_warnings(counts: dict, users: TablePlan | None, events: TablePlan | None) -> list[str]:
@@ -326,8 +511,10 @@ def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path 
     if not users_path.exists() or not events_path.exists():
         raise InputError(f"the bundled sample is missing from {sample_dir}: run python sample_data/generate.py")
     users_plan, findings = _users_plan(store, inspect_file(users_path), "user_id", None)
-    mapping = {r: r for r in EVENT_ROLES}
-    events_plan, _, _, _ = _events_plan(store, inspect_file(events_path), mapping, None)
+    events_info = inspect_file(events_path)
+    present = set(peek_file(store, events_info, n=1).columns)
+    mapping = {r: r for r in EVENT_ROLES if r in present}
+    events_plan = _events_plan(store, events_info, mapping, None, aggregates={})[0]
     counts = store.import_dataset(name, users=users_plan, events=events_plan, kind="sample",
                                   source="bundled sample", privacy=[f.as_dict() for f in findings],
                                   if_missing=if_missing, keep_events=keep_events)

@@ -1,43 +1,140 @@
 """KPIs per segment against the overall baseline, for stakeholders.
 
-- CTR: ad clicks / ad impressions (pooled over the segment's users)
+Only the KPIs a dataset's features support are computed; each of the others is
+named with what the data would need (:func:`kpi_availability`). Rates are pooled
+over a segment's users (its clicks over its impressions), not averaged per user.
+
+- CTR: ad clicks / ad impressions
 - conversion rate: sessions with a purchase / sessions
-- revenue per user
-- churn rate: the dataset's ``churned`` flag when it has one, else no activity
-  in the last ``churn_days`` days of the log
+- revenue per user, orders per user, average order value (order value / orders)
+- repeat-purchase rate: buyers with two or more orders / buyers
+- churn rate: the dataset's ``churned`` flag when it has one; in a transaction log,
+  a customer is churned when their time since the last order is more than twice
+  their own average gap between orders (one-time buyers: more than twice the
+  median gap of repeat customers); otherwise no activity in the last
+  ``churn_days`` days of the log
 
 Each KPI also comes as a lift: the segment's value divided by the baseline's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["KPI_INPUTS", "KPI_LABELS", "segment_kpis"]
-
-KPI_INPUTS = ("ad_impressions", "ad_clicks", "n_sessions", "conversion_rate", "revenue", "recency_days", "churned")
-KPI_LABELS = {"ctr": "CTR", "conversion_rate": "Conversion rate", "revenue_per_user": "Revenue per user",
-              "churn_rate": "Churn rate"}
+__all__ = ["KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition", "kpi_availability",
+           "kpi_report", "segment_kpis"]
 
 
-def _kpis(g: pd.DataFrame, churn_days: float) -> dict:
+@dataclass(frozen=True)
+class KpiSpec:
+    """One KPI: its name, label, unit (``rate``, ``money`` or ``count``), the feature columns it is
+    computed from, what it means, and what a dataset without them would need."""
+
+    name: str
+    label: str
+    unit: str
+    needs: tuple[str, ...]
+    definition: str
+    missing: str
+
+
+KPIS = (
+    KpiSpec("ctr", "CTR", "rate", ("ad_impressions", "ad_clicks"), "ad clicks / ad impressions",
+            "CTR needs ad impression and ad click events: say which event types they are on the Data page "
+            "(event vocabulary)"),
+    KpiSpec("conversion_rate", "Conversion rate", "rate", ("n_sessions", "conversion_rate"),
+            "sessions with a purchase / sessions",
+            "conversion rate needs purchase events in sessions (session ids or times of day): say which event "
+            "type is a purchase on the Data page"),
+    KpiSpec("revenue_per_user", "Revenue per user", "money", ("revenue",),
+            "the segment's revenue (returns subtracted) / its users",
+            "revenue per user needs amounts: map an amount column (or quantity and unit price) on the Data page"),
+    KpiSpec("orders_per_user", "Orders per user", "count", ("n_purchases",), "orders / users",
+            "orders per user needs purchases: a transaction log, or an event type read as purchase"),
+    KpiSpec("avg_order_value", "Average order value", "money", ("avg_order_value", "n_purchases"),
+            "value of the segment's orders / its orders",
+            "average order value needs purchases with amounts"),
+    KpiSpec("repeat_rate", "Repeat-purchase rate", "rate", ("n_purchases",),
+            "buyers with two or more orders / buyers",
+            "repeat-purchase rate needs purchases: a transaction log, or an event type read as purchase"),
+    KpiSpec("churn_rate", "Churn rate", "rate", ("recency_days",), "see churn_definition",
+            "churn rate needs each user's time since their last activity"),
+)
+KPI_LABELS = {k.name: k.label for k in KPIS}
+KPI_INPUTS = tuple(dict.fromkeys(c for k in KPIS for c in k.needs)) + ("purchase_interval_days", "churned")
+_RHYTHM = 2.0  # a customer is churned after twice their usual gap between orders
+
+
+def kpi_availability(columns) -> tuple[list[KpiSpec], dict[str, str]]:
+    """The KPIs a feature table supports, and for each other one what the data would need."""
+    have = set(columns)
+    ok = [k for k in KPIS if set(k.needs) <= have]
+    return ok, {k.name: k.missing for k in KPIS if k not in ok}
+
+
+def _churn_rule(frame: pd.DataFrame, churn_days: float) -> tuple[str, float | None]:
+    """Which churn definition applies to ``frame`` (flag, rhythm or window) and, for rhythm, the window
+    that applies to one-time buyers."""
+    if "churned" in frame:
+        return "flag", None
+    if "purchase_interval_days" in frame:
+        gaps = pd.to_numeric(frame["purchase_interval_days"], errors="coerce").dropna()
+        gaps = gaps[gaps > 0]
+        if len(gaps):
+            return "rhythm", _RHYTHM * float(gaps.median())
+    return "window", float(churn_days)
+
+
+def churn_definition(frame: pd.DataFrame, churn_days: float = 60.0) -> str:
+    """The churn definition :func:`segment_kpis` uses on ``frame``, in words."""
+    rule, window = _churn_rule(frame, churn_days)
+    if rule == "flag":
+        return "the dataset's churned flag"
+    if rule == "rhythm":
+        return (f"no order for more than twice the customer's own average gap between orders; for one-time "
+                f"buyers, no order in the last {window:.0f} days (twice the median gap of repeat customers), "
+                "counted back from the last transaction in the log")
+    return f"no activity in the last {window:.0f} days of the log"
+
+
+def _churned(g: pd.DataFrame, rule: str, window: float | None) -> pd.Series:
+    if rule == "flag":
+        return g["churned"].astype(float)
+    recency = pd.to_numeric(g["recency_days"], errors="coerce")
+    if rule == "rhythm":
+        gap = pd.to_numeric(g["purchase_interval_days"], errors="coerce")
+        limit = (_RHYTHM * gap).where(gap > 0, window)
+        return (recency > limit).astype(float)
+    return (recency > window).astype(float)
+
+
+def _kpis(g: pd.DataFrame, specs: list[KpiSpec], rule: str, window: float | None) -> dict:
     out = {"users": len(g)}
-    if {"ad_impressions", "ad_clicks"} <= set(g):
-        imp = g["ad_impressions"].sum()
-        out["ctr"] = g["ad_clicks"].sum() / imp if imp > 0 else np.nan
-    if {"n_sessions", "conversion_rate"} <= set(g):
-        sessions = g["n_sessions"].sum()
-        out["conversion_rate"] = (g["conversion_rate"].fillna(0) * g["n_sessions"]).sum() / sessions \
-            if sessions > 0 else np.nan
-    if "revenue" in g:
+    names = {k.name for k in specs}
+
+    def ratio(num, den):
+        return num / den if den > 0 else np.nan
+
+    if "ctr" in names:
+        out["ctr"] = ratio(g["ad_clicks"].sum(), g["ad_impressions"].sum())
+    if "conversion_rate" in names:
+        out["conversion_rate"] = ratio((g["conversion_rate"].fillna(0) * g["n_sessions"]).sum(), g["n_sessions"].sum())
+    if "revenue_per_user" in names:
         out["revenue_per_user"] = g["revenue"].fillna(0).sum() / len(g)
-    if "churned" in g:
-        out["churn_rate"] = g["churned"].astype(float).mean()
-    elif "recency_days" in g:
-        out["churn_rate"] = (g["recency_days"] > churn_days).mean()
+    orders = g["n_purchases"].fillna(0) if "n_purchases" in g else None
+    if "orders_per_user" in names:
+        out["orders_per_user"] = orders.sum() / len(g)
+    if "avg_order_value" in names:
+        out["avg_order_value"] = ratio((g["avg_order_value"].fillna(0) * orders).sum(), orders.sum())
+    if "repeat_rate" in names:
+        out["repeat_rate"] = ratio((orders >= 2).sum(), (orders >= 1).sum())
+    if "churn_rate" in names:
+        out["churn_rate"] = float(_churned(g, rule, window).mean())
     return out
 
 
@@ -52,7 +149,8 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     by : str, default='persona'
         The segment column.
     churn_days : float, default=60
-        Inactivity that counts as churn when the data has no ``churned`` flag.
+        Inactivity that counts as churn when the data has neither a ``churned`` flag nor
+        purchase rhythms (see :func:`churn_definition`).
     min_segment_size : int, default=1
         Segments with fewer users keep their size but have every KPI withheld
         (NaN, ``withheld`` True): figures about a handful of people single them out.
@@ -62,20 +160,64 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     -------
     DataFrame
         One row per segment then ``All users``: users, share, each KPI the
-        data allows and its ``<kpi>_lift`` against all users.
+        data supports (:func:`kpi_availability`) and its ``<kpi>_lift`` against all users.
+        A KPI whose denominator is empty in a segment (no impressions, no buyers) is NaN there.
     """
     if by not in frame:
         raise InputError(f"no segment column {by!r}")
     if frame.empty:
         raise InputError("no users to compute KPIs for")
-    rows = [{"segment": seg, **_kpis(g, churn_days)} for seg, g in frame.groupby(by, sort=True, observed=True)]
-    base = {"segment": "All users", **_kpis(frame, churn_days)}
+    specs, _ = kpi_availability(frame.columns)
+    rule, window = _churn_rule(frame, churn_days)
+    rows = [{"segment": seg, **_kpis(g, specs, rule, window)}
+            for seg, g in frame.groupby(by, sort=True, observed=True)]
+    base = {"segment": "All users", **_kpis(frame, specs, rule, window)}
     df = pd.DataFrame(rows + [base])
     df["share"] = df["users"] / len(frame)
-    for k in KPI_LABELS:
-        if k in df:
-            df[f"{k}_lift"] = df[k] / base[k] if base.get(k) else np.nan
+    for k in specs:
+        df[f"{k.name}_lift"] = df[k.name] / base[k.name] if base.get(k.name) else np.nan
     df["withheld"] = (df["users"] < int(min_segment_size)) & (df["segment"] != "All users")
     kpi_cols = [c for c in df.columns if c.split("_lift")[0] in KPI_LABELS]
     df.loc[df["withheld"], kpi_cols] = np.nan
     return df
+
+
+@dataclass
+class KpiReport:
+    """KPIs per segment (:func:`segment_kpis`), the KPIs shown with their definitions, and the KPIs the
+    data does not support with what each would need."""
+
+    table: pd.DataFrame
+    shown: list[KpiSpec]
+    definitions: dict[str, str]
+    unavailable: dict[str, str]
+
+    def lines(self) -> list[str]:
+        out = [f"{KPI_LABELS[k]}: {v}" for k, v in self.definitions.items()]
+        return out + [f"not available: {why}" for why in self.unavailable.values()]
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON: per segment its users, share, withheld flag and each KPI (null where
+        there is no value), with the definitions and what is unavailable."""
+        rows = []
+        for r in self.table.to_dict("records"):
+            row = {"segment": r["segment"], "users": int(r["users"]), "share": float(r["share"]),
+                   "withheld": bool(r["withheld"])}
+            for k in self.shown:
+                for col in (k.name, f"{k.name}_lift"):
+                    v = r.get(col)
+                    row[col] = None if v is None or pd.isna(v) else float(v)
+            rows.append(row)
+        return {"kpis": [{"name": k.name, "label": k.label, "unit": k.unit, "definition": self.definitions[k.name]}
+                         for k in self.shown],
+                "segments": rows, "not_available": [{"name": n, "why": w} for n, w in self.unavailable.items()]}
+
+
+def kpi_report(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0,
+               min_segment_size: int = 1) -> KpiReport:
+    """:func:`segment_kpis` with the definitions of the KPIs shown and what the others would need."""
+    table = segment_kpis(frame, by=by, churn_days=churn_days, min_segment_size=min_segment_size)
+    shown, unavailable = kpi_availability(frame.columns)
+    definitions = {k.name: churn_definition(frame, churn_days) if k.name == "churn_rate" else k.definition
+                   for k in shown}
+    return KpiReport(table, shown, definitions, unavailable)

@@ -32,9 +32,11 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from ._mapping import EVENT_KINDS, propose_event_vocabulary
 from .errors import InputError, NotFoundError, StoreBusyError
 
-__all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE",
+__all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE", "AGGREGATES",
+           "CARRY_PREFIX", "carried_name",
            "CSV_OPTIONS", "PREVIOUS_SUFFIX"]
 
 DATASET_NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -163,6 +165,11 @@ def _count(con, relation: str, where: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchall()[0][0])
 
 
+def _exists(con, relation: str, where: str) -> bool:
+    """Whether any row of ``relation`` matches ``where``; DuckDB stops at the first one."""
+    return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {relation} WHERE {where})").fetchall()[0][0])
+
+
 def _id_facts(con, relation: str, last) -> tuple[int, object, int]:
     """Events without a user, the last event's time among those with one (``last`` when every event
     has one), and events with a user and a time but no session id.
@@ -231,6 +238,21 @@ def _source(plan: TablePlan, params: dict) -> str:
 # log spans fewer days than this; in a pass of their own otherwise. At 20M events each word added
 # about 0.12 s to the per-user pass, and the days pass took 1.1 s: words pay up to about 8 of them.
 MAX_BITMAP_DAYS = 7 * 64
+
+# Columns of an event log that no role takes can be kept per user; in the temporary `events` relation they
+# are named with this prefix, so that no file column can collide with a role's column.
+CARRY_PREFIX = "carry:"
+AGGREGATES = ("last", "sum", "mean")
+_AGGREGATE_SQL = {"last": "arg_max({c}, ts)", "sum": "sum({c})", "mean": "avg({c})"}
+
+
+def carried_name(column: str, aggregate: str) -> str:
+    """The feature a column kept per user becomes: its own name for ``last``, else ``<column>_<aggregate>``."""
+    return column if aggregate == "last" else f"{column}_{aggregate}"
+
+
+# How many of a log's event types an import lists in its facts.
+_MAX_LISTED_TYPES = 50
 
 # A Parquet file with fewer row groups than threads is read in row ranges of at least this many rows.
 MIN_RANGE_ROWS = 122_880  # DuckDB's own row group size
@@ -372,6 +394,31 @@ class Store:
         with self._connect() as con:
             return con.execute(sql, params).df()
 
+    def value_counts(self, path: str, fmt: str, column: str, *, amount: str | None = None, csv_options=None,
+                     limit: int = 200) -> pd.DataFrame:
+        """A file column's values, trimmed and lower-cased as an import reads event types, with how many rows
+        hold each (``events``) and, given an ``amount`` column, how many of those carry a number there
+        (``with_amount``); the ``limit`` most frequent, most frequent first."""
+        plan = TablePlan(path, fmt, (), (), dict(csv_options or {}))
+        params: dict = {"n": int(limit)}
+        source = _source(plan, params)
+        col = f"lower(trim(CAST({quote_ident(column)} AS VARCHAR)))"
+        with_amount = f", count(TRY_CAST({quote_ident(amount)} AS DOUBLE))" if amount else ""
+        sql = (f"SELECT {col} AS value, count(*) AS events{with_amount} FROM {source} "
+               f"WHERE {quote_ident(column)} IS NOT NULL GROUP BY ALL ORDER BY events DESC, value LIMIT $n")
+        with self._connect() as con:
+            rows = con.execute(sql, params).fetchall()
+        return pd.DataFrame(rows, columns=["value", "events"] + (["with_amount"] if amount else []))
+
+    def repeated_ids(self, path: str, fmt: str, column: str, *, csv_options=None) -> int:
+        """Rows of a file whose value in ``column`` repeats an earlier row's (what a users table would drop)."""
+        plan = TablePlan(path, fmt, (), (column,) if fmt == "csv" else (), dict(csv_options or {}))
+        params: dict = {}
+        source = _source(plan, params)
+        c = quote_ident(column)
+        with self._connect() as con:
+            return int(con.execute(f"SELECT count({c}) - count(DISTINCT {c}) FROM {source}", params).fetchall()[0][0])
+
     def sniff_csv(self, path: str, encoding: str | None = None) -> dict:
         """DuckDB's guess at a CSV file's delimiter, quote character and header."""
         params = {"p": path}
@@ -410,7 +457,9 @@ class Store:
     def import_dataset(self, name: str, *, users: TablePlan | None = None, events: TablePlan | None = None,
                        kind: str, source: str, privacy: list[dict] | None = None,
                        replace: bool = False, if_missing: bool = False, top_categories: int = 8,
-                       keep_events: bool = False, progress=None) -> dict | None:
+                       keep_events: bool = False, shape: str = "events",
+                       vocabulary: dict[str, list[str]] | None = None, carry: dict[str, str] | None = None,
+                       progress=None) -> dict | None:
         """Create a dataset from files in one transaction, and engineer its features.
 
         Files are streamed by DuckDB straight into the store's tables; only the
@@ -431,6 +480,15 @@ class Store:
             Parquet log where it lies; a CSV or JSON log is parsed once into a
             temporary table. Keeping 20 million events costs about 5 s more and
             makes the store several times larger.
+        shape : {'events', 'transactions'}, default='events'
+            What a row of the event log is: an event of some type, or an order (line) of a
+            transaction log, where every row is a purchase and a negative amount or quantity a return.
+        vocabulary : dict, optional
+            Events only: kind (``purchase``, ``add_to_cart``, ...) -> the log's event types that
+            mean it. Proposed from the log's types and amounts when omitted.
+        carry : dict, optional
+            Events only: file column -> ``last``, ``sum`` or ``mean``, for columns the plan
+            carries as ``carry:<column>``: each becomes a per-user column (:func:`carried_name`).
         progress : callable, optional
             ``progress(fraction, message)``, called from this thread while DuckDB works.
 
@@ -447,6 +505,8 @@ class Store:
                              "or '-', starting with a letter or digit")
         if users is None and events is None:
             raise InputError("nothing to import: give a users file, an events file or both")
+        if shape not in ("events", "transactions"):
+            raise InputError(f"shape={shape!r} should be 'events' or 'transactions'")
         counts: dict = {"unread": {}, "rows": {}, "skipped_ids": 0, "duplicate_ids": 0}
         weights = {"users": 0.25 if events is not None else 0.9, "events": 0.55}
         with self._transaction() as con:
@@ -525,7 +585,9 @@ class Store:
             n_events = None
             if events is not None:
                 n_events = counts["rows"]["events"]
-                self._build_features(con, name, t_ref=t_ref, first=first, unsessioned=unsessioned,
+                facts |= self._build_features(con, name, shape=shape, vocabulary=vocabulary, carry=carry or {},
+                                     t_ref=t_ref,
+                                     first=first, unsessioned=unsessioned,
                                      with_users=users is not None, pseudonyms=pseudonyms,
                                      top=top_categories, unique_users=counts["duplicate_ids"] == 0,
                                      progress=progress, span=(done, 0.97))
@@ -544,33 +606,88 @@ class Store:
                          datetime.now(timezone.utc).replace(tzinfo=None), None if facts is None else json.dumps(facts)])
         if progress:
             progress(1.0, "done")
+        counts["facts"] = facts
         return counts
 
-    def _build_features(self, con, name: str, *, t_ref, first, unsessioned: int, with_users: bool,
-                        pseudonyms: list[str], top: int,
-                        unique_users: bool = False, progress=None, span: tuple[float, float] = (0.0, 1.0)) -> None:
+    def _build_features(self, con, name: str, *, shape: str, vocabulary: dict[str, list[str]] | None,
+                        carry: dict[str, str], t_ref, first,
+                        unsessioned: int, with_users: bool, pseudonyms: list[str], top: int,
+                        unique_users: bool = False, progress=None, span: tuple[float, float] = (0.0, 1.0)) -> dict:
+        """Engineer the per-user features of the log in the temporary relation ``events``.
+
+        Returns what the import learnt about the log: its shape, whether its times carry a time of
+        day, its event types with the kind each was read as, and the features left out with why.
+        """
         # The SQL files read a relation called `events`: the caller points it at this dataset's events,
         # and knows from its scan of them the last event's time and how many events lack a session.
+        facts: dict = {"shape": shape}
         clean = _sql_resource("clean_events.sql")
-        for column in ("event_type", "device"):
-            canonical = con.execute(f"SELECT coalesce(bool_and(v = lower(trim(v))), true) "
-                                    f"FROM (SELECT DISTINCT {column} AS v FROM events)").fetchall()[0][0]
-            clean = clean.replace(f"/*{column}*/", column if canonical else f"lower(trim({column}))")
+        device_canonical = con.execute("SELECT coalesce(bool_and(v = lower(trim(v))), true) "
+                                       "FROM (SELECT DISTINCT device AS v FROM events)").fetchall()[0][0]
+        clean = clean.replace("/*device*/", "device" if device_canonical else "lower(trim(device))")
+        amount = "amount"
+        if _exists(con, "events", "unit_price IS NOT NULL"):
+            amount = "coalesce(amount, quantity * unit_price)"  # an order line's value where it has no amount
+        vocab_join = ""
+        if shape == "transactions":
+            event_type = f"CASE WHEN {amount} < 0 OR quantity < 0 THEN 'return' ELSE 'purchase' END"
+            amount = f"CASE WHEN quantity < 0 THEN -abs({amount}) ELSE {amount} END"
+            kinds = {}
+        else:
+            # One pass gives the distinct types (are they clean already?) and how often each carries an amount.
+            raw = con.execute("SELECT event_type, count(*), count(amount) FROM events "
+                              "WHERE event_type IS NOT NULL GROUP BY ALL").fetchall()
+            counts = pd.DataFrame(raw, columns=["raw", "events", "with_amount"])
+            counts["value"] = counts["raw"].astype(str).str.strip().str.lower()
+            canonical = bool((counts["raw"] == counts["value"]).all())
+            counts = counts.groupby("value", as_index=False)[["events", "with_amount"]].sum()
+            event_type = "event_type" if canonical else "lower(trim(event_type))"
+            vocab = vocabulary if vocabulary is not None else propose_event_vocabulary(counts)
+            pairs = [(str(v).strip().lower(), kind) for kind, values in vocab.items() for v in values]
+            kinds = dict(pairs)
+            translate = [(v, k) for v, k in pairs if v != k]
+            if translate:
+                con.execute("CREATE OR REPLACE TEMP TABLE event_vocab (raw VARCHAR, kind VARCHAR)")
+                con.executemany("INSERT INTO event_vocab VALUES (?, ?)", translate)
+                vocab_join = f"LEFT JOIN event_vocab v ON v.raw = {event_type}"
+                event_type = f"coalesce(v.kind, {event_type})"
+            # "" for a type that is no kind of ours (None would not survive the group-by below)
+            counts["kind"] = [kinds.get(v, v if v in EVENT_KINDS else "") for v in counts["value"]]
+            counts = counts.sort_values(["events", "value"], ascending=[False, True])
+            facts["vocabulary"] = {k: sorted(v for v, kk in kinds.items() if kk == k) for k in dict.fromkeys(kinds.values())}
+            facts["event_types"] = [{"value": v, "events": int(n), "kind": k or None} for v, n, k in
+                                    counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)]
+            facts["event_types_total"] = int(len(counts))
+            kinds = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
+        for marker, text in (("event_type", event_type), ("amount", amount), ("vocab_join", vocab_join)):
+            clean = clean.replace(f"/*{marker}*/", text)
         con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {clean}")
+        # A log whose every time is midnight holds dates only: nothing can be said about time of day or
+        # session length, and sessions are not cut from it.
+        timed = _exists(con, "events", "ts IS NOT NULL AND ts <> date_trunc('day', ts)")
+        facts["time_resolution"] = "time" if timed else "date"
         lo, hi = span
-        if unsessioned:
+        if shape == "events" and unsessioned and timed:
             _execute(con, f"CREATE OR REPLACE TEMP TABLE ev AS {_sql_resource('sessionise.sql')}", None,
                      progress, lo, lo + (hi - lo) * 0.4, "cutting sessions at 30 minutes of inactivity")
             lo += (hi - lo) * 0.4
+            ev_kind = "TABLE"
+        elif shape == "events" and unsessioned:
+            # dates only: a user's day stands in for the missing sessions, whose features are left out below
+            con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * EXCLUDE (session_id), "
+                        "coalesce(CAST(session_id AS VARCHAR), user_id || '#' || CAST(ts::DATE AS VARCHAR)) "
+                        "AS session_id FROM clean_events")
+            ev_kind = "VIEW"
         else:
             con.execute("CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM clean_events")
+            ev_kind = "VIEW"
         _execute(con, f"CREATE OR REPLACE TEMP TABLE cat_map AS {_sql_resource('category_map.sql')}",
                  {"top": int(top)}, progress, lo, lo + (hi - lo) * 0.15, "counting categories")
         names = dict(con.execute("SELECT DISTINCT idx, name FROM cat_map WHERE idx < ?", [int(top)]).fetchall())
         if con.execute("SELECT count(*) FROM cat_map WHERE idx = ?", [int(top)]).fetchall()[0][0]:
             names[int(top)] = "other"
-        sql = _sql_resource("user_features.sql")
-        counts = "".join(f", count(*) FILTER (idx = {i}) AS cat_{i}" for i in names)
+        sql = _sql_resource("transaction_features.sql" if shape == "transactions" else "user_features.sql")
+        counts_sql = "".join(f", count(*) FILTER (idx = {i}) AS cat_{i}" for i in names)
         # A user with categorised events but none in category c has share 0, not missing.
         shares = "".join(f", CASE WHEN u.categorised > 0 THEN u.cat_{i} / u.categorised END "
                          f"AS {quote_ident('share_' + names[i])}" for i in sorted(names, key=names.get))
@@ -587,28 +704,94 @@ class Store:
                            f"FILTER ((ts::DATE - $first_day) // 64 = {w}) AS day_word_{w}" for w in words)
             active = " + ".join(f"coalesce(bit_count(u.day_word_{w}), 0)::BIGINT" for w in words)
             days_join = ""
-            params["first_day"] = first.date()
+            if shape == "events":
+                params["first_day"] = first.date()
         else:
             bits, active, days_join = "", "d.active_days", "JOIN days d USING (user_id)"
-        for marker, text in (("category_counts", counts), ("category_columns", shares),
+        for marker, text in (("category_counts", counts_sql), ("category_columns", shares),
                              ("category_diversity", diversity), ("tail_join", tail), ("day_bits", bits),
                              ("active_days", active), ("days_join", days_join)):
             sql = sql.replace(f"/*{marker}*/", text)
+        left_out = self._unsupported(con, shape=shape, kinds=kinds, timed=timed, sessions_given=not unsessioned,
+                                     categories=bool(names))
+        feat_cols = {r[0] for r in con.execute(f"DESCRIBE {sql}", params).fetchall()}
+        left_out = {f: why for f, why in left_out.items() if f in feat_cols}
+        facts["left_out"] = left_out
         attrs = join = ""
+        taken = set(feat_cols) - set(left_out)
+        if carry:
+            # per user: the latest value of an attribute, or the sum or mean of a number, over every event
+            outs = {c: carried_name(c, a) for c, a in carry.items() if carried_name(c, a) not in taken}
+            aggs = ", ".join(_AGGREGATE_SQL[carry[c]].format(c=quote_ident(CARRY_PREFIX + c)) + f" AS {quote_ident(o)}"
+                             for c, o in outs.items())
+            if outs:
+                attrs += "".join(f", c.{quote_ident(o)}" for o in outs.values())
+                join += (f"LEFT JOIN (SELECT user_id, {aggs} FROM events WHERE user_id IS NOT NULL AND ts IS NOT NULL "
+                         "GROUP BY user_id) c USING (user_id) ")
+                taken |= set(outs.values())
+            facts["carried"] = outs
         if with_users:
             user_cols = [r[0] for r in con.execute(f"DESCRIBE {_table(name, 'users')}").fetchall()]
-            feat_cols = {r[0] for r in con.execute(f"DESCRIBE {sql}", params).fetchall()}
-            attrs = "".join(f", u.{quote_ident(c)}" for c in user_cols
-                            if c != "user_id" and c not in feat_cols and c not in pseudonyms)
+            attrs += "".join(f", u.{quote_ident(c)}" for c in user_cols
+                             if c != "user_id" and c not in taken and c not in pseudonyms)
             # one users row per id, so a repeated id cannot duplicate a user's features
             users_rel = (_table(name, "users") if unique_users else
                          f"(SELECT DISTINCT ON (user_id) * FROM {_table(name, 'users')} WHERE user_id IS NOT NULL)")
-            join = f"LEFT JOIN {users_rel} u USING (user_id)"
-        _execute(con, f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{attrs} FROM ({sql}) f {join} "
+            join += f"LEFT JOIN {users_rel} u USING (user_id)"
+        exclude = f" EXCLUDE ({', '.join(map(quote_ident, left_out))})" if left_out else ""
+        _execute(con, f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{exclude}{attrs} FROM ({sql}) f {join} "
                  "ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15, hi, "engineering per-user features")
         con.execute("DROP TABLE cat_map")
-        con.execute(f"DROP {'TABLE' if unsessioned else 'VIEW'} ev")
+        con.execute(f"DROP {ev_kind} ev")
         con.execute("DROP VIEW clean_events")
+        con.execute("DROP TABLE IF EXISTS event_vocab")
+        return facts
+
+    @staticmethod
+    def _unsupported(con, *, shape: str, kinds: dict, timed: bool, sessions_given: bool,
+                     categories: bool) -> dict[str, str]:
+        """Features the log cannot support, each with what it would need (these are not built)."""
+        out: dict[str, str] = {}
+
+        def leave(features, why):
+            for f in features:
+                out.setdefault(f, why)
+
+        has = {role: _exists(con, "events", f"{role} IS NOT NULL") for role in ("amount", "quantity", "unit_price",
+                                                                               "device")}
+        money = has["amount"] or (has["quantity"] and has["unit_price"])
+        if not categories:
+            leave(["category_diversity"], "needs a category column")
+        if shape == "transactions":
+            if not money:
+                leave(["revenue", "avg_order_value", "returned_value"], "needs an amount (or quantity and unit price)")
+            if not has["quantity"]:
+                leave(["items", "items_per_order"], "needs a quantity column")
+            if not _exists(con, "clean_events", "event_type = 'return'"):
+                leave(["n_returns", "returned_value"], "the log has no returns: no row with a negative amount or quantity")
+            return out
+        if not timed:
+            leave(["night_share", "avg_session_minutes"], "needs times of day (the log has dates only)")
+            if not sessions_given:
+                leave(["n_sessions", "events_per_session", "cart_rate", "conversion_rate"],
+                      "needs session ids or times of day (the log has dates only)")
+        purchases = kinds.get("purchase", {})
+        if not purchases.get("events"):
+            leave(["n_purchases", "revenue", "avg_order_value", "conversion_rate"],
+                  "needs purchase events: say which event type is a purchase")
+        elif not purchases.get("with_amount"):
+            leave(["revenue", "avg_order_value"], "needs amounts on purchase events")
+        if not kinds.get("add_to_cart", {}).get("events"):
+            leave(["add_to_cart", "cart_rate"], "needs add-to-cart events: say which event type adds to cart")
+        if not kinds.get("product_view", {}).get("events"):
+            leave(["product_views"], "needs product-view events: say which event type is a product view")
+        if not kinds.get("ad_impression", {}).get("events"):
+            leave(["ad_impressions", "ctr"], "needs ad impression events")
+        if not kinds.get("ad_click", {}).get("events"):
+            leave(["ad_clicks", "ctr"], "needs ad click events")
+        if not has["device"]:
+            leave(["mobile_share"], "needs a device column")
+        return out
 
     def _drop_dataset(self, con, name: str) -> None:
         for role in ROLES_TABLES:
@@ -745,7 +928,9 @@ class Store:
                                 f"FROM {_table(name, 'events')}").fetchall()[0]
                 out.update(events=int(r[0]), events_without_user=int(r[1]), events_without_time=int(r[2]),
                            first_event=r[3], last_event=r[4])
-            if "events" in out:
+            has_counts = con.execute("SELECT count(*) FROM (DESCRIBE " + _table(name, "features") + ") "
+                                     "WHERE column_name = 'n_events'").fetchall()[0][0]
+            if "events" in out and has_counts:  # a transaction log has orders, not events: one order is normal
                 out["low_activity_users"] = int(con.execute(
                     f"SELECT count(*) FROM {_table(name, 'features')} WHERE n_events < ?", [int(min_events)]
                 ).fetchall()[0][0])

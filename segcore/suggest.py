@@ -1,7 +1,9 @@
 """Suggestions before clustering: features that add noise, repeat each other, or are dominated by outliers.
 
 - near-constant: one value covers at least 95 % of users; it cannot separate segments;
-- correlated pair: |Spearman rho| above 0.9; the pair counts twice in every distance, so keep one;
+- correlated pair: |Spearman rho| above 0.9; the pair counts twice in every distance, so keep one
+  (at 0.995 and above, where rho rounds to 1.00, the two are duplicates and the default selection
+  keeps only the first);
 - outlier-dominated: more than 5 % of users lie beyond 3 interquartile ranges from the quartiles; keep
   outlier capping on (or log-transform), or the extremes will form segments of their own.
 
@@ -17,12 +19,15 @@ __all__ = ["feature_suggestions"]
 
 NEAR_CONSTANT = 0.95
 CORRELATED = 0.9
+DUPLICATE = 0.995
 OUTLIER_SHARE = 0.05
 _SAMPLE = 20_000
 
 
 def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 0) -> pd.DataFrame:
-    """One row per finding: feature, issue, detail, suggestion (empty frame when all is well)."""
+    """One row per finding: feature, issue, detail, suggestion, the measured ``value`` (share of the
+    top value, share of extreme users, or Spearman's rho) and the ``partner`` a correlated feature
+    is correlated with (empty frame when all is well)."""
     df = frame[list(numeric)].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
     if len(df) > _SAMPLE:
         df = df.sample(_SAMPLE, random_state=seed)
@@ -35,7 +40,7 @@ def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 
         if top_share >= NEAR_CONSTANT:
             rows.append({"feature": col, "issue": "near-constant",
                          "detail": f"{top_share:.0%} of users have the same value ({values.mode().iloc[0]:g})",
-                         "suggestion": "deselect it: it cannot tell segments apart"})
+                         "suggestion": "deselect it: it cannot tell segments apart", "value": top_share})
             continue
         q1, q3 = values.quantile([0.25, 0.75])
         iqr = q3 - q1
@@ -44,7 +49,8 @@ def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 
             if extreme > OUTLIER_SHARE:
                 rows.append({"feature": col, "issue": "outlier-dominated",
                              "detail": f"{extreme:.0%} of users lie beyond 3 IQR of the quartiles",
-                             "suggestion": "keep outlier capping on and skewed counts logged"})
+                             "suggestion": "keep outlier capping on and skewed counts logged",
+                             "value": extreme})
     usable = [c for c in df.columns if c not in {r["feature"] for r in rows if r["issue"] == "near-constant"}]
     if len(usable) > 1:
         corr = df[usable].corr(method="spearman").abs()
@@ -52,5 +58,6 @@ def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 
         for (a, b), rho in upper.stack().items():
             if rho > CORRELATED:
                 rows.append({"feature": b, "issue": "correlated", "detail": f"Spearman {rho:.2f} with {a}",
-                             "suggestion": f"keep one of {a} and {b}: together they count twice"})
-    return pd.DataFrame(rows, columns=["feature", "issue", "detail", "suggestion"])
+                             "suggestion": f"keep one of {a} and {b}: together they count twice",
+                             "value": float(rho), "partner": a})
+    return pd.DataFrame(rows, columns=["feature", "issue", "detail", "suggestion", "value", "partner"])

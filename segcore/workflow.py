@@ -21,15 +21,15 @@ from .explain import feature_separation, segment_rules
 from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from .export import MIN_SEGMENT_SIZE, ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
-from .kpi import KPI_INPUTS, segment_kpis
-from .personas import suggest_personas
+from .kpi import KPI_INPUTS, KpiReport, kpi_report
+from .personas import PALETTE, suggest_personas
 from .preprocess import Prepared, Preprocessing, prepare
 from .profile import Profiles, indicator_frame, profile_clusters
 from .stability import STABILITY_SAMPLE, segment_jaccard
 from .store import Store
 
-__all__ = ["Design", "feature_catalog", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
+__all__ = ["Design", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run", "run_matrix",
+           "create_rfm_run", "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
            "library_versions"]
 
 
@@ -59,11 +59,30 @@ def feature_catalog(store: Store, dataset: str) -> list[FeatureInfo]:
     return catalog(store.columns(dataset), store.column_stats(dataset))
 
 
+def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFrame]:
+    """The features chosen by default and the suggestions they agree with.
+
+    The candidates are the catalogue's behaviour, value and context features; left out are those
+    the suggestions find near-constant, the second of two duplicates, and any missing for more
+    than half the users (see :func:`segcore.features.default_features`).
+    """
+    from .suggest import feature_suggestions
+
+    stats = store.column_stats(dataset)
+    infos = catalog(store.columns(dataset), stats)
+    candidates = default_features(infos)
+    numeric = [f.name for f in infos if f.name in candidates and f.kind == "numeric"]
+    advice = feature_suggestions(store.read_table(dataset, "features", numeric), numeric) if numeric else \
+        feature_suggestions(pd.DataFrame(), [])
+    missing = dict(zip(stats["column_name"], stats["null_percentage"] / 100))
+    return default_features(infos, advice, missing), advice
+
+
 def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
                   preprocessing: Preprocessing | None = None) -> Design:
     """Load the chosen features of a dataset and preprocess them."""
     infos = {f.name: f for f in feature_catalog(store, dataset)}
-    features = list(features) if features else default_features(list(infos.values()))
+    features = list(features) if features else default_selection(store, dataset)[0]
     unknown = [f for f in features if f not in infos]
     if unknown:
         raise InputError(f"unknown feature(s) {', '.join(map(repr, unknown))} for dataset {dataset!r}; "
@@ -117,22 +136,60 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     say(0.75, "checking each segment's stability on resampled users")
     jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
                               mixed=design.prepared.mixed, seed=seed)
-    say(0.85, "explaining segments with plain rules")
-    rules = segment_rules(values, result.labels, seed=seed)
-    separation = feature_separation(values, result.labels)
-    explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{algo}-k{result.k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     metrics = {**result.metrics, "segment_stability": {str(c): v for c, v in jaccard.items()},
                "stability_sample": min(len(design.frame), STABILITY_SAMPLE)}
+    return _save_run(store, design, values, result.labels, personas, algo=algo, k=result.k, seed=seed,
+                     params=result.params, metrics=metrics, probability=result.probability, say=say)
+
+
+def create_rfm_run(store: Store, dataset: str, *, progress=None) -> str:
+    """Score every customer's recency, frequency and monetary value (:mod:`segcore.rfm`) and store the
+    named RFM groups as a run: the classic baseline that a clustering can be compared with."""
+    from .rfm import RFM_GROUPS, RFM_INPUTS, rfm_groups, rfm_scores
+
+    say = progress or (lambda f, m: None)
+    have = set(store.columns(dataset)["column_name"])
+    features = [c for c in RFM_INPUTS if c in have]
+    if not {"recency_days", "n_purchases"} <= have:
+        raise InputError(f"dataset {dataset!r} has no orders to score: RFM needs a transaction log, or an event "
+                         "log with an event type read as purchase")
+    say(0.1, "scoring recency, frequency and monetary value")
+    design = design_matrix(store, dataset, features)
+    scores = rfm_scores(design.frame)
+    groups = rfm_groups(scores)
+    order = [g for g, _, _ in RFM_GROUPS if g in set(groups)]
+    labels = groups.map({g: i for i, g in enumerate(order)}).to_numpy()
+    means = design.frame.groupby(groups)[features].mean()
+    meaning = {g: m for g, _, m in RFM_GROUPS}
+    personas = pd.DataFrame([{"cluster": i, "name": g, "colour": PALETTE[i % len(PALETTE)],
+                              "description": f"{meaning[g]}: on average {means.loc[g, 'n_purchases']:.1f} orders, "
+                                             f"last one {means.loc[g, 'recency_days']:.0f} days ago"
+                                             + (f", {means.loc[g, 'revenue']:,.2f} spent"
+                                                if "revenue" in features else "")}
+                             for i, g in enumerate(order)])
+    values = indicator_frame(design.frame, design.numeric, design.categorical)
+    metrics = cluster.separation_metrics(design.prepared.X, labels)
+    return _save_run(store, design, values, labels, personas, algo="rfm", k=len(order), seed=0,
+                     params={"groups": order}, metrics=metrics, probability=None, say=say)
+
+
+def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, personas: pd.DataFrame, *, algo: str,
+              k: int, seed: int, params: dict, metrics: dict, probability, say) -> str:
+    """Explain a run's segments with rules, and store it with its assignments and personas; its id."""
+    say(0.85, "explaining segments with plain rules")
+    rules = segment_rules(values, labels, seed=seed)
+    separation = feature_separation(values, labels)
+    explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_id = f"{algo}-k{k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    metrics = dict(metrics)
     if design.prepared.pca_explained is not None:
         metrics["pca_explained_variance"] = design.prepared.pca_explained
-    record = {"run_id": run_id, "dataset": dataset, "algo": algo, "k": result.k, "seed": int(seed),
-              "params": result.params, "features": design.features,
+    record = {"run_id": run_id, "dataset": design.dataset, "algo": algo, "k": k, "seed": int(seed),
+              "params": params, "features": design.features,
               "preprocessing": design.preprocessing.as_dict(), "fingerprint": design.fingerprint(),
               "metrics": metrics, "versions": library_versions(), "explanation": explanation, "created_at": now}
-    assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": result.labels,
-                                "probability": result.probability})
+    assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": labels, "probability": probability})
     say(0.9, "saving the run")
     store.save_run(record, assignments, personas)
     say(1.0, f"run {run_id} saved")
@@ -220,12 +277,13 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
 
 
 def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0,
-             min_segment_size: int = MIN_SEGMENT_SIZE) -> pd.DataFrame:
-    """KPIs per persona of a run, with the all-users baseline; small segments' KPIs withheld."""
+             min_segment_size: int = MIN_SEGMENT_SIZE) -> KpiReport:
+    """KPIs per persona of a run, with the all-users baseline (small segments' KPIs withheld), their
+    definitions, and what the data would need for the KPIs it does not support."""
     rec = store.run(run_id)
     have = set(store.columns(rec["dataset"])["column_name"])
     frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
-    return segment_kpis(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size)
+    return kpi_report(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size)
 
 
 def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None, *,

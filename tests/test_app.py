@@ -4,6 +4,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -157,7 +158,8 @@ def test_upload_a_users_file_with_personal_data(app_store):
     assert any(l.startswith("email: email") for l in labels) and any(l.startswith("phone: phone") for l in labels)
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
-    assert any("ready" in s.value for s in at.success)
+    assert any("imported and selected" in s.value for s in at.success)
+    assert at.sidebar.selectbox[0].value == "crm"
     users = app_store.read_table("crm", "users")
     assert users["user_id"].tolist() == ["00007", "00042", "00100"]
     import hashlib
@@ -250,7 +252,7 @@ def test_upload_an_event_log_with_a_users_table_to_join(app_store):
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(m.value for m in [*at.markdown, *at.text])
     assert "1 of 401 values in column 'zeit'" in shown  # the unreadable 'später' is counted, not dropped silently
     assert "10 of 50 users in the users table have no events" in shown
     feats = app_store.read_table("shop")
@@ -375,3 +377,52 @@ def test_selection_regions_reads_boxes_and_lassos_and_skips_a_lasso_click():
     assert selection_regions(event) == (("box", (2.0, 1.0), (0.0, 3.0)),
                                         ("lasso", (0.0, 1.0, 1.0), (0.0, 0.0, 1.0)))
     assert selection_regions(None) == () and selection_regions(SimpleNamespace(selection=None)) == ()
+
+
+def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
+    """CDNOW (tests/data): proposed as a transaction log, imported, selected; its KPIs are the ones it supports."""
+    log = Path(__file__).resolve().parent / "data" / "cdnow" / "cdnow_sample.csv"
+    at = _open("data")
+    at.get("file_uploader")[0].upload("cdnow_sample.csv", log.read_bytes(), "text/csv")
+    at.run()
+    _clean(at)
+    assert next(r for r in at.radio if r.label == "Each row is").value == "events"  # customer ids repeat
+    roles = {s.label: s.value for s in at.selectbox if s.label in segcore.EVENT_ROLES}
+    assert roles["user_id"] == "customer_id" and roles["timestamp"] == "date"
+    assert roles["amount"] == "dollar_value" and roles["quantity"] == "number_of_cds"
+    assert next(r for r in at.radio if r.label == "Each row of this log is").value == "transactions"
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    assert at.sidebar.selectbox[0].value == "cdnow_sample"  # the new dataset, selected
+    shown = " ".join(t.value for t in at.text)
+    assert "a transaction log: every row is a purchase" in shown and "times are dates only" in shown
+    assert "column 'number_of_cds': used as quantity" in shown
+    assert "persona_upload" not in shown
+    rec = app_store.dataset("cdnow_sample")
+    assert rec["source"] == "cdnow_sample.csv" and rec["n_users"] == 2357
+    feats = app_store.read_table("cdnow_sample")
+    assert feats["revenue"].sum() == pytest.approx(pd.read_csv(log)["dollar_value"].sum())
+
+    segcore.create_run(app_store, "cdnow_sample", 3, seed=0)
+    at.switch_page("views/kpis.py")
+    at.run()
+    _clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(metrics) == {"Revenue per user, all users", "Orders per user, all users",
+                            "Average order value, all users", "Repeat-purchase rate, all users",
+                            "Churn rate, all users"}
+    assert not any("nan" in v.lower() for v in metrics.values()), metrics
+    assert any("CTR needs ad impression and ad click events" in c.value for c in at.caption)
+    assert any("own average gap between orders" in c.value for c in at.caption)
+
+
+def test_a_users_file_whose_ids_repeat_asks_first(app_store):
+    at = _open("data")
+    at.get("file_uploader")[0].upload("orders.csv", b"user_id,x\n1,2\n1,3\n2,3\n", "text/csv")
+    at.run()
+    assert next(r for r in at.radio if r.label == "Each row is").value == "events"
+    next(r for r in at.radio if r.label == "Each row is").set_value("users").run()
+    anyway = next(c for c in at.checkbox if c.label.startswith("1 row repeats a user id"))
+    assert next(b for b in at.button if b.label == "Import").disabled
+    anyway.check().run()
+    assert not next(b for b in at.button if b.label == "Import").disabled

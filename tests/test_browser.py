@@ -268,8 +268,34 @@ def test_import_an_event_log_in_the_browser(server, browser, tmp_path):
     expect(pg.get_by_text("Timestamps read as format %d/%m/%Y %H:%M").first).to_be_visible()
     pg.get_by_role("button", name="Import").click()
     _settle(pg)
-    expect(pg.get_by_text("is ready").first).to_be_visible()
+    expect(pg.get_by_text("is imported and selected in the sidebar").first).to_be_visible()
     _check(pg, "0_import")
+
+
+def test_a_real_transaction_log_from_upload_to_kpis(server, browser):
+    """CDNOW (tests/data): uploaded, read as a transaction log of dates, segmented; its KPIs have values."""
+    pg = _session(browser, server)
+    pg.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(
+        str(ROOT / "tests" / "data" / "cdnow" / "cdnow_sample.csv"))
+    _settle(pg)
+    expect(pg.get_by_text("an order or order line: every row a purchase").first).to_be_visible()
+    pg.get_by_role("button", name="Import").click()
+    _settle(pg)
+    expect(pg.get_by_text("is imported and selected in the sidebar").first).to_be_visible()
+    expect(pg.get_by_text("times are dates only").first).to_be_visible()
+    expect(pg.locator("[data-testid=stSidebar]").get_by_text("cdnow_sample").first).to_be_visible()
+    _check(pg, "0_import_cdnow")
+    _goto(pg, "Segment")
+    pg.get_by_role("button", name="Fit ").click()
+    _settle(pg)
+    expect(pg.get_by_text("Fitted ").first).to_be_visible()
+    _goto(pg, "KPIs")
+    expect(pg.get_by_text("Revenue per user, all users").first).to_be_visible()
+    expect(pg.get_by_text("Repeat-purchase rate, all users").first).to_be_visible()
+    expect(pg.get_by_text("CTR needs ad impression and ad click events").first).to_be_visible()
+    metrics = " ".join(pg.locator("[data-testid=stMetricValue]").all_inner_texts())
+    assert metrics and "nan" not in metrics.lower(), metrics
+    _check(pg, "7b_kpis_cdnow")
 
 
 def test_umap_from_the_background_worker_then_instant_on_return(server, browser):

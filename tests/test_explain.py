@@ -29,7 +29,7 @@ def test_unassigned_users_get_no_rules():
 
 def test_rule_text_reads_naturally():
     assert format_rule([("recency_days", "<=", 30.0), ("revenue", ">", 120.46)]) == \
-        "Days since last visit ≤ 30 and Revenue > 120"
+        "Days since last activity ≤ 30 and Revenue > 120"
     assert format_rule([("country=DE", ">", 0.5)]) == "country is DE"
     assert format_rule([("country=DE", "<=", 0.5)]) == "country is not DE"
 

@@ -56,7 +56,7 @@ def test_kpis_by_hand():
 
 
 def test_run_kpis_use_saved_names(sample_store, sample_run):
-    k = segcore.run_kpis(sample_store, sample_run)
+    k = segcore.run_kpis(sample_store, sample_run).table
     assert set(k["segment"]) == set(sample_store.personas(sample_run)["name"]) | {"All users"}
     assert k.loc[k["segment"] == "All users", "users"].item() == 20_000
 

@@ -9,11 +9,19 @@ import streamlit as st
 
 import segcore
 from dashboard import data, state
-from segcore._mapping import timestamp_format
+from segcore._mapping import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
+                              timestamp_format)
 from segcore.errors import SegcoreError
+from segcore.store import AGGREGATES
 
 st.title("Data")
 st.caption("What is in the store, what each column looks like, and how to bring your own file.")
+last_import = st.session_state.pop(state.LAST_IMPORT, None)
+if last_import:
+    st.success(f"Dataset “{last_import['name']}” is imported and selected in the sidebar.")
+    with st.expander("What the import did", expanded=True):
+        for line in last_import["lines"]:
+            st.text(line)
 
 datasets = data.datasets()
 if not datasets.empty:
@@ -127,6 +135,15 @@ def _inspect(upload, slot: str):
     return path, info, head, changed
 
 
+def _ask(loader, *args):
+    """A loader's answer about an upload; its message, naming the uploaded file, when the file cannot be read."""
+    try:
+        return loader(*args)
+    except SegcoreError as exc:
+        st.error(_real_names(str(exc)))
+        st.stop()
+
+
 def _real_names(text: str) -> str:
     """Messages name the files the user uploaded, not our temporary copies."""
     for slot, widget in (("upload", "upload"), ("users", "upload_users")):
@@ -141,15 +158,27 @@ if upload is not None:
     path, info, head, overrides = _inspect(upload, "upload")
     st.dataframe(head.head(20), hide_index=True)
     columns = list(head.columns)
-    kind = st.radio("Each row is", ["users", "events"], horizontal=True,
-                    format_func={"users": "a user", "events": "an event"}.get)
+    guess = data.proposed_mapping(path, overrides).get("user_id")
+    repeats = guess is not None and head[guess].dropna().duplicated().any()
+    kind = st.radio("Each row is", ["users", "events"], horizontal=True, index=1 if repeats else 0,
+                    format_func={"users": "a user", "events": "an event"}.get,
+                    help="Proposed from the file: ids that repeat mean one row per event." if repeats else None)
     default_name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(upload.name).stem)[:60] or "dataset"
     name = st.text_input("Dataset name", value=default_name)
     mapping, id_column, users_path, date_format, user_head, user_info = None, None, None, None, None, None
     keep_events = False
+    shape = vocabulary = aggregates = None
+    users_anyway = True
     if kind == "users":
         id_column = st.selectbox("User id column", columns, index=columns.index("user_id") if "user_id" in columns
                                  else None, placeholder="Pick the column that identifies users")
+        repeated = _ask(data.repeated_ids, path, overrides, id_column) if id_column else 0
+        if repeated:
+            users_anyway = st.checkbox(
+                f"{repeated:,} {'row repeats' if repeated == 1 else 'rows repeat'} a user id and would be "
+                "discarded (one row per id is kept). "
+                "Import as a users table anyway", value=False, key="users_anyway",
+                help="A file whose ids repeat is usually an event or transaction log: choose “an event” above.")
     else:
         proposed = data.proposed_mapping(path, overrides)
         st.markdown("**Column roles** (proposed from the column names and contents; user id and timestamp "
@@ -178,6 +207,41 @@ if upload is not None:
             if ts.ambiguous:
                 st.warning("These dates read both as day/month and month/day; day/month is used. "
                            "Change the format if months come first.")
+        shape = st.radio("Each row of this log is", SHAPES, index=SHAPES.index(propose_shape(mapping)), horizontal=True,
+                         key=f"shape_{mapping.get('event_type')}",
+                         format_func={"events": "an event of some type (a clickstream)",
+                                      "transactions": "an order or order line: every row a purchase"}.get,
+                         help="Proposed from the mapping: a log without an event type but with amounts, "
+                              "quantities or order ids is a transaction log. A negative amount or quantity "
+                              "is a return.")
+        if shape == "events" and "event_type" in mapping:
+            values = _ask(data.event_values, path, overrides, mapping["event_type"], mapping.get("amount"))
+            proposed_vocab = propose_event_vocabulary(values)
+            st.markdown("**Event types** (proposed from the log's own words and amounts; any type left out still "
+                        "counts as activity)")
+            options = values["value"].tolist()
+            vcols = st.columns(3)
+            vocabulary = {}
+            for i, k in enumerate(EVENT_KINDS):
+                vocabulary[k] = vcols[i % 3].multiselect(
+                    EVENT_KIND_LABELS[k].capitalize(), options, default=[v for v in proposed_vocab.get(k, [])
+                                                                         if v in options],
+                    key=f"vocab_{mapping['event_type']}_{k}")
+            if len(values) == 200:
+                st.caption("The 200 most frequent event types are listed.")
+        unmapped = [c for c in columns if c not in mapping.values()]
+        if unmapped:
+            with st.expander("Other columns, kept per user"):
+                st.caption("Columns no role takes: a column with one value per user is kept as an attribute "
+                           "(its last value); a number can be kept as its sum or mean per user.")
+                proposed_keep = data.proposed_aggregates(path, overrides, tuple(sorted(mapping.items())))
+                choices = ["none", *AGGREGATES]
+                aggregates = {}
+                for c in unmapped:
+                    aggregates[c] = st.selectbox(c, choices, index=choices.index(proposed_keep.get(c, "none")),
+                                                 key=f"agg_{c}",
+                                                 format_func={"none": "not kept", "last": "last value (attribute)",
+                                                              "sum": "sum per user", "mean": "mean per user"}.get)
         users_upload = st.file_uploader("Users table to join on the user id (optional)", type=_TYPES,
                                         key="upload_users")
         if users_upload is not None:
@@ -210,7 +274,8 @@ if upload is not None:
     needs_id = id_column is None and (kind == "users" or users_path is not None)
     if needs_id:
         st.info("Pick the column that identifies users: it has no column named user_id.")
-    if st.button("Import", type="primary", disabled=needs_id or (name in set(datasets["name"]) and not replace)):
+    if st.button("Import", type="primary",
+                 disabled=needs_id or not users_anyway or (name in set(datasets["name"]) and not replace)):
         with st.status(f"Importing {upload.name}...", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
             try:
@@ -219,12 +284,16 @@ if upload is not None:
                     pii_actions=actions, replace=replace, users_path=users_path,
                     read_options=info.csv_options or None,
                     users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
-                    keep_events=keep_events, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                    keep_events=keep_events, shape=shape, vocabulary=vocabulary,
+                    aggregates=aggregates,
+                    source=" + ".join(u.name for u in (upload, st.session_state.get("upload_users")) if u is not None),
+                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
                 st.error(_real_names(str(exc)))
                 st.stop()
-            for line in report.lines():
-                st.write(_real_names(line))
             status.update(label=f"Imported “{name}”", state="complete", expanded=True)
-        st.success(f"Dataset “{name}” is ready: pick it in the sidebar.")
+        # select the new dataset, and show what the import did once the sidebar has it
+        st.session_state[state.NEXT_DATASET] = name
+        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": [_real_names(x) for x in report.lines()]}
+        st.rerun()

@@ -31,6 +31,12 @@ if not picked:
 st.caption(f"{len(picked)} features chosen. Attributes (country, age band, ...) are off by default: "
            "segments then describe behaviour, and attributes can be compared afterwards.")
 
+left_out = data.not_built(ds)
+if left_out:
+    with st.expander(f"Not built from this data ({len(left_out)})"):
+        for feature, why in left_out.items():
+            st.caption(f"{components.label(feature)}: {why}.")
+
 advice = data.suggestions(ds, tuple(f.name for f in infos if f.name in picked and f.kind == "numeric"))
 if not advice.empty:
     with st.expander(f"Suggestions before clustering ({len(advice)})", expanded=False):

@@ -1,43 +1,44 @@
-"""KPIs: per-segment CTR, conversion, revenue per user and churn against all users."""
+"""KPIs: the KPIs the data supports per segment against all users; what the others would need."""
 
 import streamlit as st
 
 from dashboard import components, data
-from segcore.kpi import KPI_LABELS
 
 run_id = components.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
 min_size = st.number_input("Minimum segment size", min_value=1, value=50, step=10,
                            help="KPIs of smaller segments are withheld: figures about a few people single them out.")
-kpis = data.kpis(run_id, tuple(personas["name"]), int(min_size))
-kpis = kpis.rename(columns={"segment": "persona"})
+report = data.kpis(run_id, tuple(personas["name"]), int(min_size))
+kpis = report.table.rename(columns={"segment": "persona"})
 withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
 if not withheld.empty:
     st.warning("KPIs withheld for segments below the minimum size: " + "; ".join(
         f"{r.persona} ({r.users} users)" for r in withheld.itertuples()))
 kpis = kpis[~kpis["withheld"]]
 base = kpis[kpis["persona"] == "All users"].iloc[0]
-present = [k for k in KPI_LABELS if k in kpis]
-if not present:
-    st.info("This dataset has none of the inputs KPIs need (ad impressions and clicks, sessions, revenue, churn).")
+shown = report.shown
+for why in report.unavailable.values():
+    st.caption(f"Not available: {why}.")
+if not shown:
+    st.info("This dataset supports none of the KPIs: see above for what each would need.")
     st.stop()
 
-cols = st.columns(len(present))
-for col, k in zip(cols, present):
-    col.metric(f"{KPI_LABELS[k]}, all users", f"{base[k]:,.2f}" if k == "revenue_per_user" else f"{base[k]:.1%}")
+cols = st.columns(min(len(shown), 4))
+for i, k in enumerate(shown):
+    cols[i % len(cols)].metric(f"{k.label}, all users", components.kpi_value(base[k.name], k.unit))
 
-st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), {k: KPI_LABELS[k] for k in present}),
-                key="kpis")
+labels = {k.name: k.label for k in shown}
+st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), labels,
+                                    {k.name: k.unit for k in shown}), key="kpis")
 
-table = kpis[["persona", "users", "share", *present, *[f"{k}_lift" for k in present]]]
+table = kpis[["persona", "users", "share", *labels, *[f"{k}_lift" for k in labels]]]
 config = {"persona": "Persona", "users": st.column_config.NumberColumn("Users", format="localized"),
           "share": st.column_config.NumberColumn("Share", format="percent")}
-for k in present:
-    config[k] = st.column_config.NumberColumn(KPI_LABELS[k], format="%.2f" if k == "revenue_per_user" else "percent")
-    config[f"{k}_lift"] = st.column_config.NumberColumn(f"{KPI_LABELS[k]} vs all", format="%.2f×")
+for k in shown:
+    config[k.name] = st.column_config.NumberColumn(k.label, format="percent" if k.unit == "rate" else "%.2f")
+    config[f"{k.name}_lift"] = st.column_config.NumberColumn(f"{k.label} vs all", format="%.2f×")
 st.dataframe(table, hide_index=True, column_config=config)
-churn_note = "the dataset's churned flag" if "churned" in data.columns(data.run(run_id)["dataset"]) \
-    else "no activity in the last 60 days of the log"
-st.caption(f"CTR = ad clicks / ad impressions; conversion = sessions with a purchase / sessions; "
-           f"churn = {churn_note}. Lift = segment ÷ all users.")
+st.caption(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown)
+           + " Lift = segment ÷ all users. An empty cell: the segment has nothing to measure it on "
+             "(no impressions, no buyers).")

@@ -102,3 +102,15 @@ if st.session_state.get("_fitted_message") and st.session_state["_fitted_message
     c1.page_link("views/explore.py", label="Explore the map", icon=":material/explore:")
     c2.page_link("views/profiles.py", label="Read the profiles", icon=":material/bar_chart:")
     c3.page_link("views/personas.py", label="Name the personas", icon=":material/badge:")
+
+if {"recency_days", "n_purchases"} <= set(data.columns(ds)):
+    st.subheader("Baseline: RFM groups")
+    st.caption("The retail analyst's classic: every customer scored 1 to 5 on recency, frequency (orders) and "
+               "monetary value, and named by the usual grid (champions, loyal customers, at risk, hibernating, "
+               "...). Stored as a run: compare a clustering with it on the Compare page.")
+    if st.button("Score the RFM groups"):
+        with st.spinner("Scoring recency, frequency and monetary value..."):
+            run_id = segcore.create_rfm_run(data.store(), ds)
+        state.select_run(run_id)
+        st.session_state["_fitted_message"] = run_id
+        st.rerun()

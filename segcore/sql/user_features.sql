@@ -1,6 +1,8 @@
 -- Per-user behavioural features from canonical, sessionised events.
 --
--- Input: a relation named `ev` (clean_events.sql, sessionised where needed) and `cat_map`
+-- Input: a relation named `ev` (clean_events.sql over an event log, sessionised where needed; event
+-- types already translated to our kinds: purchase, add_to_cart, product_view, ad_impression, ad_click)
+-- and `cat_map`
 -- (category_map.sql). Plain GROUP BYs over the events: one per user for every count, sum and
 -- share (category counts included, one column per frequent category, and active days where the
 -- log is short enough), a narrow one per session for session length and conversion, and for a
@@ -33,6 +35,7 @@ WITH per_user AS (
         count(*) FILTER (event_type = 'ad_impression') AS ad_impressions,
         count(*) FILTER (event_type = 'ad_click') AS ad_clicks,
         count(*) FILTER (event_type = 'add_to_cart') AS add_to_cart,
+        count(*) FILTER (event_type = 'product_view') AS product_views,
         count(*) FILTER (device IN ('mobile', 'phone', 'tablet', 'ios', 'android')) / nullif(count(device), 0)
             AS mobile_share,
         count(*) FILTER (hour(ts) >= 22 OR hour(ts) < 5) / count(*) AS night_share,
@@ -66,6 +69,7 @@ SELECT
     u.n_events / s.n_sessions AS events_per_session,
     s.avg_session_minutes,
     /*category_diversity*/ AS category_diversity,
+    u.product_views,
     u.add_to_cart,
     u.add_to_cart / s.n_sessions AS cart_rate,
     u.n_purchases,
