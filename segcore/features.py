@@ -69,6 +69,9 @@ def describe_feature(name: str, kind: str = "numeric", group: str | None = None)
     if name in _KNOWN:
         g, label, high, low = _KNOWN[name]
         return FeatureInfo(name, g, label, kind, high, low)
+    if name.startswith("type_share_"):
+        what = name.removeprefix("type_share_").replace("_", " ")
+        return FeatureInfo(name, "behaviour", f"Share of events: {what}", kind, f"often {what}", f"rarely {what}")
     if name.startswith("share_"):
         cat = name.removeprefix("share_").replace("_", " ")
         return FeatureInfo(name, "behaviour", f"Share of activity in {cat}", kind, f"into {cat}", f"little {cat}")

@@ -70,11 +70,23 @@ KPI_INPUTS = tuple(dict.fromkeys(c for k in KPIS for c in k.needs)) + ("purchase
 _RHYTHM = 2.0  # a customer is churned after twice their usual gap between orders
 
 
-def kpi_availability(columns) -> tuple[list[KpiSpec], dict[str, str]]:
-    """The KPIs a feature table supports, and for each other one what the data would need."""
+# What a transaction log, which records purchases only, lacks for the KPIs of a clickstream.
+_NOT_IN_TRANSACTIONS = {
+    "ctr": "CTR needs ad impressions and clicks: a transaction log records purchases only",
+    "conversion_rate": "conversion rate needs visits that did not end in a purchase: a transaction log records "
+                       "purchases only (import the clickstream as an event log for it)",
+}
+
+
+def kpi_availability(columns, shape: str | None = None) -> tuple[list[KpiSpec], dict[str, str]]:
+    """The KPIs a feature table supports, and for each other one what the data would need
+    (``shape``: the log's, ``events`` or ``transactions``, for a message that fits it)."""
     have = set(columns)
     ok = [k for k in KPIS if set(k.needs) <= have]
-    return ok, {k.name: k.missing for k in KPIS if k not in ok}
+    why = {k.name: k.missing for k in KPIS if k not in ok}
+    if shape == "transactions":
+        why |= {k: v for k, v in _NOT_IN_TRANSACTIONS.items() if k in why}
+    return ok, why
 
 
 def _churn_rule(frame: pd.DataFrame, churn_days: float) -> tuple[str, float | None]:
@@ -214,10 +226,11 @@ class KpiReport:
 
 
 def kpi_report(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0,
-               min_segment_size: int = 1) -> KpiReport:
-    """:func:`segment_kpis` with the definitions of the KPIs shown and what the others would need."""
+               min_segment_size: int = 1, shape: str | None = None) -> KpiReport:
+    """:func:`segment_kpis` with the definitions of the KPIs shown and what the others would need
+    (``shape``: see :func:`kpi_availability`)."""
     table = segment_kpis(frame, by=by, churn_days=churn_days, min_segment_size=min_segment_size)
-    shown, unavailable = kpi_availability(frame.columns)
+    shown, unavailable = kpi_availability(frame.columns, shape)
     definitions = {k.name: churn_definition(frame, churn_days) if k.name == "churn_rate" else k.definition
                    for k in shown}
     return KpiReport(table, shown, definitions, unavailable)

@@ -251,6 +251,15 @@ def carried_name(column: str, aggregate: str) -> str:
     return column if aggregate == "last" else f"{column}_{aggregate}"
 
 
+# How many of a log's own event types (none of our kinds) become a share-of-events feature each.
+MAX_TYPE_SHARES = 8
+
+
+def _type_name(value: str) -> str:
+    """An event type as part of a column name: letters and digits, runs of anything else as one '_'."""
+    return re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_")
+
+
 # How many of a log's event types an import lists in its facts.
 _MAX_LISTED_TYPES = 50
 
@@ -633,6 +642,7 @@ class Store:
             event_type = f"CASE WHEN {amount} < 0 OR quantity < 0 THEN 'return' ELSE 'purchase' END"
             amount = f"CASE WHEN quantity < 0 THEN -abs({amount}) ELSE {amount} END"
             kinds = {}
+            own_types = []
         else:
             # One pass gives the distinct types (are they clean already?) and how often each carries an amount.
             raw = con.execute("SELECT event_type, count(*), count(amount) FROM events "
@@ -658,6 +668,11 @@ class Store:
             facts["event_types"] = [{"value": v, "events": int(n), "kind": k or None} for v, n, k in
                                     counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)]
             facts["event_types_total"] = int(len(counts))
+            # the log's own frequent types that are none of our kinds: each user's share of events of each
+            other = [v for v, k in zip(counts["value"], counts["kind"]) if not k]
+            names = [_type_name(v) for v in other]
+            own_types = [(v, n) for i, (v, n) in enumerate(zip(other, names)) if n and n not in names[:i]]
+            own_types = own_types[:MAX_TYPE_SHARES]
             kinds = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
         for marker, text in (("event_type", event_type), ("amount", amount), ("vocab_join", vocab_join)):
             clean = clean.replace(f"/*{marker}*/", text)
@@ -708,7 +723,12 @@ class Store:
                 params["first_day"] = first.date()
         else:
             bits, active, days_join = "", "d.active_days", "JOIN days d USING (user_id)"
-        for marker, text in (("category_counts", counts_sql), ("category_columns", shares),
+        params.update({f"type_{j}": v for j, (v, _) in enumerate(own_types)})
+        type_counts = "".join(f", count(*) FILTER (event_type = $type_{j}) AS type_{j}" for j in range(len(own_types)))
+        type_columns = "".join(f", u.type_{j} / u.n_events AS {quote_ident('type_share_' + n)}"
+                               for j, (_, n) in enumerate(own_types))
+        for marker, text in (("type_counts", type_counts), ("type_columns", type_columns),
+                             ("category_counts", counts_sql), ("category_columns", shares),
                              ("category_diversity", diversity), ("tail_join", tail), ("day_bits", bits),
                              ("active_days", active), ("days_join", days_join)):
             sql = sql.replace(f"/*{marker}*/", text)

@@ -283,7 +283,8 @@ def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0,
     rec = store.run(run_id)
     have = set(store.columns(rec["dataset"])["column_name"])
     frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
-    return kpi_report(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size)
+    shape = (store.dataset(rec["dataset"])["event_facts"] or {}).get("shape")
+    return kpi_report(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size, shape=shape)
 
 
 def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None, *,

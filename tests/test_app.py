@@ -412,7 +412,8 @@ def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
                             "Average order value, all users", "Repeat-purchase rate, all users",
                             "Churn rate, all users"}
     assert not any("nan" in v.lower() for v in metrics.values()), metrics
-    assert any("CTR needs ad impression and ad click events" in c.value for c in at.caption)
+    assert any("CTR needs ad impressions and clicks: a transaction log records purchases only" in c.value
+               for c in at.caption)
     assert any("own average gap between orders" in c.value for c in at.caption)
 
 

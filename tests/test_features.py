@@ -74,7 +74,8 @@ def test_catalog_groups_and_defaults(sample_store):
     assert "email" not in by_name  # hashed ids are not features
     assert "user_id" not in by_name and "churned" not in by_name
     defaults = default_features(infos)
-    assert "country" not in defaults and "share_deals" in defaults and len(defaults) == 28
+    assert "country" not in defaults and "share_deals" in defaults and len(defaults) == 30
+    assert by_name["type_share_click"].group == "behaviour"  # 'click' is none of our kinds: a share of events
 
 
 # --- the feature SQL against a plain pandas computation, on generated logs --------------------

@@ -13,6 +13,9 @@
 --   category_counts      , count(*) FILTER (idx = i) AS cat_i, per user
 --   category_diversity   how many frequent categories a user has, plus distinct tail ones
 --   category_columns     , share of categorised events AS share_n, one per index
+--   type_counts          , count(*) FILTER (event_type = $type_j) AS type_j, per user, for the log's most
+--                        frequent event types that are none of our kinds (bound: they are the log's words)
+--   type_columns         , u.type_j / u.n_events AS type_share_<name>
 --   tail_join            the distinct tail categories per user (only when there is a tail)
 --   day_bits             , the days a user was active, as bits of 64-day words counted from
 --                        $first_day (bit_or(...) FILTER (...) AS day_word_w), when the log spans
@@ -42,6 +45,7 @@ WITH per_user AS (
         count(*) FILTER (dayofweek(ts) IN (0, 6)) / count(*) AS weekend_share,
         count(idx) AS categorised
         /*category_counts*/
+        /*type_counts*/
         /*day_bits*/
     FROM ev LEFT JOIN cat_map USING (category)
     GROUP BY user_id
@@ -83,6 +87,7 @@ SELECT
     u.night_share,
     u.weekend_share
     /*category_columns*/
+    /*type_columns*/
 FROM per_user u
 JOIN per_session s USING (user_id)
 /*days_join*/
