@@ -323,6 +323,46 @@ def _execute(con, sql: str, params: dict | list | None, progress, lo: float, hi:
     return con
 
 
+def _event_types(con, vocabulary: dict[str, list[str]] | None):
+    """Read the event types of the temporary relation ``events`` and translate them to our kinds.
+
+    One pass gives the distinct types (clean already, or to be trimmed and lower-cased?) and how often
+    each carries an amount. The vocabulary (proposed when None) is loaded into the temporary table
+    ``event_vocab`` where it differs from our names. Returns the event type's SQL for clean_events.sql,
+    its join, per kind the events and those with an amount, the log's own frequent types that are none
+    of our kinds (value, column name), and the facts to keep: the vocabulary and the types seen.
+    """
+    raw = con.execute("SELECT event_type, count(*), count(amount) FROM events "
+                      "WHERE event_type IS NOT NULL GROUP BY ALL").fetchall()
+    counts = pd.DataFrame(raw, columns=["raw", "events", "with_amount"])
+    counts["value"] = counts["raw"].astype(str).str.strip().str.lower()
+    canonical = bool((counts["raw"] == counts["value"]).all())
+    counts = counts.groupby("value", as_index=False)[["events", "with_amount"]].sum()
+    event_type = "event_type" if canonical else "lower(trim(event_type))"
+    vocab = vocabulary if vocabulary is not None else propose_event_vocabulary(counts)
+    pairs = [(str(v).strip().lower(), kind) for kind, values in vocab.items() for v in values]
+    kinds = dict(pairs)
+    join = ""
+    translate = [(v, k) for v, k in pairs if v != k]
+    if translate:
+        con.execute("CREATE OR REPLACE TEMP TABLE event_vocab (raw VARCHAR, kind VARCHAR)")
+        con.executemany("INSERT INTO event_vocab VALUES (?, ?)", translate)
+        join = f"LEFT JOIN event_vocab v ON v.raw = {event_type}"
+        event_type = f"coalesce(v.kind, {event_type})"
+    # "" for a type that is no kind of ours (None would not survive the group-by below)
+    counts["kind"] = [kinds.get(v, v if v in EVENT_KINDS else "") for v in counts["value"]]
+    counts = counts.sort_values(["events", "value"], ascending=[False, True])
+    facts = {"vocabulary": {k: sorted(v for v, kk in kinds.items() if kk == k) for k in dict.fromkeys(kinds.values())},
+             "event_types": [{"value": v, "events": int(n), "kind": k or None} for v, n, k in
+                             counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)],
+             "event_types_total": int(len(counts))}
+    other = [v for v, k in zip(counts["value"], counts["kind"]) if not k]
+    names = [_type_name(v) for v in other]
+    own = [(v, n) for i, (v, n) in enumerate(zip(other, names)) if n and n not in names[:i]][:MAX_TYPE_SHARES]
+    per_kind = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
+    return event_type, join, per_kind, own, facts
+
+
 def _sql_resource(name: str) -> str:
     return resources.files("segcore").joinpath("sql", name).read_text(encoding="utf-8")
 
@@ -412,7 +452,8 @@ class Store:
         params: dict = {"n": int(limit)}
         source = _source(plan, params)
         col = f"lower(trim(CAST({quote_ident(column)} AS VARCHAR)))"
-        with_amount = f", count(TRY_CAST({quote_ident(amount)} AS DOUBLE))" if amount else ""
+        # an amount present at all (a file's decimal commas are only read as numbers on import)
+        with_amount = f", count(nullif(trim(CAST({quote_ident(amount)} AS VARCHAR)), ''))" if amount else ""
         sql = (f"SELECT {col} AS value, count(*) AS events{with_amount} FROM {source} "
                f"WHERE {quote_ident(column)} IS NOT NULL GROUP BY ALL ORDER BY events DESC, value LIMIT $n")
         with self._connect() as con:
@@ -595,11 +636,10 @@ class Store:
             if events is not None:
                 n_events = counts["rows"]["events"]
                 facts |= self._build_features(con, name, shape=shape, vocabulary=vocabulary, carry=carry or {},
-                                     t_ref=t_ref,
-                                     first=first, unsessioned=unsessioned,
-                                     with_users=users is not None, pseudonyms=pseudonyms,
-                                     top=top_categories, unique_users=counts["duplicate_ids"] == 0,
-                                     progress=progress, span=(done, 0.97))
+                                              t_ref=t_ref, first=first, unsessioned=unsessioned,
+                                              with_users=users is not None, pseudonyms=pseudonyms,
+                                              top=top_categories, unique_users=counts["duplicate_ids"] == 0,
+                                              progress=progress, span=(done, 0.97))
                 con.execute(f"DROP {'VIEW' if keep_events or events.fmt == 'parquet' else 'TABLE'} events")
             else:
                 exclude = f" EXCLUDE ({', '.join(map(quote_ident, pseudonyms))})" if pseudonyms else ""
@@ -637,43 +677,13 @@ class Store:
         amount = "amount"
         if _exists(con, "events", "unit_price IS NOT NULL"):
             amount = "coalesce(amount, quantity * unit_price)"  # an order line's value where it has no amount
-        vocab_join = ""
         if shape == "transactions":
             event_type = f"CASE WHEN {amount} < 0 OR quantity < 0 THEN 'return' ELSE 'purchase' END"
             amount = f"CASE WHEN quantity < 0 THEN -abs({amount}) ELSE {amount} END"
-            kinds = {}
-            own_types = []
+            vocab_join, kinds, own_types = "", {}, []
         else:
-            # One pass gives the distinct types (are they clean already?) and how often each carries an amount.
-            raw = con.execute("SELECT event_type, count(*), count(amount) FROM events "
-                              "WHERE event_type IS NOT NULL GROUP BY ALL").fetchall()
-            counts = pd.DataFrame(raw, columns=["raw", "events", "with_amount"])
-            counts["value"] = counts["raw"].astype(str).str.strip().str.lower()
-            canonical = bool((counts["raw"] == counts["value"]).all())
-            counts = counts.groupby("value", as_index=False)[["events", "with_amount"]].sum()
-            event_type = "event_type" if canonical else "lower(trim(event_type))"
-            vocab = vocabulary if vocabulary is not None else propose_event_vocabulary(counts)
-            pairs = [(str(v).strip().lower(), kind) for kind, values in vocab.items() for v in values]
-            kinds = dict(pairs)
-            translate = [(v, k) for v, k in pairs if v != k]
-            if translate:
-                con.execute("CREATE OR REPLACE TEMP TABLE event_vocab (raw VARCHAR, kind VARCHAR)")
-                con.executemany("INSERT INTO event_vocab VALUES (?, ?)", translate)
-                vocab_join = f"LEFT JOIN event_vocab v ON v.raw = {event_type}"
-                event_type = f"coalesce(v.kind, {event_type})"
-            # "" for a type that is no kind of ours (None would not survive the group-by below)
-            counts["kind"] = [kinds.get(v, v if v in EVENT_KINDS else "") for v in counts["value"]]
-            counts = counts.sort_values(["events", "value"], ascending=[False, True])
-            facts["vocabulary"] = {k: sorted(v for v, kk in kinds.items() if kk == k) for k in dict.fromkeys(kinds.values())}
-            facts["event_types"] = [{"value": v, "events": int(n), "kind": k or None} for v, n, k in
-                                    counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)]
-            facts["event_types_total"] = int(len(counts))
-            # the log's own frequent types that are none of our kinds: each user's share of events of each
-            other = [v for v, k in zip(counts["value"], counts["kind"]) if not k]
-            names = [_type_name(v) for v in other]
-            own_types = [(v, n) for i, (v, n) in enumerate(zip(other, names)) if n and n not in names[:i]]
-            own_types = own_types[:MAX_TYPE_SHARES]
-            kinds = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
+            event_type, vocab_join, kinds, own_types, found = _event_types(con, vocabulary)
+            facts |= found
         for marker, text in (("event_type", event_type), ("amount", amount), ("vocab_join", vocab_join)):
             clean = clean.replace(f"/*{marker}*/", text)
         con.execute(f"CREATE OR REPLACE TEMP VIEW clean_events AS {clean}")
@@ -874,8 +884,11 @@ class Store:
             raise NotFoundError(f"dataset {name!r} has no {role} table")
 
     def read_table(self, name: str, role: str = "features", columns: list[str] | None = None,
-                   limit: int | None = None) -> pd.DataFrame:
-        """A dataset's table (or some columns of it), ordered by user id."""
+                   limit: int | None = None, sample: int | None = None) -> pd.DataFrame:
+        """A dataset's table (or some columns of it), ordered by user id.
+
+        ``sample``: at most this many users, the same ones every time (those whose ids hash lowest),
+        spread over the whole table rather than its first ids."""
         self._check_role(name, role)
         available = set(self.columns(name, role)["column_name"])
         if columns is not None:
@@ -886,7 +899,10 @@ class Store:
         else:
             select = "*"
         order = " ORDER BY user_id" if "user_id" in available and role != "events" else ""
-        sql = f"SELECT {select} FROM {_table(name, role)}{order}"
+        source = _table(name, role)
+        if sample is not None and "user_id" in available:
+            source = f"(SELECT * FROM {source} ORDER BY hash(user_id), user_id LIMIT {int(sample)})"
+        sql = f"SELECT {select} FROM {source}{order}"
         if limit is not None:
             return self._df(sql + " LIMIT ?", [int(limit)])
         return self._df(sql)

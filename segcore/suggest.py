@@ -21,7 +21,7 @@ NEAR_CONSTANT = 0.95
 CORRELATED = 0.9
 DUPLICATE = 0.995
 OUTLIER_SHARE = 0.05
-_SAMPLE = 20_000
+SAMPLE = 20_000
 
 
 def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 0) -> pd.DataFrame:
@@ -29,8 +29,8 @@ def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 
     top value, share of extreme users, or Spearman's rho) and the ``partner`` a correlated feature
     is correlated with (empty frame when all is well)."""
     df = frame[list(numeric)].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
-    if len(df) > _SAMPLE:
-        df = df.sample(_SAMPLE, random_state=seed)
+    if len(df) > SAMPLE:
+        df = df.sample(SAMPLE, random_state=seed)
     rows = []
     for col in df.columns:
         values = df[col].dropna()

@@ -66,14 +66,16 @@ def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFra
     the suggestions find near-constant, the second of two duplicates, and any missing for more
     than half the users (see :func:`segcore.features.default_features`).
     """
-    from .suggest import feature_suggestions
+    from .suggest import SAMPLE, feature_suggestions
 
     stats = store.column_stats(dataset)
     infos = catalog(store.columns(dataset), stats)
     candidates = default_features(infos)
     numeric = [f.name for f in infos if f.name in candidates and f.kind == "numeric"]
-    advice = feature_suggestions(store.read_table(dataset, "features", numeric), numeric) if numeric else \
-        feature_suggestions(pd.DataFrame(), [])
+    # the suggestions look at a sample of users: read only that (at a million users, reading every one
+    # cost about a second and half a gigabyte)
+    frame = store.read_table(dataset, "features", numeric, sample=SAMPLE) if numeric else pd.DataFrame()
+    advice = feature_suggestions(frame, numeric)
     missing = dict(zip(stats["column_name"], stats["null_percentage"] / 100))
     return default_features(infos, advice, missing), advice
 

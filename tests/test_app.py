@@ -427,3 +427,38 @@ def test_a_users_file_whose_ids_repeat_asks_first(app_store):
     assert next(b for b in at.button if b.label == "Import").disabled
     anyway.check().run()
     assert not next(b for b in at.button if b.label == "Import").disabled
+
+
+def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
+    """retentioneering's ecom log (tests/data): its event types proposed as our kinds and changeable."""
+    log = Path(__file__).resolve().parent / "data" / "retentioneering_ecom" / "ecom_extract.csv"
+    at = _open("data")
+    at.get("file_uploader")[0].upload("ecom_extract.csv", log.read_bytes(), "text/csv")
+    at.run()
+    _clean(at)
+    assert next(r for r in at.radio if r.label == "Each row of this log is").value == "events"
+    vocab = {m.label: m.value for m in at.multiselect}
+    assert vocab["Purchase"] == ["purchase"] and vocab["Add to cart"] == ["add_to_cart"]
+    assert vocab["Product view"] == ["product_view"] and vocab["Ad impression"] == []
+    # the user says wishlist additions are what they count as add to cart here
+    next(m for m in at.multiselect if m.label == "Add to cart").set_value(["add_to_cart", "wishlist_add"]).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    assert at.sidebar.selectbox[0].value == "ecom_extract"
+    shown = " ".join(t.value for t in at.text)
+    assert "add to cart = 'add_to_cart', 'wishlist_add'" in shown
+    assert "column 'acquisition_channel': kept per user as its last value" in shown
+    events = pd.read_csv(log)
+    feats = app_store.read_table("ecom_extract").set_index("user_id")
+    carts = events["event"].isin(["add_to_cart", "wishlist_add"]).groupby(events["user_id"]).sum()
+    assert (feats["add_to_cart"] == carts.reindex(feats.index)).all()
+
+    segcore.create_run(app_store, "ecom_extract", 3, seed=0)
+    at.switch_page("views/kpis.py")
+    at.run()
+    _clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Conversion rate, all users", "Orders per user, all users", "Churn rate, all users"} <= set(metrics)
+    assert "Revenue per user, all users" not in metrics and "CTR, all users" not in metrics
+    assert not any("nan" in v.lower() for v in metrics.values()), metrics
+    assert any("revenue per user needs amounts" in c.value for c in at.caption)
