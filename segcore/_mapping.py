@@ -45,6 +45,8 @@ _ROLE_NAMES = {
                  "warengruppe", "categorie", "categoria"),
     "device": ("device", "device_type", "platform"),
 }
+_USER_STATE = re.compile(r"(^|_)(lifecycle|stage|status|cohort|tier|segment|plan|channel|campaign|source|medium|"
+                         r"country|region|language|gender|age)(_|$)")
 _DEVICE_WORDS = {"mobile", "desktop", "tablet", "ios", "android", "web", "app", "phone", "pc", "mac", "windows",
                  "smartphone", "tv", "console"}
 _EVENT_WORDS = {"view", "page_view", "pageview", "click", "purchase", "add_to_cart", "cart", "login", "signup",
@@ -244,10 +246,12 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
             if best[0] >= 0.5:
                 take(role, best[1])
     user_level = _per_user_constants(sample, mapping.get("user_id"), low_card)
+    user_level |= {c for c in low_card if _USER_STATE.search(_norm(c))}
     for role in ("event_type", "category"):
         if role not in mapping:
-            # a value that never changes within a user (a sign-up channel, a cohort) describes the user,
-            # not the event: as a category it would only repeat the user's own label as a share of 1
+            # a value that never changes within a user (a sign-up channel, a cohort), or is named as the
+            # user's state (a lifecycle stage, a plan), describes the user, not the event: as a category
+            # it would only repeat the user's own label as a share
             rest = [c for c in low_card if c in free and c not in user_level]
             if rest:
                 take(role, rest[0])

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--kind", choices=("users", "events"), default="users",
                    help="one row per user (default) or one row per event")
     v.add_argument("--id", dest="id_column", help="users: the id column (default user_id)")
+    v.add_argument("--allow-repeated-ids", action="store_true",
+                   help="users: import a file whose ids repeat, keeping one row per id (default: refused, "
+                        "since such a file is usually a log: --kind events)")
     v.add_argument("--map", action="append", nargs="+", default=[], metavar="ROLE=COLUMN",
                    help="events: map columns to roles (user_id, timestamp, event_type, amount, quantity, "
                         "unit_price, order_id, session_id, category, device), several after one --map or "
@@ -59,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                         "event types and amounts; with --event, values spelt as a kind still count as it)")
     v.add_argument("--per-user", action="append", nargs="+", default=[], metavar="COLUMN=last|sum|mean|none",
                    help="events: keep a column no role takes per user: its last value (an attribute), sum or "
-                        "mean; none leaves it out (default: columns with one value per user keep it, other "
-                        "numeric columns their mean)")
+                        "mean; none leaves it out (default: text with few values and numbers with one value "
+                        "per user keep the last, other numeric columns their mean)")
     v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop",
                    help="override what happens to a detected PII column")
     v.add_argument("--users", metavar="FILE", help="events: a users table to join to the event features on the "
@@ -249,6 +252,7 @@ def _dispatch(args) -> int:
                                  vocabulary={k: _split(v) or [] for k, v in _pairs(_flat(args.event), "--event").items()}
                                  or None, aggregates=_pairs(_flat(args.per_user), "--per-user") or None,
                                  replace=args.replace, users_path=args.users, read_options=read_options,
+                                 allow_repeated_ids=args.allow_repeated_ids,
                                  users_read_options=read_options,
                                  date_format=args.date_format, keep_events=args.keep_events, progress=update,
                                  max_bytes=None if args.max_mb is None else int(args.max_mb * (1 << 20)))

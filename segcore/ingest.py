@@ -271,8 +271,7 @@ def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregate
     """Columns of an event log no role takes, kept per user: column -> ``last``, ``sum`` or ``mean``.
 
     Given ``aggregates`` (``none`` leaves a column out) they are checked; otherwise proposed from the
-    sample: a column with one value per user (a sign-up channel, a cohort) keeps its last value as an
-    attribute, when it is a number or has at most 30 distinct values; any other numeric column its mean.
+    sample (:func:`propose_aggregates`).
     """
     if aggregates is not None:
         unknown = [c for c in aggregates if c not in sample.columns]
@@ -292,13 +291,13 @@ def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregate
 
 def propose_aggregates(sample: pd.DataFrame, user_col: str | None, unmapped: list[str]) -> dict[str, str]:
     """Of the columns ``unmapped`` (no role, no personal data), those worth keeping per user: column ->
-    ``last`` for a column with one value per user in ``sample`` (a number, or at most 30 distinct values),
-    ``mean`` for any other numeric column."""
+    ``last`` for a number with one value per user in ``sample`` and for text with at most 30 distinct
+    values (a channel, a lifecycle stage: the user's latest), ``mean`` for any other numeric column."""
     constant = _per_user_constants(sample, user_col, unmapped)
     out = {}
     for c in unmapped:
         numeric = pd.api.types.is_numeric_dtype(sample[c]) and not pd.api.types.is_bool_dtype(sample[c])
-        if c in constant and (numeric or sample[c].nunique() <= 30):
+        if numeric and c in constant or not numeric and 0 < sample[c].nunique() <= 30:
             out[c] = "last"
         elif numeric and sample[c].notna().any():
             out[c] = "mean"
@@ -311,7 +310,7 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
                 users_read_options: dict | None = None, date_format: str | None = None, max_bytes: int | None = None,
                 keep_events: bool = False, shape: str | None = None,
                 vocabulary: dict[str, list[str]] | None = None, aggregates: dict[str, str] | None = None,
-                source: str | None = None, progress=None) -> ImportReport:
+                source: str | None = None, allow_repeated_ids: bool = True, progress=None) -> ImportReport:
     """Import a CSV, Parquet or JSON Lines file as a dataset.
 
     Parameters
@@ -366,7 +365,11 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         Events only: column -> ``last``, ``sum``, ``mean`` or ``none``, for columns no role
         takes: each is kept per user (``last``: the user's latest value, an attribute;
         ``sum``/``mean`` as ``<column>_sum``/``<column>_mean``). Proposed when omitted:
-        columns with one value per user keep it, other numeric columns their mean.
+        text columns with few values and numbers with one value per user keep their
+        last value, other numeric columns their mean.
+    allow_repeated_ids : bool, default=True
+        Users only: with False, a file whose ids repeat is refused, saying how many rows one row
+        per id would discard (such a file is usually an event or transaction log).
     source : str, optional
         What the dataset's source is called (default: the files' names), e.g. the
         name of an uploaded file rather than its temporary copy's.
@@ -390,6 +393,13 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     carry: dict[str, str] = {}
     if kind == "users":
         users, findings = _users_plan(store, info, id_column, pii_actions)
+        if not allow_repeated_ids:
+            ids = next(c.source for c in users.columns if c.target == "user_id")
+            repeated = repeated_ids(store, info, ids)
+            if repeated:
+                raise InputError(f"{repeated:,} rows of {info.path.name!r} repeat a user id and would be discarded "
+                                 "as a users table (one row per id is kept): it looks like an event or transaction "
+                                 "log (kind events); to import it as users anyway, allow repeated ids")
     else:
         events, findings, warnings, ts_read, mapping, file_columns, carry = _events_plan(
             store, info, mapping, pii_actions, date_format, aggregates)

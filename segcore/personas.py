@@ -26,7 +26,6 @@ _ARCHETYPES = (
     ("tenure_days", -1, "New explorers"),
     ("night_share", 1, "Night owls"),
     ("revenue", 1, "High spenders"),
-    ("n_purchases", 1, "Loyal customers"),
     ("avg_order_value", 1, "Big-basket buyers"),
     ("items_per_order", 1, "Bulk buyers"),
     ("n_returns", 1, "Frequent returners"),

@@ -233,3 +233,13 @@ def cli_store(tmp_path, sample_store):
     dst = tmp_path / "cli.duckdb"
     shutil.copy(sample_store.path, dst)
     return dst
+
+
+def test_a_log_imported_as_a_users_table_is_refused_unless_allowed(cli_store):
+    refused = cli("import", str(CDNOW), "--name", "crm", "--id", "customer_id", store=cli_store, check=False)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "4,562 rows of 'cdnow_sample.csv' repeat a user id" in refused.stderr and "event" in refused.stderr
+    assert "crm" not in segcore.Store(cli_store).list_datasets()["name"].tolist()
+    out = cli("import", str(CDNOW), "--name", "crm", "--id", "customer_id", "--allow-repeated-ids",
+              store=cli_store).stdout
+    assert "2,357 users" in out and "4,562 rows of 'cdnow_sample.csv' repeat a user id" in out
