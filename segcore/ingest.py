@@ -8,6 +8,7 @@ file through that plan in one transaction.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,13 +96,9 @@ class ImportReport:
 
 def peek_file(store: Store, info: FileInfo, *, n: int = _SAMPLE_ROWS, text_columns=()) -> pd.DataFrame:
     """The first ``n`` rows of an inspected file, as the import will read them."""
-    try:
+    with _reading(info):
         df = store.peek(str(info.path), info.fmt, n=n, text_columns=text_columns if info.fmt == "csv" else (),
                         csv_options=info.csv_options)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise reader_error(exc, info.path, info.fmt) from exc
     df.columns = [str(c) for c in df.columns]
     if df.empty:
         raise InputError(f"{info.path.name!r} has no rows")
@@ -110,25 +107,28 @@ def peek_file(store: Store, info: FileInfo, *, n: int = _SAMPLE_ROWS, text_colum
     return df
 
 
-def event_values(store: Store, info: FileInfo, column: str, amount: str | None = None) -> pd.DataFrame:
-    """The event types of an inspected log with their counts (``value``, ``events``, ``with_amount``), as
-    :func:`segcore._mapping.propose_event_vocabulary` takes them."""
+@contextmanager
+def _reading(info: FileInfo):
+    """DuckDB's failures to read a file as one line naming the file (our own messages pass as they are)."""
     try:
-        return store.value_counts(str(info.path), info.fmt, column, amount=amount, csv_options=info.csv_options)
+        yield
     except InputError:
         raise
     except Exception as exc:
         raise reader_error(exc, info.path, info.fmt) from exc
+
+
+def event_values(store: Store, info: FileInfo, column: str, amount: str | None = None) -> pd.DataFrame:
+    """The event types of an inspected log with their counts (``value``, ``events``, ``with_amount``), as
+    :func:`segcore._mapping.propose_event_vocabulary` takes them."""
+    with _reading(info):
+        return store.value_counts(str(info.path), info.fmt, column, amount=amount, csv_options=info.csv_options)
 
 
 def repeated_ids(store: Store, info: FileInfo, column: str) -> int:
     """Rows of an inspected file that repeat an id of ``column``: what importing it as a users table drops."""
-    try:
+    with _reading(info):
         return store.repeated_ids(str(info.path), info.fmt, column, csv_options=info.csv_options)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise reader_error(exc, info.path, info.fmt) from exc
 
 
 def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None) -> dict[str, PiiFinding]:
@@ -250,7 +250,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
                 cols.append(ColumnPlan(col, target, _hash_transform(pii[col].kind)))
         elif role == "timestamp":
             cols.append(ColumnPlan(col, target, ts.transform, ts.arg))
-        elif role in ("amount", "quantity", "unit_price"):
+        elif role in _NUMERIC_ROLES:
             cols.append(ColumnPlan(col, target, "double"))
         elif role == "session_id":
             # Kept in the file's type: a session id is only compared with the log's other session ids.
@@ -292,14 +292,21 @@ def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregate
 def propose_aggregates(sample: pd.DataFrame, user_col: str | None, unmapped: list[str]) -> dict[str, str]:
     """Of the columns ``unmapped`` (no role, no personal data), those worth keeping per user: column ->
     ``last`` for a number with one value per user in ``sample`` and for text with at most 30 distinct
-    values (a channel, a lifecycle stage: the user's latest), ``mean`` for any other numeric column."""
+    values (a channel, a lifecycle stage: the user's latest), ``mean`` for any other numeric column.
+
+    A value shared by few users is never kept as an attribute: a column with more distinct values than
+    half the sample's users (a name, an address, a card number, an id) would single people out.
+    """
     constant = _per_user_constants(sample, user_col, unmapped)
+    users = sample[user_col].nunique() if user_col in sample else len(sample)
     out = {}
     for c in unmapped:
         numeric = pd.api.types.is_numeric_dtype(sample[c]) and not pd.api.types.is_bool_dtype(sample[c])
-        if numeric and c in constant or not numeric and 0 < sample[c].nunique() <= 30:
+        distinct = sample[c].nunique()
+        shared = 0 < distinct <= users / 2
+        if shared and (numeric and c in constant or not numeric and distinct <= 30):
             out[c] = "last"
-        elif numeric and sample[c].notna().any():
+        elif numeric and c not in constant and sample[c].notna().any():
             out[c] = "mean"
     return out
 

@@ -379,13 +379,22 @@ def test_selection_regions_reads_boxes_and_lassos_and_skips_a_lasso_click():
     assert selection_regions(None) == () and selection_regions(SimpleNamespace(selection=None)) == ()
 
 
-def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
-    """CDNOW (tests/data): proposed as a transaction log, imported, selected; its KPIs are the ones it supports."""
-    log = Path(__file__).resolve().parent / "data" / "cdnow" / "cdnow_sample.csv"
+_REAL = Path(__file__).resolve().parent / "data"
+
+
+def _upload(log: Path) -> AppTest:
+    """The Data page with a real log (tests/data) uploaded under its own name."""
     at = _open("data")
-    at.get("file_uploader")[0].upload("cdnow_sample.csv", log.read_bytes(), "text/csv")
+    at.get("file_uploader")[0].upload(log.name, log.read_bytes(), "text/csv")
     at.run()
     _clean(at)
+    return at
+
+
+def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
+    """CDNOW (tests/data): proposed as a transaction log, imported, selected; its KPIs are the ones it supports."""
+    log = _REAL / "cdnow" / "cdnow_sample.csv"
+    at = _upload(log)
     assert next(r for r in at.radio if r.label == "Each row is").value == "events"  # customer ids repeat
     roles = {s.label: s.value for s in at.selectbox if s.label in segcore.EVENT_ROLES}
     assert roles["user_id"] == "customer_id" and roles["timestamp"] == "date"
@@ -431,11 +440,8 @@ def test_a_users_file_whose_ids_repeat_asks_first(app_store):
 
 def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
     """retentioneering's ecom log (tests/data): its event types proposed as our kinds and changeable."""
-    log = Path(__file__).resolve().parent / "data" / "retentioneering_ecom" / "ecom_extract.csv"
-    at = _open("data")
-    at.get("file_uploader")[0].upload("ecom_extract.csv", log.read_bytes(), "text/csv")
-    at.run()
-    _clean(at)
+    log = _REAL / "retentioneering_ecom" / "ecom_extract.csv"
+    at = _upload(log)
     assert next(r for r in at.radio if r.label == "Each row of this log is").value == "events"
     vocab = {m.label: m.value for m in at.multiselect}
     assert vocab["Purchase"] == ["purchase"] and vocab["Add to cart"] == ["add_to_cart"]

@@ -104,15 +104,22 @@ def test_an_event_log_of_dates_only_gets_no_session_or_time_of_day_features(tmp_
 
 
 def test_columns_no_role_takes_are_kept_per_user(tmp_path, empty_store):
-    log = pd.DataFrame({"uid": ["a", "a", "b", "b"], "ts": ["2024-01-01 10:00", "2024-01-02 10:00",
-                                                           "2024-01-01 11:00", "2024-01-03 11:00"],
-                        "plan": ["free", "free", "pro", "pro"], "basket": [1.0, 3.0, 10.0, 20.0]})
+    users = list("abcdef")
+    log = pd.DataFrame({"uid": [u for u in users for _ in range(2)],
+                        "ts": [f"2024-01-0{d} 1{i}:00" for i in range(6) for d in (1, 2)],
+                        "plan": [p for p in ["free", "pro"] * 3 for _ in range(2)],
+                        "basket": [1.0, 3.0, 10.0, 20.0] * 3,
+                        # one value per user, different for each: a name, an account number; never kept
+                        "holder": [f"Person {u}" for u in users for _ in range(2)],
+                        "account": [918_273 + 97 * i for i in range(6) for _ in range(2)]})
     path = _write(tmp_path, "kept.csv", log)
     report = segcore.import_file(empty_store, path, "kept", kind="events",
                                  mapping={"user_id": "uid", "timestamp": "ts"})
     fates = dict(report.columns)
     assert fates["plan"].startswith("kept per user as its last value")
     assert fates["basket"] == "kept per user as its mean, 'basket_mean'"
+    assert fates["holder"].startswith("not used") and fates["account"].startswith("not used")
+    assert {"holder", "account", "account_mean"}.isdisjoint(empty_store.read_table("kept").columns)
     f = empty_store.read_table("kept").set_index("user_id")
     assert f.loc["b", "plan"] == "pro" and f.loc["a", "basket_mean"] == 2.0
     segcore.import_file(empty_store, path, "summed", kind="events", mapping={"user_id": "uid", "timestamp": "ts"},
