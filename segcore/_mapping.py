@@ -20,7 +20,7 @@ __all__ = ["EVENT_KINDS", "EVENT_KIND_LABELS", "EVENT_ROLES", "REQUIRED_EVENT_RO
            "propose_event_vocabulary", "propose_mapping", "propose_shape", "timestamp_format"]
 
 EVENT_ROLES = ("user_id", "timestamp", "event_type", "amount", "quantity", "unit_price", "order_id", "session_id",
-               "category", "device")
+               "category", "device", "product", "page", "channel")
 REQUIRED_EVENT_ROLES = ("user_id", "timestamp")
 # What one row of a log is: an event of some type (a clickstream), or an order or order line (every row a
 # purchase; a negative amount or quantity a return).
@@ -44,6 +44,11 @@ _ROLE_NAMES = {
     "category": ("category", "content_category", "product_category", "section", "department", "kategorie",
                  "warengruppe", "categorie", "categoria"),
     "device": ("device", "device_type", "platform"),
+    "product": ("product", "product_id", "item", "item_id", "sku", "stock_code", "stockcode", "article",
+                "article_id", "artikel", "artikelnummer", "produit", "producto", "prodotto"),
+    "page": ("page", "page_path", "page_url", "url", "path", "screen", "screen_name", "page_title", "seite"),
+    "channel": ("channel", "campaign", "utm_source", "utm_medium", "utm_campaign", "traffic_source",
+                "acquisition_channel", "marketing_channel", "kanal", "canal"),
 }
 _USER_STATE = re.compile(r"(^|_)(lifecycle|stage|status|cohort|tier|segment|plan|channel|campaign|source|medium|"
                          r"country|region|language|gender|age)(_|$)")

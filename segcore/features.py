@@ -27,6 +27,8 @@ _KNOWN: dict[str, tuple[str, str, str, str]] = {
     "avg_session_minutes": ("behaviour", "Session length (min)", "long sessions", "quick visits"),
     "category_diversity": ("behaviour", "Categories visited", "broad interests", "narrow interests"),
     "product_views": ("behaviour", "Product views", "views many products", "views few products"),
+    "n_products": ("behaviour", "Distinct products", "broad range of products", "few products"),
+    "n_pages": ("behaviour", "Distinct pages", "explores many pages", "sticks to few pages"),
     "add_to_cart": ("value", "Add-to-carts", "many carts", "few carts"),
     "cart_rate": ("value", "Add-to-carts per session", "fills carts", "rarely adds to cart"),
     "n_purchases": ("value", "Orders", "many orders", "few orders"),

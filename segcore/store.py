@@ -251,6 +251,12 @@ def carried_name(column: str, aggregate: str) -> str:
     return column if aggregate == "last" else f"{column}_{aggregate}"
 
 
+# Roles read as per-user figures beside the feature SQL, only where a log has them:
+# (role, column, aggregate over a user's events). A transaction log counts the products of its purchases.
+_REACH = (("product", "n_products", "count(DISTINCT product) FILTER (event_type <> 'return')"),
+          ("page", "n_pages", "count(DISTINCT page)"),
+          ("channel", "channel", "arg_min(channel, ts)"))
+
 # How many of a log's own event types (none of our kinds) become a share-of-events feature each.
 MAX_TYPE_SHARES = 8
 
@@ -749,6 +755,14 @@ class Store:
         facts["left_out"] = left_out
         attrs = join = ""
         taken = set(feat_cols) - set(left_out)
+        # products and pages: how many distinct ones a user bought or saw; a channel: the one they came by first
+        reach = {out: expr for role, out, expr in _REACH
+                 if _exists(con, "events", f"{role} IS NOT NULL") and out not in taken}
+        if reach:
+            attrs += "".join(f", r.{quote_ident(o)}" for o in reach)
+            join += (f"LEFT JOIN (SELECT user_id, {', '.join(f'{e} AS {quote_ident(o)}' for o, e in reach.items())} "
+                     "FROM ev GROUP BY user_id) r USING (user_id) ")
+            taken |= set(reach)
         if carry:
             # per user: the latest value of an attribute, or the sum or mean of a number, over every event
             outs = {c: carried_name(c, a) for c, a in carry.items() if carried_name(c, a) not in taken}

@@ -453,7 +453,8 @@ def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
     assert at.sidebar.selectbox[0].value == "ecom_extract"
     shown = " ".join(t.value for t in at.text)
     assert "add to cart = 'add_to_cart', 'wishlist_add'" in shown
-    assert "column 'acquisition_channel': kept per user as its last value" in shown
+    assert "column 'acquisition_channel': used as channel" in shown
+    assert "column 'user_cohort': kept per user as its last value" in shown
     events = pd.read_csv(log)
     feats = app_store.read_table("ecom_extract").set_index("user_id")
     carts = events["event"].isin(["add_to_cart", "wishlist_add"]).groupby(events["user_id"]).sum()

@@ -153,7 +153,8 @@ def test_ecom_vocabulary_is_proposed_and_said(real_store):
     assert "no event type was read as ad impression, ad click, sign-up" in report
     assert "'catalog'" in report and "count as activity" in report
     # columns no role takes are kept per user, not lost
-    assert "column 'acquisition_channel': kept per user as its last value" in report
+    assert "column 'acquisition_channel': used as channel" in report
+    assert "column 'user_cohort': kept per user as its last value" in report
     assert "not built: revenue (needs amounts on purchase events)" in report
 
 
@@ -168,8 +169,10 @@ def test_ecom_counts_follow_the_log(real_store):
     np.testing.assert_array_equal(feats["n_events"], log.groupby("user_id").size().reindex(feats.index))
     np.testing.assert_array_equal(feats["n_sessions"], log.groupby("user_id")["session_id"].nunique()
                                   .reindex(feats.index))
-    channel = log.sort_values("timestamp").groupby("user_id")["acquisition_channel"].last().reindex(feats.index)
-    assert (feats["acquisition_channel"] == channel).all()
+    # the channel a user came by first; the cohort they belong to (the last value, one per user here)
+    ordered = log.sort_values("timestamp").groupby("user_id")
+    assert (feats["channel"] == ordered["acquisition_channel"].first().reindex(feats.index)).all()
+    assert (feats["user_cohort"] == ordered["user_cohort"].last().reindex(feats.index)).all()
     assert {"revenue", "ad_impressions", "ctr"}.isdisjoint(feats.columns)
 
 
@@ -177,7 +180,7 @@ def test_ecom_default_features_are_usable(real_store):
     path, _, _, _ = real_store
     catalogue, defaults = _defaults(path, "ecom")
     assert {"n_purchases", "add_to_cart", "product_views"} <= set(defaults)
-    assert "acquisition_channel" not in defaults  # an attribute: compared afterwards, not clustered on
+    assert "channel" not in defaults  # an attribute: compared afterwards, not clustered on
     feats = segcore.Store(path).read_table("ecom")
     _assert_defaults_are_usable(feats, defaults)
     # the suggestions name duplicates, and the defaults keep only one of each

@@ -174,3 +174,20 @@ def test_kpis_of_a_transaction_log_by_hand():
     assert t.loc["A", "churn_rate"] == 0.5 and t.loc["B", "churn_rate"] == 1.0
     assert "44 days" not in r.definitions["churn_rate"] and "22 days" in r.definitions["churn_rate"]
     assert set(r.unavailable) == {"ctr", "conversion_rate"}
+
+
+def test_products_pages_and_channels(tmp_path, empty_store):
+    lines = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b"],
+                          "order_date": ["2024-01-01", "2024-01-01", "2024-02-01", "2024-01-05", "2024-01-09"],
+                          "sku": ["p1", "p2", "p1", "p3", "p3"], "qty": [1, 2, -1, 1, 1],
+                          "value": [5.0, 8.0, -5.0, 3.0, 3.0], "utm_source": ["mail", "mail", "ads", "ads", "ads"]})
+    path = _write(tmp_path, "shop.csv", lines)
+    report = segcore.import_file(empty_store, path, "shop", kind="events")
+    assert dict(report.columns) == {"customer_id": "used as user id", "order_date": "used as timestamp",
+                                    "sku": "used as product", "qty": "used as quantity", "value": "used as amount",
+                                    "utm_source": "used as channel"}
+    f = empty_store.read_table("shop").set_index("user_id")
+    # a bought p1 and p2 (p1's return is not a product bought); b bought p3 twice
+    assert f.loc["a", "n_products"] == 2 and f.loc["b", "n_products"] == 1
+    assert f.loc["a", "channel"] == "mail" and f.loc["b", "channel"] == "ads"  # the first touch
+    assert f.loc["a", "revenue"] == 8.0 and f.loc["a", "n_returns"] == 1

@@ -3,7 +3,8 @@
 --
 -- Input: a relation named `events` with columns
 --   user_id VARCHAR, ts TIMESTAMP, event_type VARCHAR, amount DOUBLE, quantity DOUBLE,
---   unit_price DOUBLE, order_id VARCHAR, session_id (any type), category VARCHAR, device VARCHAR
+--   unit_price DOUBLE, order_id VARCHAR, session_id (any type), category VARCHAR, device VARCHAR,
+--   product VARCHAR, page VARCHAR, channel VARCHAR
 -- (optional roles that were not mapped arrive as NULL columns).
 -- Used as a view: DuckDB computes only the columns a later query reads.
 -- The store fills in the markers:
@@ -26,7 +27,10 @@ SELECT
     order_id,
     session_id,
     category,
-    /*device*/ AS device
+    /*device*/ AS device,
+    product,
+    page,
+    channel
 FROM events
 /*vocab_join*/
 WHERE user_id IS NOT NULL AND ts IS NOT NULL
