@@ -18,12 +18,13 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from dashboard import data, state  # noqa: E402
+from dashboard import components, data, state  # noqa: E402
 from segcore.errors import SegcoreError  # noqa: E402
 
 log = logging.getLogger("persona_lab")
 
-st.set_page_config(page_title="Persona Lab", page_icon=":material/groups:", layout="wide")
+# an emoji, drawn by the browser: a material icon here is fetched from a font server on the internet
+st.set_page_config(page_title="Persona Lab", page_icon="👥", layout="wide")
 
 PAGES = {
     "Prepare": [
@@ -84,10 +85,10 @@ def main() -> None:
         sidebar()
         page.run()
     except SegcoreError as exc:
-        st.error(str(exc))
+        st.error(components.md(exc))
     except Exception as exc:  # last resort: a message, never a traceback
         log.exception("page %s failed", page.title)
-        st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
+        st.error(f"Something went wrong on this page ({type(exc).__name__}: {components.md(exc)}). "
                  "Your data in the store is unchanged.")
     data.warm_up_projections()  # after the page: the first paint does not wait for the worker to start
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,55 @@ from . import state
 
 MAX_SCATTER_POINTS = 50_000
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360)
+
+# Text from users or data (persona names and descriptions, column names, category values, file names,
+# messages quoting them) is shown as written: never read as markdown, HTML, LaTeX or a Streamlit
+# directive. Streamlit's markdown takes a backslash before any ASCII punctuation as that character.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def md(text) -> str:
+    """``text`` for anything Streamlit renders as markdown (st.markdown, st.caption, st.info, st.error,
+    widget labels, ...): every character shown as written."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def plain(text) -> str:
+    """``text`` for a plotly chart, which reads a few HTML tags (links among them) in its labels."""
+    return html.escape(str(text), quote=False)
+
+
+def _plain_values(values):
+    if isinstance(values, str):
+        return plain(values)
+    if values is None or isinstance(values, (int, float)):
+        return values
+    arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.dtype.kind not in "OU" or not any(isinstance(v, str) for v in arr.ravel()):
+        return values
+    return [plain(v) if isinstance(v, str) else v for v in arr.tolist()]
+
+
+def safe(fig: go.Figure) -> go.Figure:
+    """Escape every label a chart draws from users or data (trace names, category values, texts, titles,
+    tick texts); hover templates are ours and keep their tags. Each chart passes through this once."""
+    for trace in fig.data:
+        for attr in ("name", "x", "y", "text", "legendgroup"):
+            if attr in trace and trace[attr] is not None:
+                trace[attr] = _plain_values(trace[attr])
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = plain(layout.title.text)
+    for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        ax = layout[axis]
+        if ax.title.text:
+            ax.title.text = plain(ax.title.text)
+        if ax.ticktext is not None:
+            ax.ticktext = _plain_values(ax.ticktext)
+    for note in layout.annotations:
+        if note.text:
+            note.text = plain(note.text)
+    return fig
 
 
 def label(feature: str) -> str:
@@ -85,7 +135,7 @@ def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str]
     """
     uri, x0, x1, y0, y1 = image
     fig = go.Figure()
-    values = "".join(f"<br>{label(h)}: %{{customdata[{i}]:.3~g}}" for i, h in enumerate(hover))
+    values = "".join(f"<br>{plain(label(h))}: %{{customdata[{i}]:.3~g}}" for i, h in enumerate(hover))
     for name, part in points.groupby("persona", sort=True):
         # numbers only, as a float32 array: plotly sends it as binary
         custom = np.column_stack([part[h].to_numpy(dtype=np.float32) for h in hover]) if hover else None
@@ -94,14 +144,14 @@ def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str]
                                  marker=dict(size=5, opacity=0.9, color=colours.get(name, "#888888"),
                                              line=dict(width=0.5, color="white")),
                                  customdata=custom,
-                                 hovertemplate=f"<b>{html.escape(str(name))}</b>{values}<extra></extra>"))
+                                 hovertemplate=f"<b>{plain(name)}</b>{values}<extra></extra>"))
     fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
                          sizing="stretch", layer="below")
     fig.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
                       # the legend names the colours; hiding a persona's dots would leave its shading
                       legend=dict(itemsizing="constant", itemclick=False, itemdoubleclick=False),
                       xaxis=dict(range=[x0, x1], title=""), yaxis=dict(range=[y0, y1], title=""))
-    return fig
+    return safe(fig)
 
 
 def selection_regions(event) -> tuple:
@@ -128,7 +178,7 @@ def zscore_heatmap(z: pd.DataFrame, names: pd.Series) -> go.Figure:
                       height=max(300, 60 * len(z) + 160), margin=dict(l=10, r=10, t=40, b=10),
                       yaxis=dict(autorange="reversed"))  # first segment on top, as in every table
     fig.update_xaxes(tickangle=-40)
-    return fig
+    return safe(fig)
 
 
 def size_bars(sizes: pd.DataFrame, names: pd.Series, colours: dict[str, str]) -> go.Figure:
@@ -139,7 +189,7 @@ def size_bars(sizes: pd.DataFrame, names: pd.Series, colours: dict[str, str]) ->
                            text=[f"{s:,} ({sh:.0%})" for s, sh in zip(df["size"], df["share"])],
                            textposition="auto", hovertemplate="%{y}: %{x:,} users<extra></extra>"))
     fig.update_layout(title="Segment sizes", xaxis_title="users", **_LAYOUT)
-    return fig
+    return safe(fig)
 
 
 def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
@@ -159,7 +209,7 @@ def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
     fig.update_layout(title=f"Selection rate relative to the most-selected group (⚑ below {threshold:g})",
                       height=max(300, 50 * len(grid) + 160), margin=dict(l=10, r=10, t=40, b=10),
                       yaxis=dict(autorange="reversed"))
-    return fig
+    return safe(fig)
 
 
 def composition_bars(table: pd.DataFrame) -> go.Figure:
@@ -172,12 +222,12 @@ def composition_bars(table: pd.DataFrame) -> go.Figure:
     for g in pop.index:
         part = df[df["group"] == g]
         fig.add_trace(go.Bar(y=part["segment"], x=part["share"], name=str(g), orientation="h",
-                             hovertemplate="%{y}: %{x:.1%} " + str(g) + "<extra></extra>"))
+                             hovertemplate="%{y}: %{x:.1%} " + plain(g) + "<extra></extra>"))
     fig.update_layout(barmode="stack", title="Composition of each segment against all users",
                       xaxis=dict(tickformat=".0%", range=[0, 1]), yaxis=dict(autorange="reversed"),
                       height=max(300, 40 * (df["segment"].nunique()) + 160), margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.15))
-    return fig
+    return safe(fig)
 
 
 _KPI_FORMATS = {"rate": ".1%", "money": ",.2f", "count": ",.2f"}
@@ -210,7 +260,7 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
                       annotation_text="all users", annotation_position="top left")
         fig.update_yaxes(tickformat=fmt, row=r, col=c)
     fig.update_layout(height=330 * rows, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
+    return safe(fig)
 
 
 def histogram(counts: np.ndarray, edges: np.ndarray, title: str) -> go.Figure:
@@ -218,7 +268,7 @@ def histogram(counts: np.ndarray, edges: np.ndarray, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker_color="#332288",
                            hovertemplate="%{x:.3g}: %{y:,} users<extra></extra>"))
     fig.update_layout(title=title, yaxis_title="users", bargap=0.02, **_LAYOUT)
-    return fig
+    return safe(fig)
 
 
 def correlation_heatmap(corr: pd.DataFrame, sampled: int | None = None) -> go.Figure:
@@ -228,7 +278,7 @@ def correlation_heatmap(corr: pd.DataFrame, sampled: int | None = None) -> go.Fi
     on = f" on a sample of {sampled:,} users" if sampled else ""
     fig.update_layout(title=f"Rank correlation between chosen features (Spearman{on})",
                       height=max(380, 22 * len(corr) + 200), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return safe(fig)
 
 
 def box_by_persona(frame: pd.DataFrame, feature: str, colours: dict[str, str]) -> go.Figure:
@@ -246,7 +296,7 @@ def box_by_persona(frame: pd.DataFrame, feature: str, colours: dict[str, str]) -
         fig.add_trace(go.Box(x=[name], q1=[q1], median=[med], q3=[q3], lowerfence=[lo], upperfence=[hi],
                              mean=[v.mean()], name=name, marker_color=colours.get(name, "#888")))
     fig.update_layout(title=f"{label(feature)} by segment", showlegend=False, **_LAYOUT)
-    return fig
+    return safe(fig)
 
 
 def separation_bars(separation: pd.DataFrame) -> go.Figure:
@@ -256,7 +306,7 @@ def separation_bars(separation: pd.DataFrame) -> go.Figure:
                            marker_color="#332288", hovertemplate="%{y}: F = %{x:,.0f}<extra></extra>"))
     fig.update_layout(title="What separates the segments most", xaxis_title="between / within variance (F)",
                       height=max(300, 28 * len(df) + 120), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return safe(fig)
 
 
 def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, str]) -> go.Figure:
@@ -274,13 +324,13 @@ def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, 
         y = y0 + at
         fig.add_trace(go.Scatter(x=np.r_[0, x, 0], y=np.r_[y[0], y, y[-1]], fill="toself", mode="lines",
                                  name=name, line=dict(width=0.5, color=colours.get(name, "#888888")),
-                                 hovertemplate=f"{name}: mean silhouette {v.mean():.2f}<extra></extra>"))
+                                 hovertemplate=f"{plain(name)}: mean silhouette {v.mean():.2f}<extra></extra>"))
         y0 += len(v) + max(20, len(values) // 100)
     mean = values["silhouette"].mean()
     fig.add_vline(x=mean, line_dash="dash", line_color="#444", annotation_text=f"mean {mean:.2f}")
     fig.update_layout(title="Silhouette of each user, by segment (right of 0: closer to its own segment)",
                       xaxis_title="silhouette", yaxis=dict(showticklabels=False), **_LAYOUT)
-    return fig
+    return safe(fig)
 
 
 def dendrogram_figure(tree: dict) -> go.Figure:
@@ -293,4 +343,4 @@ def dendrogram_figure(tree: dict) -> go.Figure:
     fig.update_layout(title=f"Ward merge tree (top {len(tree['leaves'])} groups of a {tree['sample']:,}-user sample)",
                       yaxis_title="merge distance", xaxis=dict(tickvals=ticks, ticktext=tree["leaves"], tickangle=-60),
                       **_LAYOUT)
-    return fig
+    return safe(fig)

@@ -194,7 +194,8 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     pg.get_by_role("button", name="Save personas").click()
     _settle(pg)
     expect(pg.get_by_text("Saved. Every page now uses these names.")).to_be_visible()
-    expect(pg.locator("[data-testid=stMarkdown] span", has_text="Weekend Regulars")).to_be_visible()  # swatch legend
+    # the colour swatches: a grid of the names on their colours (drawn as text, never as HTML)
+    expect(pg.locator("[data-testid=stDataFrame]").nth(1)).to_contain_text("Weekend Regulars")
     _check(pg, "6_personas")
 
     _goto(pg, "KPIs")
@@ -326,3 +327,63 @@ def test_umap_from_the_background_worker_then_instant_on_return(server, browser)
         pg.get_by_role("button", name="Download every user's position (UMAP, CSV)").click()
     positions = pd.read_csv(io.BytesIO(Path(dl.value.path()).read_bytes()), dtype={"user_id": str})
     assert len(positions) == 20_000 and positions["user_id"].is_unique
+
+
+_XSS = {  # each sets a flag if it ever runs as HTML or script
+    "column": '<img src=x onerror="window.__xss=1">',
+    "category": "<script>window.__xss=2</script>",
+    "name": '<iframe srcdoc="<script>parent.__xss=3</script>"></iframe>',
+    "description": '<img src=x onerror="window.__xss=4"> ![pixel](http://127.0.0.1:9/pixel.png) :red[red]',
+}
+
+
+def test_names_and_data_never_run_as_html(server, browser, tmp_path):
+    """Payloads in a column name, a category value, a persona name and a description, on every page:
+    nothing runs, nothing is injected, no request leaves the server, and the text is shown as written."""
+    import segcore
+
+    n = 900  # 300 users: segments above the minimum size, so every page shows them
+    log = pd.DataFrame({"user_id": [f"u{i % 300}" for i in range(n)],
+                        "ts": [f"2024-03-{1 + i % 28:02d} {i % 24:02d}:10" for i in range(n)],
+                        "event_type": ["view", "view", "purchase"] * (n // 3),
+                        # clustered on (profiles, rules), and a sensitive attribute (fairness)
+                        "plan": [_XSS["category"] if (i % 300) < 150 else "basic" for i in range(n)],
+                        "country": [_XSS["category"] if (i % 300) % 2 else "DE" for i in range(n)],
+                        _XSS["column"]: [float(i % 7) for i in range(n)]})
+    f = tmp_path / "xss.csv"
+    log.to_csv(f, index=False)
+    env = {**os.environ, "SEGCORE_STORE": server_store(server)}
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "segcore.cli", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("import", str(f), "--name", "xss", "--kind", "events", "--map", "user_id=user_id", "timestamp=ts",
+        "event_type=event_type")
+    feature = _XSS["column"] + "_mean"
+    run_id = cli("run", "xss", "--k", "2", "--features", f"n_events,{feature},plan").split()[-1]
+    store = segcore.Store(server_store(server))
+    personas = store.personas(run_id)
+    personas.loc[0, ["name", "description"]] = [_XSS["name"], _XSS["description"]]
+    store.save_personas(run_id, personas)
+
+    pg = _session(browser, server)
+    outside = []
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    pg.get_by_role("combobox", name="Dataset").click()
+    pg.get_by_role("option", name="xss").click()
+    _settle(pg)
+    for title in ("Data", "Features", "Segment", "Explore", "Profiles", "Compare", "Personas", "KPIs", "Fairness",
+                  "Export"):
+        _goto(pg, title)
+        if title == "Fairness":
+            expect(pg.get_by_text("four-fifths rule").first).to_be_visible()
+        _check(pg, f"xss_{title.lower()}")
+        assert pg.evaluate("window.__xss") is None, title
+        assert pg.locator("img[src='x'], iframe[srcdoc]").count() == 0, title
+        assert not pg.locator("[data-testid=stMarkdown] .red, [data-testid=stMarkdown] img").count(), title
+    _goto(pg, "Profiles")
+    expect(pg.get_by_text(_XSS["name"]).first).to_be_attached()  # shown as written
+    assert not outside, outside

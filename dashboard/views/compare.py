@@ -29,7 +29,7 @@ fig = go.Figure(go.Heatmap(z=share.to_numpy(), x=list(share.columns), y=list(sha
 fig.update_layout(title="Where run A's segments went in run B (share of each row)", xaxis_title="Run B",
                   yaxis_title="Run A", height=max(320, 50 * len(share) + 160), margin=dict(l=10, r=10, t=40, b=10),
                   yaxis=dict(autorange="reversed"))
-st.plotly_chart(fig, key="crosstab")
+st.plotly_chart(components.safe(fig), key="crosstab")
 st.markdown("**Each segment of run B and its closest segment in run A**")
 st.dataframe(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard", "description_b",
                           "description_a"]], hide_index=True, column_config={

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 import segcore
-from dashboard import data, state
+from dashboard import components, data, state
 from segcore._mapping import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
                               timestamp_format)
 from segcore.errors import SegcoreError
@@ -18,7 +18,7 @@ st.title("Data")
 st.caption("What is in the store, what each column looks like, and how to bring your own file.")
 last_import = st.session_state.pop(state.LAST_IMPORT, None)
 if last_import:
-    st.success(f"Dataset “{last_import['name']}” is imported and selected in the sidebar.")
+    st.success(f"Dataset “{components.md(last_import['name'])}” is imported and selected in the sidebar.")
     with st.expander("What the import did", expanded=True):
         for line in last_import["lines"]:
             st.text(line)
@@ -37,7 +37,7 @@ if not datasets.empty:
 ds = state.dataset()
 previous = data.store().previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
 if previous:
-    st.info(f"“{ds}” was replaced. The replaced version (imported {previous['created_at']:%d %b %H:%M}, "
+    st.info(f"“{components.md(ds)}” was replaced. The replaced version (imported {previous['created_at']:%d %b %H:%M}, "
             f"{int(previous['n_users']):,} users, {int(previous['n_runs'])} run(s)) is kept until you confirm.")
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Keep the new version", key="discard_prev"):
@@ -48,7 +48,7 @@ if previous:
         st.rerun()
 if ds:
     tables = data.store().tables(ds)
-    st.subheader(f"Dataset “{ds}”")
+    st.subheader(f"Dataset “{components.md(ds)}”")
     role = st.radio("Table", tables, horizontal=True, index=tables.index("features") if "features" in tables else 0,
                     format_func={"features": "Per-user features", "users": "Users", "events": "Events"}.get)
     if "events" not in tables and datasets.set_index("name")["n_events"].notna().get(ds, False):
@@ -71,13 +71,14 @@ if ds:
     with st.expander(f"Data quality: {len(report.warnings)} warning(s)", expanded=bool(report.warnings)):
         for f in report.findings:
             (st.warning if f.level == "warning" else st.caption)(
-                (f"**{f.column}**: " if f.column else "") + f.message + (f". *{f.fix}*" if f.fix else ""))
+                (f"**{components.md(f.column)}**: " if f.column else "") + components.md(f.message)
+                + (f". *{components.md(f.fix)}*" if f.fix else ""))
         if not report.findings:
             st.caption("No problems found.")
     privacy = data.store().dataset(ds)["privacy"]
     if privacy:
         st.caption("Personal data found on import, neutralised before storage: " + "; ".join(
-            f"**{p['column']}** ({p['kind'].replace('_', ' ')}: {p['evidence']}) "
+            f"**{components.md(p['column'])}** ({p['kind'].replace('_', ' ')}: {components.md(p['evidence'])}) "
             f"{'SHA-256 hashed' if p['action'] == 'hash' else 'dropped'}" for p in privacy))
 
 st.divider()
@@ -108,7 +109,7 @@ def _read_options(slot: str, info) -> dict:
     delims = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
     if o["delimiter"] not in delims:
         delims[o["delimiter"]] = repr(o["delimiter"])
-    with st.expander(f"How the file is read: {info.describe()}"):
+    with st.expander(f"How the file is read: {components.md(info.describe())}"):
         c = st.columns(4)
         d = c[0].selectbox("Delimiter", list(delims), format_func=delims.get, key=f"{slot}_delim",
                            index=list(delims).index(o["delimiter"]))
@@ -130,7 +131,7 @@ def _inspect(upload, slot: str):
         if changed:
             info, head = data.upload_preview(path, changed)
     except SegcoreError as exc:
-        st.error(f"{upload.name}: {_real_names(str(exc))}")
+        st.error(components.md(f"{upload.name}: {_real_names(str(exc))}"))
         st.stop()
     return path, info, head, changed
 
@@ -140,7 +141,7 @@ def _ask(loader, *args):
     try:
         return loader(*args)
     except SegcoreError as exc:
-        st.error(_real_names(str(exc)))
+        st.error(components.md(_real_names(str(exc))))
         st.stop()
 
 
@@ -203,7 +204,7 @@ if upload is not None:
                    "preview.")
             if ts.unread:
                 msg += " Not readable: " + ", ".join(repr(v) for v in ts.unread[:3]) + " (kept as missing)."
-            (st.caption if ts.share >= 0.99 else st.warning)(msg)
+            (st.caption if ts.share >= 0.99 else st.warning)(components.md(msg))
             if ts.ambiguous:
                 st.warning("These dates read both as day/month and month/day; day/month is used. "
                            "Change the format if months come first.")
@@ -238,7 +239,7 @@ if upload is not None:
                 choices = ["none", *AGGREGATES]
                 aggregates = {}
                 for c in unmapped:
-                    aggregates[c] = st.selectbox(c, choices, index=choices.index(proposed_keep.get(c, "none")),
+                    aggregates[c] = st.selectbox(components.md(c), choices, index=choices.index(proposed_keep.get(c, "none")),
                                                  key=f"agg_{c}",
                                                  format_func={"none": "not kept", "last": "last value (attribute)",
                                                               "sum": "sum per user", "mean": "mean per user"}.get)
@@ -262,21 +263,21 @@ if upload is not None:
     if findings:
         st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
-            actions[f.column] = st.selectbox(f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})",
+            actions[f.column] = st.selectbox(components.md(f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"),
                                              ["hash", "drop"], index=0 if f.action == "hash" else 1,
                                              key=f"pii_{f.column}", disabled=f.column == id_column,
                                              help="hash: SHA-256 of the normalised value (joins still work); "
                                                   "drop: the column is not stored at all")
     replace = False
     if name in set(datasets["name"]):
-        replace = st.checkbox(f"Replace the existing dataset “{name}”: it is kept, with its runs, until you "
+        replace = st.checkbox(f"Replace the existing dataset “{components.md(name)}”: it is kept, with its runs, until you "
                               "confirm the new version")
     needs_id = id_column is None and (kind == "users" or users_path is not None)
     if needs_id:
         st.info("Pick the column that identifies users: it has no column named user_id.")
     if st.button("Import", type="primary",
                  disabled=needs_id or not users_anyway or (name in set(datasets["name"]) and not replace)):
-        with st.status(f"Importing {upload.name}...", expanded=True) as status:
+        with st.status(f"Importing {components.md(upload.name)}...", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
             try:
                 report = segcore.import_file(
@@ -290,9 +291,9 @@ if upload is not None:
                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
-                st.error(_real_names(str(exc)))
+                st.error(components.md(_real_names(str(exc))))
                 st.stop()
-            status.update(label=f"Imported “{name}”", state="complete", expanded=True)
+            status.update(label=f"Imported “{components.md(name)}”", state="complete", expanded=True)
         # select the new dataset, and show what the import did once the sidebar has it
         st.session_state[state.NEXT_DATASET] = name
         st.session_state[state.LAST_IMPORT] = {"name": name, "lines": [_real_names(x) for x in report.lines()]}

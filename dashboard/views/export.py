@@ -20,8 +20,8 @@ min_size = c3.number_input("Minimum segment size", min_value=1, value=50, step=1
                            help="Smaller segments are withheld: they could single people out.")
 frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(personas["name"]))
 if not report.withheld.empty:
-    st.warning("Withheld (below the minimum size): " + "; ".join(
-        f"{r.persona} ({r.size} users)" for r in report.withheld.itertuples()))
+    st.warning("Withheld (below the minimum size): " + components.md("; ".join(
+        f"{r.persona} ({r.size} users)" for r in report.withheld.itertuples())))
 st.caption(f"{len(frame):,} users, {frame['persona'].nunique()} personas.")
 st.dataframe(frame.head(100), hide_index=True)
 # A callable: the file is built when the button is clicked, not on every rerun of the page.

@@ -36,7 +36,7 @@ else:
     st.warning(f"{len(flags)} group(s) fall below the four-fifths rule in {flags['segment'].nunique()} persona(s). "
                "Targeting these personas alone would reach these groups disproportionately less.")
 if report.withheld:
-    st.caption("Left out (below the minimum segment size): " + ", ".join(report.withheld))
+    st.caption("Left out (below the minimum segment size): " + components.md(", ".join(report.withheld)))
 
 attr = st.radio("Attribute", attributes, horizontal=True) if len(attributes) > 1 else attributes[0]
 part = report.table[report.table["attribute"] == attr]

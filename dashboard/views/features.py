@@ -35,7 +35,7 @@ left_out = data.not_built(ds)
 if left_out:
     with st.expander(f"Not built from this data ({len(left_out)})"):
         for feature, why in left_out.items():
-            st.caption(f"{components.label(feature)}: {why}.")
+            st.caption(components.md(f"{components.label(feature)}: {why}."))
 
 advice = data.suggestions(ds, tuple(f.name for f in infos if f.name in picked and f.kind == "numeric"))
 if not advice.empty:

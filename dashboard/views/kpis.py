@@ -13,13 +13,13 @@ report = data.kpis(run_id, tuple(personas["name"]), int(min_size))
 kpis = report.table.rename(columns={"segment": "persona"})
 withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
 if not withheld.empty:
-    st.warning("KPIs withheld for segments below the minimum size: " + "; ".join(
-        f"{r.persona} ({r.users} users)" for r in withheld.itertuples()))
+    st.warning("KPIs withheld for segments below the minimum size: " + components.md("; ".join(
+        f"{r.persona} ({r.users} users)" for r in withheld.itertuples())))
 kpis = kpis[~kpis["withheld"]]
 base = kpis[kpis["persona"] == "All users"].iloc[0]
 shown = report.shown
 for why in report.unavailable.values():
-    st.caption(f"Not available: {why}.")
+    st.caption(f"Not available: {components.md(why)}.")
 if not shown:
     st.info("This dataset supports none of the KPIs: see above for what each would need.")
     st.stop()
@@ -39,6 +39,6 @@ for k in shown:
     config[k.name] = st.column_config.NumberColumn(k.label, format="percent" if k.unit == "rate" else "%.2f")
     config[f"{k.name}_lift"] = st.column_config.NumberColumn(f"{k.label} vs all", format="%.2f×")
 st.dataframe(table, hide_index=True, column_config=config)
-st.caption(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown)
+st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
            + " Lift = segment ÷ all users. An empty cell: the segment has nothing to measure it on "
              "(no impressions, no buyers).")

@@ -1,7 +1,5 @@
 """Personas: name, describe and colour each segment; saved to the store and used by every chart."""
 
-import re
-
 import streamlit as st
 
 from dashboard import components, data
@@ -31,16 +29,20 @@ def _ink(hex_colour: str) -> str:
     return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "#FFFFFF"
 
 
-st.markdown(" ".join(f"<span style='background:{c};color:{_ink(c)};padding:2px 8px;border-radius:6px;"
-                     f"margin-right:4px'>{n}</span>" for n, c in zip(edited["name"], edited["colour"])
-                     if isinstance(c, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", c)), unsafe_allow_html=True)
+swatches = edited[["name", "colour"]][edited["colour"].fillna("").str.fullmatch(r"#[0-9A-Fa-f]{6}")]
+if not swatches.empty:
+    # the colours as every chart will draw them; names are drawn by the grid as text, never as HTML
+    st.dataframe(swatches[["name"]].rename(columns={"name": "Persona"}).style.apply(
+        lambda col: [f"background-color: {c}; color: {_ink(c)}" for c in swatches["colour"]]),
+        hide_index=True, key=f"swatches_{run_id}")
 
 problems = []
 names = edited["name"].fillna("").str.strip()
 if (names == "").any():
     problems.append("every segment needs a name")
 if names.duplicated().any():
-    problems.append(f"names must differ ({', '.join(sorted(set(names[names.duplicated()])))} used twice)")
+    problems.append(f"names must differ ({components.md(', '.join(sorted(set(names[names.duplicated()]))))} "
+                    "used twice)")
 bad_colour = ~edited["colour"].fillna("").str.fullmatch(r"#[0-9A-Fa-f]{6}")
 if bad_colour.any():
     problems.append("colours must look like #1A2B3C")

@@ -20,13 +20,13 @@ stability = {int(c): v for c, v in (data.run(run_id)["metrics"].get("segment_sta
 with right:
     st.markdown("**In a sentence**")
     for c in prof.sizes.index:
-        tops = ", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in prof.top[c])
+        tops = components.md(", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in prof.top[c]))
         if c in stability:
             flag = " · **unstable: may not come back on new data**" if stability[c] < UNSTABLE_BELOW else ""
             tops += f" · stability {stability[c]:.2f}{flag}"
-        st.markdown(f"<span style='color:{personas.set_index('cluster').loc[c, 'colour']}'>●</span> "
-                    f"**{names.get(c, c)}** ({prof.sizes.loc[c, 'share']:.0%}): {prof.descriptions[c]}  \n"
-                    f"<small>{tops}</small>", unsafe_allow_html=True)
+        st.markdown(f"**{components.md(names.get(c, c))}** ({prof.sizes.loc[c, 'share']:.0%}): "
+                    f"{components.md(prof.descriptions[c])}")
+        st.caption(tops)
 
 st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
 
@@ -45,10 +45,10 @@ with left:
         mine = rules[rules["cluster"] == c]
         if mine.empty:
             continue
-        st.markdown(f"**{names.get(c, c)}**")
+        st.markdown(f"**{components.md(names.get(c, c))}**")
         for r in mine.itertuples():
-            st.markdown(f"- {r.rule}  \n  <small>precision {r.precision:.0%} · covers {r.coverage:.0%} of the "
-                        f"segment</small>", unsafe_allow_html=True)
+            st.markdown(f"- {components.md(r.rule)}")
+            st.caption(f"precision {r.precision:.0%} · covers {r.coverage:.0%} of the segment")
 with right:
     if not separation.empty:
         st.plotly_chart(components.separation_bars(separation.head(12)), key="separation")

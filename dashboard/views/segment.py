@@ -9,7 +9,7 @@ ds = components.page("Segment", "How many segments does the data support? Try a 
                      "you choose.", needs_run=False)
 features = state.features(ds)
 prep = state.preprocessing()
-st.caption(f"Dataset **{ds}** · {len(features)} features (change them on the Features page) · "
+st.caption(f"Dataset **{components.md(ds)}** · {len(features)} features (change them on the Features page) · "
            f"{prep.scaler} scaling, outliers capped at {prep.cap_quantile:g}"
            + (f", {prep.pca} principal components." if prep.pca else "."))
 
