@@ -390,7 +390,9 @@ def _dispatch(args) -> int:
         placed = f"{len(coords):,} of {info.get('users', len(coords)):,} users placed"
         print(f"{args.method}: {placed}" + (f", fitted on {info['fitted_on']:,}" if "fitted_on" in info else ""))
         if out is not None:
-            coords.to_csv(out, index=False) if out.suffix.lower() == ".csv" else coords.to_parquet(out, index=False)
+            from .export import write
+
+            write(coords, out)  # as exports are written: formula cells neutralised, no partial file left
             print(f"wrote {out}")
     elif args.verb == "export":
         _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),

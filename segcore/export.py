@@ -7,6 +7,7 @@ can single people out, so it never leaves the tool (the report says which).
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["FORMATS", "MIN_SEGMENT_SIZE", "ExportReport", "format_from_path", "withhold_small", "to_bytes",
-           "write"]
+__all__ = ["FORMATS", "MIN_SEGMENT_SIZE", "ExportReport", "format_from_path", "neutralise_formulas",
+           "withhold_small", "to_bytes", "write"]
 
 FORMATS = ("csv", "parquet", "json")
 MIN_SEGMENT_SIZE = 50
@@ -53,10 +54,33 @@ def withhold_small(segments: pd.DataFrame, min_segment_size: int = MIN_SEGMENT_S
     return kept, small.reset_index(drop=True)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(1)``,
+    a leading tab or carriage return), prefixed with ``'`` so that they show as text. Numbers, and
+    text that is a plain number (``-5``), are left as they are."""
+    out = df
+    for col in df.columns:
+        if df[col].dtype.kind in "biufcmM":
+            continue
+        values = df[col]
+        risky = values.map(lambda v: isinstance(v, str) and bool(_FORMULA_START.match(v)) and not _NUMBER.match(v))
+        if risky.any():
+            out = out.copy() if out is df else out
+            out[col] = values.where(~risky, "'" + values.astype(str))
+    return out
+
+
 def to_bytes(df: pd.DataFrame, fmt: str) -> bytes:
-    """Serialise for a download: CSV (UTF-8), Parquet, or JSON (an array of records)."""
+    """Serialise for a download: CSV (UTF-8, formula cells neutralised), Parquet, or JSON (an array of
+    records)."""
     if fmt == "csv":
-        return df.to_csv(index=False).encode("utf-8")
+        # RFC 4180's line ends: a cell holding a carriage return is then quoted, not cut in two
+        return neutralise_formulas(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
     if fmt == "parquet":
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)

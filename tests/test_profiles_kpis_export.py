@@ -1,5 +1,6 @@
 """Profiles, persona suggestions, KPIs and exports: hand-worked cases and round trips."""
 
+import io
 import json
 
 import numpy as np
@@ -122,3 +123,23 @@ def test_a_matrix_held_by_the_caller_gives_the_same_answers(sample_store, sample
     pd.testing.assert_frame_equal(held.z, fresh.z)
     pd.testing.assert_frame_equal(segcore.workflow.run_silhouettes(sample_store, sample_run, matrix=matrix),
                                   segcore.workflow.run_silhouettes(sample_store, sample_run))
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
+    from segcore.export import to_bytes, write
+
+    frame = pd.DataFrame({"persona": ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3",
+                                      "\tTab", "\rCR", "Plain", "-5", "+1.5e3"],
+                          "revenue": [-5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]})
+    import csv
+
+    rows = list(csv.reader(io.StringIO(to_bytes(frame, "csv").decode("utf-8"), newline="")))
+    back = pd.DataFrame(rows[1:], columns=rows[0])
+    assert back["persona"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0", "'@SUM(1)", "'-2+3",
+                                        "'\tTab", "'\rCR", "Plain", "-5", "+1.5e3"]
+    assert back["revenue"].astype(float).tolist() == frame["revenue"].tolist()  # numbers unchanged
+    out = tmp_path / "seg.csv"
+    write(frame, out)
+    assert pd.read_csv(out, dtype={"persona": str})["persona"].iloc[0].startswith("'=")
+    # Parquet and JSON keep values as they are: no spreadsheet runs them
+    assert pd.read_parquet(io.BytesIO(to_bytes(frame, "parquet")))["persona"].iloc[0].startswith("=")

@@ -7,6 +7,7 @@ import streamlit as st
 
 import segcore
 from dashboard import components, data
+from segcore.export import to_bytes
 
 run_id = components.page("Explore", "Every user is placed so that similar users sit close together, coloured "
                                     "by segment. Draw a box or lasso around a group to see what its users have "
@@ -68,7 +69,7 @@ if method == "umap" and not info.get("all_users", True):  # UMAPs stored before 
 else:
     st.download_button(
         f"Download every user's position ({method.upper()}, CSV)", key=f"positions_{method}",
-        data=lambda: data.projection(run_id, method)[0].to_csv(index=False).encode(),
+        data=lambda: to_bytes(data.projection(run_id, method)[0], "csv"),
         file_name=f"positions_{method}_{run_id}.csv", mime="text/csv", on_click="ignore")
 
 chosen = data.map_selection(run_id, method, placed_version, regions) if regions else None
