@@ -37,6 +37,16 @@ Progress = Callable[[float, str], None]
 ALGORITHMS = METHODS  # name -> Method (label, parameters, whether it needs k)
 
 
+MAX_SEED = 2**31 - 1  # what NumPy, scikit-learn and the store's INTEGER column all take
+
+
+def check_seed(seed) -> int:
+    """The seed as an int, or a clear message: 0 to 2,147,483,647."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise InputError(f"seed={seed!r} should be a whole number from 0 to {MAX_SEED:,}")
+    return int(seed)
+
+
 def _check(X: np.ndarray, ks: list[int]) -> None:
     n = X.shape[0]
     if not np.isfinite(X).all():
@@ -189,6 +199,7 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
     silhouette_sample : int, default=10000
         Silhouette is exact up to this many users and sampled beyond.
     """
+    seed = check_seed(seed)
     X = np.asarray(X, dtype=np.float64)
     method = get_method(algo)
     params = resolve_params(method, params)
@@ -249,6 +260,7 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     """
     from .stability import k_stability
 
+    seed = check_seed(seed)
     X = np.asarray(X, dtype=np.float64)
     method = get_method(algo)
     if not method.needs_k:

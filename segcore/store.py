@@ -39,7 +39,8 @@ __all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_pat
            "CARRY_PREFIX", "carried_name",
            "CSV_OPTIONS", "PREVIOUS_SUFFIX"]
 
-DATASET_NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DATASET_NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # the whole name (fullmatch: no newline)
+PERSONA_NAME_MAX, PERSONA_DESCRIPTION_MAX = 60, 300
 ROLES_TABLES = ("users", "events", "features")
 
 _SCHEMA = """
@@ -373,6 +374,26 @@ def _sql_resource(name: str) -> str:
     return resources.files("segcore").joinpath("sql", name).read_text(encoding="utf-8")
 
 
+def _check_personas(df: pd.DataFrame) -> None:
+    """Names present, different from each other and short; descriptions short; colours #RRGGBB. Two
+    personas of one name would merge into one row of every KPI and export."""
+    names = df["name"].map(lambda v: v.strip() if isinstance(v, str) else "")
+    if (names == "").any():
+        raise InputError("every segment needs a persona name")
+    long = names[names.str.len() > PERSONA_NAME_MAX]
+    if not long.empty:
+        raise InputError(f"persona name {long.iloc[0][:20]!r}... is longer than {PERSONA_NAME_MAX} characters")
+    twice = names[names.str.casefold().duplicated()]
+    if not twice.empty:
+        raise InputError(f"persona name {twice.iloc[0]!r} is used twice: names must differ")
+    desc = df["description"].fillna("").astype(str)
+    if (desc.str.len() > PERSONA_DESCRIPTION_MAX).any():
+        raise InputError(f"a persona description is longer than {PERSONA_DESCRIPTION_MAX} characters")
+    if not df["colour"].fillna("").astype(str).str.fullmatch(r"#[0-9A-Fa-f]{6}").all():
+        raise InputError("persona colours must look like #1A2B3C")
+    df["name"] = names
+
+
 class Store:
     """A Persona Lab store in one DuckDB file.
 
@@ -556,7 +577,7 @@ class Store:
             per table; ``skipped_ids``: users rows dropped for having no id;
             ``duplicate_ids``: users rows that repeat an id (one row per id is used).
         """
-        if not DATASET_NAME_RULE.match(name or ""):
+        if not isinstance(name, str) or not DATASET_NAME_RULE.fullmatch(name):
             raise InputError(f"dataset name {name!r} is not allowed: use 1-64 letters, digits, '_', '.' "
                              "or '-', starting with a letter or digit")
         if users is None and events is None:
@@ -1044,6 +1065,7 @@ class Store:
         if sorted(df["cluster"].tolist()) != sorted(current["cluster"].tolist()):
             raise InputError("personas must name each cluster of the run exactly once: "
                              f"clusters {sorted(current['cluster'].tolist())}")
+        _check_personas(df)
         df.insert(0, "run_id", run_id)
         with self._transaction() as con:
             con.execute("DELETE FROM personas WHERE run_id = ?", [run_id])

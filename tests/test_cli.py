@@ -105,3 +105,31 @@ def test_help_on_every_verb(cli_store):
                  "kpis", "export", "app"):
         proc = segcore(verb, "--help", store=cli_store)
         assert "usage: segcore" in proc.stdout and "--store" in proc.stdout
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**31), str(2**32)])
+def test_a_seed_out_of_range_is_one_line(cli_store, seed):
+    bad = segcore("run", "sample", "--k", "3", "--seed", seed, store=cli_store, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert "should be a whole number from 0 to 2,147,483,647" in bad.stderr
+
+
+def test_persona_names_are_checked_in_the_core(cli_store):
+    run_id = segcore("run", "sample", "--k", "3", store=cli_store).stdout.split()[-1]
+    twice = segcore("personas", run_id, "--set", "0=Fans", "--set", "1=fans", store=cli_store, check=False)
+    assert twice.returncode == 2 and "is used twice" in twice.stderr
+    long = segcore("personas", run_id, "--set", "0=" + "x" * 61, store=cli_store, check=False)
+    assert long.returncode == 2 and "longer than 60" in long.stderr
+    assert "Fans" not in segcore("personas", run_id, store=cli_store).stdout  # nothing was half-saved
+
+
+def test_a_dataset_name_with_a_trailing_newline_is_refused(tmp_path):
+    import segcore as core
+    from segcore.errors import InputError
+
+    store = core.open_store(tmp_path / "s.duckdb", seed_sample=False)
+    f = tmp_path / "u.csv"
+    f.write_text("user_id,x\n1,2\n2,3\n")
+    with pytest.raises(InputError, match="is not allowed"):
+        core.import_file(store, f, "crm\n")
+    assert store.list_datasets().empty
