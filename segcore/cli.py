@@ -166,6 +166,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verb("app", "start the dashboard")
     v.add_argument("--port", type=int, default=8501)
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only). The app has no login: "
+                        "another address lets anyone who reaches it read and change the store")
     return p
 
 
@@ -412,8 +415,12 @@ def _app(args) -> int:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = {**os.environ, "SEGCORE_STORE": str(path.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"Persona Lab on http://localhost:{args.port} (store: {path})", file=sys.stderr, flush=True)
+           "--server.address", args.host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}: the app has no login, so anyone who can reach this address "
+              "can read every dataset and run in the store and change them", file=sys.stderr, flush=True)
+    shown = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
+    print(f"Persona Lab on http://{shown}:{args.port} (store: {path})", file=sys.stderr, flush=True)
     # Become the server (no wrapper process): Ctrl-C and signals reach Streamlit directly.
     os.chdir(app.parent.parent)
     os.execve(sys.executable, cmd, env)
