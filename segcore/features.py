@@ -50,8 +50,8 @@ _KNOWN: dict[str, tuple[str, str, str, str]] = {
     "weekend_share": ("context", "Share of activity at weekends", "weekend-heavy", "on weekdays"),
 }
 
-_MAX_CATEGORIES = 30
-MAX_DEFAULT_MISSING = 0.5  # a text column with more distinct values is an identifier, not a category
+_MAX_CATEGORIES = 30  # a text column with more distinct values is an identifier, not a category
+MAX_DEFAULT_MISSING = 0.5  # a feature missing for more users than this is not chosen by default
 
 
 @dataclass(frozen=True)
