@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -245,8 +246,8 @@ def _dispatch(args) -> int:
     if args.verb == "import":
         read_options = {"delimiter": args.delimiter, "quote": args.quote, "encoding": args.encoding,
                         "header": False if args.no_header else None, "decimal": args.decimal}
-        if args.max_mb is not None and args.max_mb <= 0:
-            raise InputError(f"--max-mb {args.max_mb:g} should be positive")
+        if args.max_mb is not None and not (math.isfinite(args.max_mb) and args.max_mb > 0):
+            raise InputError(f"--max-mb {args.max_mb:g} should be a positive number of megabytes")
         bar, update = _progress("import")
         with bar:
             report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,

@@ -96,7 +96,14 @@ def write(df: pd.DataFrame, path: str | Path) -> str:
     fmt = format_from_path(path)
     if not path.parent.exists():
         raise InputError(f"folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise InputError(f"{str(path)!r} is a folder: give a file name ending in .{fmt}")
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(to_bytes(df, fmt))
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(to_bytes(df, fmt))
+        tmp.replace(path)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed export leaves nothing behind
     return str(path)

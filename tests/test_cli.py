@@ -167,3 +167,20 @@ def test_the_app_listens_on_this_machine_only(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0"])
+def test_max_mb_that_is_not_a_size_is_one_line(cli_store, tmp_path, value):
+    f = tmp_path / "u.csv"
+    f.write_text("user_id,x\n1,2\n")
+    bad = segcore("import", str(f), "--name", "u", f"--max-mb={value}", store=cli_store, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "positive number of megabytes" in bad.stderr
+
+
+def test_an_export_to_a_folder_is_one_line_and_leaves_nothing(cli_store, tmp_path):
+    run_id = segcore("run", "sample", "--k", "3", store=cli_store).stdout.split()[-1]
+    folder = tmp_path / "out.csv"
+    folder.mkdir()
+    bad = segcore("export", run_id, "--out", str(folder), store=cli_store, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "is a folder" in bad.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.duckdb", "out.csv"] and not any(folder.iterdir())
