@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -33,13 +31,8 @@ if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
+from _app_server import app_server  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _STORE_OF: dict[str, str] = {}
@@ -52,32 +45,12 @@ def server_store(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
     store = tmp_path_factory.mktemp("browser") / "persona_lab.duckdb"
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
-    env = {**os.environ, "SEGCORE_STORE": str(store), "PERSONA_LAB_UMAP_WORKER": "1"}
     # Started the way the README's `make run` starts it: `segcore app` on a new store (seeded on start).
-    proc = subprocess.Popen([sys.executable, "-m", "segcore.cli", "app", "--store", str(store), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not answer /_stcore/health within 90 s")
-    _STORE_OF[url] = str(store)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with (tmp_path_factory.mktemp("log") / "streamlit.log").open("w") as log, \
+            app_server(store, log=log, umap_worker=True) as url:
+        _STORE_OF[url] = str(store)
+        yield url
 
 
 @pytest.fixture(scope="module")

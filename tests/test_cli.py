@@ -138,35 +138,17 @@ def test_a_dataset_name_with_a_trailing_newline_is_refused(tmp_path):
 def test_the_app_listens_on_this_machine_only(tmp_path):
     """`segcore app` binds to 127.0.0.1: another address of this machine is refused."""
     import socket
-    import time
-    import urllib.request
+
+    from _app_server import app_server
 
     others = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
               if ":" not in a and not a.startswith("127.")]
     if not others:
         pytest.skip("this machine has no address but loopback")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    store = tmp_path / "s.duckdb"
-    proc = subprocess.Popen([sys.executable, "-m", "segcore.cli", "app", "--store", str(store), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PERSONA_LAB_UMAP_WORKER": "0"})
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the app did not answer on 127.0.0.1")
+    with app_server(tmp_path / "s.duckdb") as url:
+        port = int(url.rsplit(":", 1)[1])
         with pytest.raises(OSError):
             socket.create_connection((others[0], port), timeout=3).close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0"])
