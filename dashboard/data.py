@@ -115,10 +115,7 @@ def repeated_ids(path: str, overrides: tuple, column: str) -> int:
 def proposed_aggregates(path: str, overrides: tuple, mapping: tuple) -> dict:
     """What the import would keep per user of the columns no role takes (see segcore.ingest)."""
     _, head = upload_preview(path, overrides)
-    roles = dict(mapping)
-    unmapped = [c for c in head.columns if c not in roles.values()]
-    pii = {f.column for f in segcore.detect_pii(head)}
-    return segcore.ingest.propose_aggregates(head, roles.get("user_id"), [c for c in unmapped if c not in pii])
+    return segcore.ingest.propose_aggregates(head, dict(mapping))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

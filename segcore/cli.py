@@ -248,13 +248,14 @@ def _dispatch(args) -> int:
                         "header": False if args.no_header else None, "decimal": args.decimal}
         if args.max_mb is not None and not (math.isfinite(args.max_mb) and args.max_mb > 0):
             raise InputError(f"--max-mb {args.max_mb:g} should be a positive number of megabytes")
+        vocabulary = {kind: _split(values) or [] for kind, values in _pairs(_flat(args.event), "--event").items()}
         bar, update = _progress("import")
         with bar:
             report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
                                  mapping=_pairs(_flat(args.map), "--map") or None,
                                  pii_actions=_pairs(args.pii, "--pii"), shape=args.shape,
-                                 vocabulary={k: _split(v) or [] for k, v in _pairs(_flat(args.event), "--event").items()}
-                                 or None, aggregates=_pairs(_flat(args.per_user), "--per-user") or None,
+                                 vocabulary=vocabulary or None,
+                                 aggregates=_pairs(_flat(args.per_user), "--per-user") or None,
                                  replace=args.replace, users_path=args.users, read_options=read_options,
                                  allow_repeated_ids=args.allow_repeated_ids,
                                  users_read_options=read_options,

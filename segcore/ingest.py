@@ -223,7 +223,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
     kept = list(dict.fromkeys(mapping.values()))
     unmapped = [c for c in columns if c not in kept]
     pii = _pii_plan(detect_pii(sample[kept + unmapped], protect=(mapping["user_id"],)), pii_actions)
-    carry = _carried(sample, mapping["user_id"], [c for c in unmapped if c not in pii], aggregates, name)
+    carry = _carried(sample, mapping, set(pii), aggregates, name)
     warnings = []
     ts_col = mapping["timestamp"]
     ts = timestamp_format(sample[ts_col], date_format)
@@ -266,7 +266,7 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
     return _plan(info, cols, text_cols), list(pii.values()), warnings, read, mapping, columns, carry
 
 
-def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregates: dict[str, str] | None,
+def _carried(sample: pd.DataFrame, mapping: dict[str, str], pii: set[str], aggregates: dict[str, str] | None,
              name: str) -> dict[str, str]:
     """Columns of an event log no role takes, kept per user: column -> ``last``, ``sum`` or ``mean``.
 
@@ -281,22 +281,33 @@ def _carried(sample: pd.DataFrame, user_col: str, unmapped: list[str], aggregate
         if bad:
             c, a = next(iter(bad.items()))
             raise InputError(f"{a!r} for column {c!r} should be one of {', '.join(AGGREGATES)} or none")
-        taken = [c for c, a in aggregates.items() if c not in unmapped and a != "none"]
+        free = _free_columns(sample, mapping, pii)
+        taken = [c for c, a in aggregates.items() if c not in free and a != "none"]
         if taken:
             raise InputError(f"column {taken[0]!r} already has a role or holds personal data: it cannot also be "
                              "kept per user")
         return {c: a for c, a in aggregates.items() if a != "none"}
-    return propose_aggregates(sample, user_col, unmapped)
+    return propose_aggregates(sample, mapping, pii)
 
 
-def propose_aggregates(sample: pd.DataFrame, user_col: str | None, unmapped: list[str]) -> dict[str, str]:
-    """Of the columns ``unmapped`` (no role, no personal data), those worth keeping per user: column ->
-    ``last`` for a number with one value per user in ``sample`` and for text with at most 30 distinct
-    values (a channel, a lifecycle stage: the user's latest), ``mean`` for any other numeric column.
+def _free_columns(sample: pd.DataFrame, mapping: dict[str, str], pii: set[str]) -> list[str]:
+    """Columns that no role takes and that hold no personal data."""
+    return [c for c in sample.columns if c not in mapping.values() and c not in pii]
+
+
+def propose_aggregates(sample: pd.DataFrame, mapping: dict[str, str], pii: set[str] | None = None) -> dict[str, str]:
+    """Of the columns no role takes and that hold no personal data (``pii``; detected in ``sample`` when
+    None), those worth keeping per user: column -> ``last`` for a number with one value per user and for
+    text with at most 30 distinct values (a channel, a lifecycle stage: the user's latest), ``mean`` for
+    any other numeric column.
 
     A value shared by few users is never kept as an attribute: a column with more distinct values than
     half the sample's users (a name, an address, a card number, an id) would single people out.
     """
+    user_col = mapping.get("user_id")
+    if pii is None:
+        pii = {f.column for f in detect_pii(sample, protect=(user_col,) if user_col else ())}
+    unmapped = _free_columns(sample, mapping, pii)
     constant = _per_user_constants(sample, user_col, unmapped)
     users = sample[user_col].nunique() if user_col in sample else len(sample)
     out = {}
@@ -386,8 +397,9 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     if kind not in ("users", "events"):
         raise InputError(f"kind={kind!r} should be 'users' or 'events'")
     if kind == "users" and (mapping or users_path or date_format or shape or vocabulary or aggregates):
-        raise InputError("a column mapping, a users table to join, a date format, a shape and an event "
-                         "vocabulary are for event logs (--kind events); a users table takes --id")
+        raise InputError("a column mapping, a users table to join, a date format, a shape, an event "
+                         "vocabulary and columns kept per user are for event logs (--kind events); a users "
+                         "table takes --id")
     if shape is not None and shape not in SHAPES:
         raise InputError(f"shape {shape!r} should be one of {', '.join(SHAPES)}")
     vocabulary = _check_vocabulary(vocabulary)

@@ -258,6 +258,9 @@ _REACH = (("product", "n_products", "count(DISTINCT product) FILTER (event_type 
           ("page", "n_pages", "count(DISTINCT page)"),
           ("channel", "channel", "arg_min(channel, ts)"))
 
+# The event roles a log may leave empty, whose presence decides which features are built.
+_OPTIONAL_ROLES = ("amount", "quantity", "unit_price", "device") + tuple(role for role, _, _ in _REACH)
+
 # How many of a log's own event types (none of our kinds) become a share-of-events feature each.
 MAX_TYPE_SHARES = 8
 
@@ -701,8 +704,10 @@ class Store:
         device_canonical = con.execute("SELECT coalesce(bool_and(v = lower(trim(v))), true) "
                                        "FROM (SELECT DISTINCT device AS v FROM events)").fetchall()[0][0]
         clean = clean.replace("/*device*/", "device" if device_canonical else "lower(trim(device))")
+        # which optional roles the log fills at all, asked once (each answered at the first row that has one)
+        has = {role: _exists(con, "events", f"{role} IS NOT NULL") for role in _OPTIONAL_ROLES}
         amount = "amount"
-        if _exists(con, "events", "unit_price IS NOT NULL"):
+        if has["unit_price"]:
             amount = "coalesce(amount, quantity * unit_price)"  # an order line's value where it has no amount
         if shape == "transactions":
             event_type = f"CASE WHEN {amount} < 0 OR quantity < 0 THEN 'return' ELSE 'purchase' END"
@@ -769,16 +774,15 @@ class Store:
                              ("category_diversity", diversity), ("tail_join", tail), ("day_bits", bits),
                              ("active_days", active), ("days_join", days_join)):
             sql = sql.replace(f"/*{marker}*/", text)
-        left_out = self._unsupported(con, shape=shape, kinds=kinds, timed=timed, sessions_given=not unsessioned,
-                                     categories=bool(names))
+        left_out = self._unsupported(con, shape=shape, kinds=kinds, has=has, timed=timed,
+                                     sessions_given=not unsessioned, categories=bool(names))
         feat_cols = {r[0] for r in con.execute(f"DESCRIBE {sql}", params).fetchall()}
         left_out = {f: why for f, why in left_out.items() if f in feat_cols}
         facts["left_out"] = left_out
         attrs = join = ""
         taken = set(feat_cols) - set(left_out)
         # products and pages: how many distinct ones a user bought or saw; a channel: the one they came by first
-        reach = {out: expr for role, out, expr in _REACH
-                 if _exists(con, "events", f"{role} IS NOT NULL") and out not in taken}
+        reach = {out: expr for role, out, expr in _REACH if has[role] and out not in taken}
         if reach:
             attrs += "".join(f", r.{quote_ident(o)}" for o in reach)
             join += (f"LEFT JOIN (SELECT user_id, {', '.join(f'{e} AS {quote_ident(o)}' for o, e in reach.items())} "
@@ -813,17 +817,16 @@ class Store:
         return facts
 
     @staticmethod
-    def _unsupported(con, *, shape: str, kinds: dict, timed: bool, sessions_given: bool,
+    def _unsupported(con, *, shape: str, kinds: dict, has: dict[str, bool], timed: bool, sessions_given: bool,
                      categories: bool) -> dict[str, str]:
-        """Features the log cannot support, each with what it would need (these are not built)."""
+        """Features the log cannot support, each with what it would need (these are not built). ``has``:
+        whether the log fills each of ``_OPTIONAL_ROLES``."""
         out: dict[str, str] = {}
 
         def leave(features, why):
             for f in features:
                 out.setdefault(f, why)
 
-        has = {role: _exists(con, "events", f"{role} IS NOT NULL") for role in ("amount", "quantity", "unit_price",
-                                                                               "device")}
         money = has["amount"] or (has["quantity"] and has["unit_price"])
         if not categories:
             leave(["category_diversity"], "needs a category column")

@@ -37,7 +37,8 @@ if not datasets.empty:
 ds = state.dataset()
 previous = data.store().previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
 if previous:
-    st.info(f"“{components.md(ds)}” was replaced. The replaced version (imported {previous['created_at']:%d %b %H:%M}, "
+    st.info(f"“{components.md(ds)}” was replaced. The replaced version "
+            f"(imported {previous['created_at']:%d %b %H:%M}, "
             f"{int(previous['n_users']):,} users, {int(previous['n_runs'])} run(s)) is kept until you confirm.")
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Keep the new version", key="discard_prev"):
@@ -208,7 +209,8 @@ if upload is not None:
             if ts.ambiguous:
                 st.warning("These dates read both as day/month and month/day; day/month is used. "
                            "Change the format if months come first.")
-        shape = st.radio("Each row of this log is", SHAPES, index=SHAPES.index(propose_shape(mapping)), horizontal=True,
+        shape = st.radio("Each row of this log is", SHAPES, index=SHAPES.index(propose_shape(mapping)),
+                         horizontal=True,
                          key=f"shape_{mapping.get('event_type')}",
                          format_func={"events": "an event of some type (a clickstream)",
                                       "transactions": "an order or order line: every row a purchase"}.get,
@@ -239,8 +241,8 @@ if upload is not None:
                 choices = ["none", *AGGREGATES]
                 aggregates = {}
                 for c in unmapped:
-                    aggregates[c] = st.selectbox(components.md(c), choices, index=choices.index(proposed_keep.get(c, "none")),
-                                                 key=f"agg_{c}",
+                    aggregates[c] = st.selectbox(components.md(c), choices, key=f"agg_{c}",
+                                                 index=choices.index(proposed_keep.get(c, "none")),
                                                  format_func={"none": "not kept", "last": "last value (attribute)",
                                                               "sum": "sum per user", "mean": "mean per user"}.get)
         users_upload = st.file_uploader("Users table to join on the user id (optional)", type=_TYPES,
@@ -263,15 +265,16 @@ if upload is not None:
     if findings:
         st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
-            actions[f.column] = st.selectbox(components.md(f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"),
+            pii_label = f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"
+            actions[f.column] = st.selectbox(components.md(pii_label),
                                              ["hash", "drop"], index=0 if f.action == "hash" else 1,
                                              key=f"pii_{f.column}", disabled=f.column == id_column,
                                              help="hash: SHA-256 of the normalised value (joins still work); "
                                                   "drop: the column is not stored at all")
     replace = False
     if name in set(datasets["name"]):
-        replace = st.checkbox(f"Replace the existing dataset “{components.md(name)}”: it is kept, with its runs, until you "
-                              "confirm the new version")
+        replace = st.checkbox(f"Replace the existing dataset “{components.md(name)}”: it is kept, with its runs, "
+                              "until you confirm the new version")
     needs_id = id_column is None and (kind == "users" or users_path is not None)
     if needs_id:
         st.info("Pick the column that identifies users: it has no column named user_id.")
