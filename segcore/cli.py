@@ -65,8 +65,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="events: keep a column no role takes per user: its last value (an attribute), sum or "
                         "mean; none leaves it out (default: text with few values and numbers with one value "
                         "per user keep the last, other numeric columns their mean)")
-    v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop",
-                   help="override what happens to a detected PII column")
+    v.add_argument("--pii", action="append", default=[], metavar="COLUMN=hash|drop|mask|keep",
+                   help="what happens to a column's personal data, detected or not: hash it (SHA-256), drop the "
+                        "column, mask the e-mail addresses, card and phone numbers inside each value (the default "
+                        "for text), or keep it as it is (only when you say so: the import summary lists it)")
     v.add_argument("--users", metavar="FILE", help="events: a users table to join to the event features on the "
                    "user id (its id column: --id)")
     v.add_argument("--date-format", help="events: how timestamps are written, e.g. '%%m/%%d/%%Y %%H:%%M' "

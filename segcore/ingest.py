@@ -28,6 +28,8 @@ __all__ = ["EVENT_ROLES", "ImportReport", "detect_format", "event_values", "insp
 _ROLE_TARGET = {"timestamp": "ts"}
 _NUMERIC_ROLES = ("amount", "quantity", "unit_price")
 _SAMPLE_ROWS = 2000
+# The kind of a column the user named as personal data, which the detector had not found.
+NAMED = "named"
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ImportReport:
     shape: str | None = None  # events only: 'events' or 'transactions'
     facts: dict = field(default_factory=dict)  # events only: what the store learnt (see Store.import_dataset)
     columns: list[tuple[str, str]] = field(default_factory=list)  # every column of the file, and what became of it
+    masked: list[str] = field(default_factory=list)  # values changed as personal data found in every value
 
     def lines(self) -> list[str]:
         rows = "transactions" if self.shape == "transactions" else "events"
@@ -55,8 +58,11 @@ class ImportReport:
         out += [f"shape: {line}" for line in self.shape_lines()]
         out += [f"column {c!r}: {what}" for c, what in self.columns]
         for p in self.pii:
-            verb = "hashed (SHA-256)" if p["action"] == "hash" else "dropped"
-            out.append(f"privacy: column {p['column']!r} ({p['kind'].replace('_', ' ')}) {verb}")
+            verb = {"hash": "hashed (SHA-256)", "drop": "dropped", "mask": "masked value by value",
+                    "keep": "kept as it is, as you asked"}[p["action"]]
+            kind = "named by you" if p["kind"] == NAMED else p["kind"].replace("_", " ")
+            out.append(f"privacy: column {p['column']!r} ({kind}) {verb}")
+        out += [f"privacy: {line}" for line in self.masked]
         out += [f"warning: {w}" for w in self.warnings]
         for feature, why in self.facts.get("left_out", {}).items():
             out.append(f"not built: {feature} ({why})")
@@ -131,25 +137,62 @@ def repeated_ids(store: Store, info: FileInfo, column: str) -> int:
         return store.repeated_ids(str(info.path), info.fmt, column, csv_options=info.csv_options)
 
 
-def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None) -> dict[str, PiiFinding]:
+def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None, columns: list[str]) -> dict[str, PiiFinding]:
+    """The detected columns with their actions, overridden by the user's choices for any column of the
+    file, detected or not (a column no file has is refused by :func:`_check_named`)."""
     overrides = overrides or {}
     bad = {c: a for c, a in overrides.items() if a not in ACTIONS}
     if bad:
         raise InputError(f"PII action {next(iter(bad.values()))!r} for column {next(iter(bad))!r} "
                          f"is not one of {', '.join(ACTIONS)}")
-    plan = {}
-    for f in findings:
-        action = overrides.get(f.column, f.action)
-        plan[f.column] = PiiFinding(f.column, f.kind, f.evidence, action)
+    plan = {f.column: PiiFinding(f.column, f.kind, f.evidence, overrides.get(f.column, f.action)) for f in findings}
+    for column, action in overrides.items():
+        if column in columns and column not in plan:
+            plan[column] = PiiFinding(column, NAMED, "named by you", action)
     return plan
 
 
-def _hash_transform(kind: str) -> str:
-    return {"email": "hash_email", "phone": "hash_phone"}.get(kind, "hash")
+def _check_named(overrides: dict[str, str] | None, columns: list[str], names: str) -> None:
+    unknown = [c for c in (overrides or {}) if c not in columns]
+    if unknown:
+        raise InputError(f"column {unknown[0]!r}, given a privacy action, is not in {names} "
+                         f"(columns: {', '.join(columns[:12])})")
 
 
-def _users_plan(store: Store, info: FileInfo, id_column: str | None,
-                pii_actions: dict[str, str] | None) -> tuple[TablePlan, list[PiiFinding]]:
+def _pii_column(c: str, target: str, finding: PiiFinding) -> ColumnPlan | None:
+    """How a column with a privacy action is stored: None when it is dropped."""
+    if finding.action == "drop":
+        return None
+    if finding.action == "keep":
+        return ColumnPlan(c, target, "keep")
+    if finding.action == "mask":
+        return ColumnPlan(c, target, "mask")
+    return ColumnPlan(c, target, {"email": "hash_email", "phone": "hash_phone"}.get(finding.kind, "hash"))
+
+
+def _nested(values: pd.Series) -> bool:
+    """Whether a column holds nested data (structs, lists, maps): never stored, as its fields cannot be checked
+    for personal data one by one."""
+    return values.dtype == object and values.dropna().head(50).map(
+        lambda x: isinstance(x, (dict, list, tuple)) or hasattr(x, "__array__")).any()
+
+
+def _checked(values: pd.Series, fmt: str) -> str:
+    """The transform of a column no role takes and no privacy action names: every value checked."""
+    if _numeric_column(values, fmt):
+        return "number"
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return "keep"
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return "checked"  # integers: their type kept, card numbers removed
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        return "mask"
+    return "keep"  # dates and times
+
+
+def _users_plan(store: Store, info: FileInfo, id_column: str | None, pii_actions: dict[str, str] | None
+                ) -> tuple[TablePlan, list[PiiFinding], list[str], list[str]]:
+    """The plan of a users table, its privacy findings, its columns and those holding nested data."""
     # a CSV is read again below with its id column as text; Parquet and JSON declare their types
     head = peek_file(store, info, n=50 if info.fmt == "csv" else _SAMPLE_ROWS)
     name = info.path.name
@@ -164,21 +207,28 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None,
     if sample[id_column].isna().all():
         raise InputError(f"id column {id_column!r} in {name!r} has no values: fill in the ids or pick "
                          "another column with --id")
-    pii = _pii_plan(detect_pii(sample, protect=(id_column,)), pii_actions)
+    nested = [c for c in columns if c != id_column and _nested(sample[c])]
+    pii = _pii_plan(detect_pii(sample.drop(columns=nested), protect=(id_column,)), pii_actions, columns)
     cols = []
     for c in columns:
         target = "user_id" if c == id_column else c
-        if c != id_column and c == "user_id":
-            continue  # the chosen id takes the name user_id
+        if (c != id_column and c == "user_id") or (c in nested and c not in pii):
+            continue  # the chosen id takes the name user_id; nested data is not stored
         if c in pii:
-            if pii[c].action == "drop":
-                continue
-            cols.append(ColumnPlan(c, target, _hash_transform(pii[c].kind)))
+            if c == id_column and pii[c].action in ("drop", "mask"):
+                raise InputError(f"the id column {c!r} can be hashed or kept as it is, not "
+                                 f"{'dropped' if pii[c].action == 'drop' else 'masked'}: users are told apart by it")
+            plan = _pii_column(c, target, pii[c])
+            if c in nested and plan is not None and plan.transform != "keep":
+                raise InputError(f"column {c!r} holds nested data: it can be dropped or kept, not "
+                                 f"{pii[c].action}ed")
+            if plan is not None:
+                cols.append(ColumnPlan(c, target, "text") if c == id_column and plan.transform == "keep" else plan)
         elif c == id_column:
-            cols.append(ColumnPlan(c, target, "text"))
+            cols.append(ColumnPlan(c, target, "id"))
         else:
-            cols.append(ColumnPlan(c, target, "double" if _numeric_column(sample[c], info.fmt) else "keep"))
-    return _plan(info, cols, (id_column,)), list(pii.values())
+            cols.append(ColumnPlan(c, target, _checked(sample[c], info.fmt)))
+    return _plan(info, cols, (id_column,)), list(pii.values()), columns, nested
 
 
 def _numeric_column(values: pd.Series, fmt: str) -> bool:
@@ -201,8 +251,14 @@ def _plan(info: FileInfo, cols, text_columns) -> TablePlan:
 
 
 def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, pii_actions: dict[str, str] | None,
-                 date_format: str | None = None, aggregates: dict[str, str] | None = None
+                 date_format: str | None = None, aggregates: dict[str, str] | None = None, keep_events: bool = False
                  ) -> tuple[TablePlan, list[PiiFinding], list[str], str, dict, list, dict]:
+    """The plan of an event log, its privacy findings, warnings, how its times read, its mapping, its columns
+    and the columns kept per user.
+
+    Text kept in the store is checked value by value: the log's own columns when it is kept whole, and
+    the columns kept per user. A log that is not kept is read into features, which the store checks.
+    """
     name = info.path.name
     head = peek_file(store, info)
     columns = list(head.columns)
@@ -222,8 +278,15 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
     sample = peek_file(store, info, text_columns=text_cols) if info.fmt == "csv" else head  # as for users
     kept = list(dict.fromkeys(mapping.values()))
     unmapped = [c for c in columns if c not in kept]
-    pii = _pii_plan(detect_pii(sample[kept + unmapped], protect=(mapping["user_id"],)), pii_actions)
-    carry = _carried(sample, mapping, set(pii), aggregates, name)
+    nested = [c for c in unmapped if _nested(sample[c])]
+    pii = _pii_plan(detect_pii(sample[kept + [c for c in unmapped if c not in nested]],
+                               protect=(mapping["user_id"],)), pii_actions, columns)
+    if pii.get(mapping["user_id"]) and pii[mapping["user_id"]].action in ("drop", "mask"):
+        raise InputError(f"the user id column {mapping['user_id']!r} can be hashed or kept as it is, not "
+                         f"{'dropped' if pii[mapping['user_id']].action == 'drop' else 'masked'}: users are told "
+                         "apart by it")
+    held = {c for c, f in pii.items() if f.action != "keep"} | set(nested)
+    carry = _carried(sample, mapping, held, aggregates, name)
     warnings = []
     ts_col = mapping["timestamp"]
     ts = timestamp_format(sample[ts_col], date_format)
@@ -242,28 +305,32 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
         col = mapping.get(role)
         if col is None:
             cols.append(ColumnPlan(None, target, "null_double" if role in _NUMERIC_ROLES else "null_text"))
-        elif col in pii and role != "timestamp":
-            if pii[col].action == "drop":
+        elif col in pii and role != "timestamp" and pii[col].action != "keep":
+            plan = _pii_column(col, target, pii[col])
+            if plan is None:
                 warnings.append(f"column {col!r} ({role}) holds personal data and was dropped")
-                cols.append(ColumnPlan(None, target, "null_text"))
-            else:
-                cols.append(ColumnPlan(col, target, _hash_transform(pii[col].kind)))
+                plan = ColumnPlan(None, target, "null_double" if role in _NUMERIC_ROLES else "null_text")
+            cols.append(plan)
         elif role == "timestamp":
             cols.append(ColumnPlan(col, target, ts.transform, ts.arg))
         elif role in _NUMERIC_ROLES:
-            cols.append(ColumnPlan(col, target, "double"))
+            # a card number given as an amount would reach the store as a revenue
+            cols.append(ColumnPlan(col, target, "number"))
         elif role == "session_id":
             # Kept in the file's type: a session id is only compared with the log's other session ids.
             # At 20M events, casting integer ids to text cost 0.35 s in the session pass, and the cast
             # hid the column's statistics from the missing-id check (0.3 s more).
             cols.append(ColumnPlan(col, target, "keep"))
+        elif role in ("user_id", "order_id"):
+            cols.append(ColumnPlan(col, target, "id" if keep_events and col not in pii else "text"))
         else:
-            cols.append(ColumnPlan(col, target, "text"))
+            cols.append(ColumnPlan(col, target, "mask" if keep_events and col not in pii else "text"))
     for c, agg in carry.items():
         numeric = agg in ("sum", "mean") or _numeric_column(sample[c], info.fmt)
-        cols.append(ColumnPlan(c, CARRY_PREFIX + c, "double" if numeric else "text"))
+        checked = "number" if numeric else "mask"
+        cols.append(ColumnPlan(c, CARRY_PREFIX + c, ("double" if numeric else "text") if c in pii else checked))
     read = f"timestamps in {ts_col!r} as {ts.description}"
-    return _plan(info, cols, text_cols), list(pii.values()), warnings, read, mapping, columns, carry
+    return _plan(info, cols, text_cols), list(pii.values()), warnings, read, mapping, columns, carry, nested
 
 
 def _carried(sample: pd.DataFrame, mapping: dict[str, str], pii: set[str], aggregates: dict[str, str] | None,
@@ -411,7 +478,9 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     columns: list[tuple[str, str]] = []
     carry: dict[str, str] = {}
     if kind == "users":
-        users, findings = _users_plan(store, info, id_column, pii_actions)
+        users, findings, file_columns, nested = _users_plan(store, info, id_column, pii_actions)
+        _check_named(pii_actions, file_columns, repr(info.path.name))
+        columns = _user_column_fates(file_columns, users, findings, nested)
         if not allow_repeated_ids:
             ids = next(c.source for c in users.columns if c.target == "user_id")
             repeated = repeated_ids(store, info, ids)
@@ -420,18 +489,23 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
                                  "as a users table (one row per id is kept): it looks like an event or transaction "
                                  "log (kind events); to import it as users anyway, allow repeated ids")
     else:
-        events, findings, warnings, ts_read, mapping, file_columns, carry = _events_plan(
-            store, info, mapping, pii_actions, date_format, aggregates)
+        events, findings, warnings, ts_read, mapping, file_columns, carry, nested = _events_plan(
+            store, info, mapping, pii_actions, date_format, aggregates, keep_events)
         read_as.append(ts_read)
         shape = shape or propose_shape(mapping)
         if shape == "transactions" and vocabulary:
             raise InputError("an event vocabulary is for event logs: in a transaction log every row is a purchase")
-        columns = _column_fates(file_columns, mapping, findings, shape, carry)
+        columns = _column_fates(file_columns, mapping, findings, shape, carry, nested)
+        named_in = list(file_columns)
         if users_path is not None:
             uinfo = inspect_file(users_path, users_read_options, max_bytes=max_bytes)
             read_as.append(f"{uinfo.path.name}: {uinfo.describe()}")
-            users, user_findings = _users_plan(store, uinfo, id_column, pii_actions)
+            users, user_findings, user_columns, user_nested = _users_plan(store, uinfo, id_column, pii_actions)
             findings = findings + user_findings
+            named_in += user_columns
+            columns += [(f"{uinfo.path.name}: {c}", what)
+                        for c, what in _user_column_fates(user_columns, users, user_findings, user_nested)]
+        _check_named(pii_actions, named_in, repr(info.path.name) + (" or the users table" if users_path else ""))
     privacy = [f.as_dict() for f in findings]
     replaced = replace and store.has_dataset(name)
     try:
@@ -445,13 +519,14 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     except Exception as exc:
         raise reader_error(exc, (events or users).path, (events or users).fmt) from exc
     warnings += _count_warnings(counts, users, events)
+    masked = _masked_lines(counts, users, events)
     info_rec = store.dataset(name)
     n_events = None if pd.isna(info_rec["n_events"]) else int(info_rec["n_events"])
     if users is not None and events is not None:
         warnings += _join_warnings(store, name)
     return ImportReport(name, kind, int(info_rec["n_users"]), n_events, privacy, warnings, read_as, replaced,
                         shape=shape if events is not None else None, facts=counts.get("facts") or {},
-                        columns=columns)
+                        columns=columns, masked=masked)
 
 
 def _check_vocabulary(vocabulary: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
@@ -473,8 +548,22 @@ def _check_vocabulary(vocabulary: dict[str, list[str]] | None) -> dict[str, list
     return out
 
 
+def _privacy_fate(f: PiiFinding) -> str:
+    """What happens to a column with a privacy action, in words."""
+    if f.kind == NAMED or f.action == "keep":
+        return {"hash": "SHA-256 hashed, as you asked", "drop": "not stored, as you asked",
+                "mask": "stored with the personal data inside each value masked, as you asked",
+                "keep": "kept as it is, as you asked: its values are not checked for personal data"}[f.action]
+    what = f.kind.replace("_", " ")
+    return {"hash": f"SHA-256 hashed ({what})", "drop": f"not stored: it holds personal data ({what})",
+            "mask": f"stored with the personal data inside each value masked ({what})"}[f.action]
+
+
+_NESTED_FATE = "not stored: it holds nested data (structs or lists), whose fields cannot be checked for personal data"
+
+
 def _column_fates(columns: list[str], mapping: dict[str, str], findings: list[PiiFinding],
-                  shape: str, carry: dict[str, str]) -> list[tuple[str, str]]:
+                  shape: str, carry: dict[str, str], nested: list[str]) -> list[tuple[str, str]]:
     """Every column of an event log with what the import does with it."""
     roles: dict[str, list[str]] = {}
     for role, col in mapping.items():
@@ -485,18 +574,63 @@ def _column_fates(columns: list[str], mapping: dict[str, str], findings: list[Pi
         if c in roles:
             what = " and ".join(r.replace("_", " ") for r in roles[c])
             if c in pii and "timestamp" not in roles[c]:
-                what += ", " + ("SHA-256 hashed" if pii[c].action == "hash" else "dropped as personal data")
+                what += ", " + _privacy_fate(pii[c])
             if shape == "transactions" and roles[c] == ["event_type"]:
                 what += " (not used: in a transaction log every row is a purchase)"
             out.append((c, f"used as {what}"))
-        elif c in pii:
-            out.append((c, f"not stored: it holds personal data ({pii[c].kind.replace('_', ' ')})"))
+        elif c in pii and pii[c].action != "keep":
+            out.append((c, _privacy_fate(pii[c])))
         elif c in carry:
             feature = carried_name(c, carry[c])
             out.append((c, "kept per user as its last value (an attribute)" if carry[c] == "last" else
                         f"kept per user as its {carry[c]}, {feature!r}"))
+        elif c in nested:
+            out.append((c, _NESTED_FATE))
         else:
             out.append((c, "not used: no role is mapped to it, and it is not kept per user"))
+    return out
+
+
+def _user_column_fates(columns: list[str], plan: TablePlan, findings: list[PiiFinding],
+                       nested: list[str]) -> list[tuple[str, str]]:
+    """Every column of a users table with what the import does with it."""
+    pii = {f.column: f for f in findings}
+    stored = {c.source: c for c in plan.columns}
+    out = []
+    for c in columns:
+        target = stored.get(c)
+        if target is not None and target.target == "user_id":
+            out.append((c, "the user id" + (", " + _privacy_fate(pii[c]) if c in pii else "")))
+        elif c in pii:
+            out.append((c, _privacy_fate(pii[c])))
+        elif c in nested:
+            out.append((c, _NESTED_FATE))
+        elif target is None:
+            out.append((c, "not stored: the chosen id column takes the name user_id"))
+        else:
+            out.append((c, "kept"))
+    return out
+
+
+def _masked_lines(counts: dict, users: TablePlan | None, events: TablePlan | None) -> list[str]:
+    """What checking every value for personal data changed, per column."""
+    out = []
+    for role, plan in (("events", events), ("users", users)):
+        if plan is None:
+            continue
+        columns = {c.target: c for c in plan.columns}
+        for target, n in counts.get("masked", {}).get(role, {}).items():
+            if not n:
+                continue
+            c = columns[target]
+            where = f"column {c.source!r} of {Path(plan.path).name!r}"
+            one = n == 1
+            values = "1 value" if one else f"{n:,} values"
+            out.append({"mask": f"{values} of {where} held e-mail addresses, card or phone numbers: masked",
+                        "id": ("1 id" if one else f"{n:,} ids") + f" in {where} "
+                              + ("is an e-mail address" if one else "are e-mail addresses") + ": SHA-256 hashed",
+                        }.get(c.transform, f"{values} of {where} " + ("is a payment card number" if one else
+                                                                      "are payment card numbers") + ": removed"))
     return out
 
 
@@ -539,7 +673,7 @@ def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path 
     users_path, events_path = sample_dir / "users.parquet", sample_dir / "events.parquet"
     if not users_path.exists() or not events_path.exists():
         raise InputError(f"the bundled sample is missing from {sample_dir}: run python sample_data/generate.py")
-    users_plan, findings = _users_plan(store, inspect_file(users_path), "user_id", None)
+    users_plan, findings, _, _ = _users_plan(store, inspect_file(users_path), "user_id", None)
     events_info = inspect_file(events_path)
     present = set(peek_file(store, events_info, n=1).columns)
     mapping = {r: r for r in EVENT_ROLES if r in present}

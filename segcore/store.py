@@ -34,6 +34,7 @@ import pandas as pd
 
 from ._mapping import EVENT_KINDS, propose_event_vocabulary
 from .errors import InputError, NotFoundError, StoreBusyError
+from .pii import MASK_PREFILTER, is_card_number, mask_text
 
 __all__ = ["Store", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path", "DATASET_NAME_RULE", "AGGREGATES",
            "CARRY_PREFIX", "carried_name",
@@ -109,6 +110,13 @@ class ColumnPlan:
     ``null_double`` (the last two need no source). Values that a parsing
     transform cannot read become NULL and are counted (see
     :meth:`Store.import_dataset`).
+
+    Every value is checked for personal data by four more: ``mask`` (text with
+    the e-mail addresses, card and phone numbers inside masked), ``number``
+    (``double`` without the values that are payment card numbers), ``checked`` (the file's type,
+    without card numbers) and ``id``
+    (text, with ids that are e-mail addresses hashed as ``hash_email`` does).
+    The values each changes are counted too.
     """
 
     source: str | None
@@ -144,14 +152,29 @@ _TRANSFORMS = {
     "hash": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(CAST({s} AS VARCHAR)) END",
     "null_text": "CAST(NULL AS VARCHAR)",
     "null_double": "CAST(NULL AS DOUBLE)",
+    # every value checked for personal data (the macros are defined by _personal_data_checks)
+    "mask": "pl_mask(CAST({s} AS VARCHAR))",
+    "number": "CASE WHEN pl_card_number({s}) THEN NULL ELSE CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) "
+              "THEN TRY_CAST({s} AS DOUBLE) END END",
+    "checked": "CASE WHEN pl_card_number({s}) THEN NULL ELSE {s} END",
+    "id": "pl_id(CAST({s} AS VARCHAR))",
 }
+
+# For the transforms that check every value: SQL true where a value was changed.
+_CHANGED = {
+    "mask": "(pl_mask(CAST({s} AS VARCHAR)) IS DISTINCT FROM CAST({s} AS VARCHAR))",
+    "number": "pl_card_number({s})",
+    "checked": "pl_card_number({s})",
+    "id": "(pl_id(CAST({s} AS VARCHAR)) IS DISTINCT FROM CAST({s} AS VARCHAR))",
+}
+MASKED_PREFIX = "_masked:"
 
 
 # Transforms that pseudonymise: their columns stay in the users table and are not copied into features.
 _HASHING = ("hash_email", "hash_phone", "hash")
 
 # Transforms that parse: a value present in the file that comes out NULL was unreadable.
-_PARSING = ("double", "timestamp", "strptime", "epoch_s", "epoch_ms")
+_PARSING = ("double", "number", "timestamp", "strptime", "epoch_s", "epoch_ms")
 UNREAD_PREFIX = "_unread:"
 
 # Reader options a user may set for CSV files, and the name read_csv gives each.
@@ -201,16 +224,46 @@ def _expr(c: ColumnPlan, params: dict) -> str:
 
 
 def _select_list(plan: TablePlan, params: dict) -> str:
-    """Planned columns, plus one flag per parsed column marking values that could not be read."""
+    """Planned columns, plus one flag per parsed column marking values that could not be read and one
+    per checked column marking values changed as personal data."""
     parts = []
     for c in plan.columns:
         expr = _expr(c, params)
         parts.append(f"{expr} AS {quote_ident(c.target)}")
-        if c.transform in _PARSING and c.source is not None:
-            src = quote_ident(c.source)
-            parts.append(f"({src} IS NOT NULL AND trim(CAST({src} AS VARCHAR)) <> '' AND ({expr}) IS NULL) "
+        if c.source is None:
+            continue
+        src = quote_ident(c.source)
+        if c.transform in _PARSING:
+            parsed = _TRANSFORMS["double"].format(s=src) if c.transform == "number" else expr
+            parts.append(f"({src} IS NOT NULL AND trim(CAST({src} AS VARCHAR)) <> '' AND ({parsed}) IS NULL) "
                          f"AS {quote_ident(UNREAD_PREFIX + c.target)}")
+        if c.transform in _CHANGED:
+            parts.append(f"coalesce({_CHANGED[c.transform].format(s=src)}, false) "
+                         f"AS {quote_ident(MASKED_PREFIX + c.target)}")
     return ", ".join(parts)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _personal_data_checks(con) -> None:
+    """Define on ``con`` the SQL that checks every value for personal data (``pl_mask``, ``pl_id``,
+    ``pl_card_number``). A regular expression picks the few values worth a close look in Python."""
+    from duckdb.sqltypes import BOOLEAN, VARCHAR
+    con.create_function("pl_mask_text", mask_text, [VARCHAR], VARCHAR, side_effects=False)
+    con.create_function("pl_is_card", is_card_number, [VARCHAR], BOOLEAN, side_effects=False)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO pl_mask(x) AS
+            CASE WHEN regexp_matches(x, {_sql_text(MASK_PREFILTER)}) THEN pl_mask_text(x) ELSE x END;
+        -- an id that is an e-mail address: hashed as it is written, so that two ids stay two ids
+        CREATE OR REPLACE TEMP MACRO pl_id(x) AS
+            CASE WHEN contains(x, '@') AND regexp_matches(trim(x), '^[^\\s@]+@[^\\s@]+\\.[^\\s@.]{{2,}}$')
+                 THEN sha256(x) ELSE x END;
+        CREATE OR REPLACE TEMP MACRO pl_card_number(x) AS
+            CASE WHEN abs(TRY_CAST(x AS DOUBLE)) >= 1e12 THEN coalesce(pl_is_card(CAST(x AS VARCHAR)), false)
+                 ELSE false END;
+    """)
 
 
 def _source(plan: TablePlan, params: dict) -> str:
@@ -256,7 +309,7 @@ def carried_name(column: str, aggregate: str) -> str:
 # (role, column, aggregate over a user's events). A transaction log counts the products of its purchases.
 _REACH = (("product", "n_products", "count(DISTINCT product) FILTER (event_type <> 'return')"),
           ("page", "n_pages", "count(DISTINCT page)"),
-          ("channel", "channel", "arg_min(channel, ts)"))
+          ("channel", "channel", "pl_mask(arg_min(channel, ts))"))
 
 # The event roles a log may leave empty, whose presence decides which features are built.
 _OPTIONAL_ROLES = ("amount", "quantity", "unit_price", "device") + tuple(role for role, _, _ in _REACH)
@@ -362,15 +415,22 @@ def _event_types(con, vocabulary: dict[str, list[str]] | None):
     # "" for a type that is no kind of ours (None would not survive the group-by below)
     counts["kind"] = [kinds.get(v, v if v in EVENT_KINDS else "") for v in counts["value"]]
     counts = counts.sort_values(["events", "value"], ascending=[False, True])
-    facts = {"vocabulary": {k: sorted(v for v, kk in kinds.items() if kk == k) for k in dict.fromkeys(kinds.values())},
-             "event_types": [{"value": v, "events": int(n), "kind": k or None} for v, n, k in
+    facts = {"vocabulary": {k: sorted(mask_text(v) for v, kk in kinds.items() if kk == k)
+                            for k in dict.fromkeys(kinds.values())},
+             "event_types": [{"value": mask_text(v), "events": int(n), "kind": k or None} for v, n, k in
                              counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)],
              "event_types_total": int(len(counts))}
     other = [v for v, k in zip(counts["value"], counts["kind"]) if not k]
-    names = [_type_name(v) for v in other]
+    names = [_type_name(mask_text(v)) for v in other]
     own = [(v, n) for i, (v, n) in enumerate(zip(other, names)) if n and n not in names[:i]][:MAX_TYPE_SHARES]
     per_kind = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
     return event_type, join, per_kind, own, facts
+
+
+def _ids_checked(sql: str) -> str:
+    """``sql`` (per-user rows) as a subquery whose ids that are e-mail addresses are hashed (``pl_id``): the ids of
+    a log that is not kept are read as written, and checked once per user rather than once per event."""
+    return f"(SELECT * REPLACE (pl_id(user_id) AS user_id) FROM ({sql}))"
 
 
 def _sql_resource(name: str) -> str:
@@ -587,9 +647,10 @@ class Store:
             raise InputError("nothing to import: give a users file, an events file or both")
         if shape not in ("events", "transactions"):
             raise InputError(f"shape={shape!r} should be 'events' or 'transactions'")
-        counts: dict = {"unread": {}, "rows": {}, "skipped_ids": 0, "duplicate_ids": 0}
+        counts: dict = {"unread": {}, "masked": {}, "rows": {}, "skipped_ids": 0, "duplicate_ids": 0}
         weights = {"users": 0.25 if events is not None else 0.9, "events": 0.55}
         with self._transaction() as con:
+            _personal_data_checks(con)
             exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchall()[0][0]
             if exists and if_missing:
                 return None
@@ -623,7 +684,8 @@ class Store:
                     _execute(con, f"{create} {relation} AS {select}", params, progress,
                              done, done + weights[role], f"reading the {role} file")
                     done += weights[role]
-                flags = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0].startswith(UNREAD_PREFIX)]
+                flags = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()
+                         if r[0].startswith((UNREAD_PREFIX, MASKED_PREFIX))]
                 # The rows, the time range and each unread tally are asked apart (as are the id checks
                 # below): asked alone, a Parquet file answers them from its statistics where they
                 # suffice. At 20M events the rows and times took 2 ms, against 0.1 s more when they
@@ -632,7 +694,8 @@ class Store:
                 row = con.execute(f"SELECT count(*){extra} FROM {relation}").fetchall()[0]
                 tallies = [_count(con, relation, quote_ident(f)) for f in flags]
                 counts["rows"][role] = int(row[0])
-                counts["unread"][role] = {f[len(UNREAD_PREFIX):]: int(n) for f, n in zip(flags, tallies)}
+                for key, prefix in (("unread", UNREAD_PREFIX), ("masked", MASKED_PREFIX)):
+                    counts[key][role] = {f[len(prefix):]: int(n) for f, n in zip(flags, tallies) if f.startswith(prefix)}
                 if kept:
                     for f in flags:
                         con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
@@ -785,8 +848,8 @@ class Store:
         reach = {out: expr for role, out, expr in _REACH if has[role] and out not in taken}
         if reach:
             attrs += "".join(f", r.{quote_ident(o)}" for o in reach)
-            join += (f"LEFT JOIN (SELECT user_id, {', '.join(f'{e} AS {quote_ident(o)}' for o, e in reach.items())} "
-                     "FROM ev GROUP BY user_id) r USING (user_id) ")
+            per_user = ", ".join(f"{e} AS {quote_ident(o)}" for o, e in reach.items())
+            join += f"LEFT JOIN {_ids_checked(f'SELECT user_id, {per_user} FROM ev GROUP BY user_id')} r USING (user_id) "
             taken |= set(reach)
         if carry:
             # per user: the latest value of an attribute, or the sum or mean of a number, over every event
@@ -795,8 +858,9 @@ class Store:
                              for c, o in outs.items())
             if outs:
                 attrs += "".join(f", c.{quote_ident(o)}" for o in outs.values())
-                join += (f"LEFT JOIN (SELECT user_id, {aggs} FROM events WHERE user_id IS NOT NULL AND ts IS NOT NULL "
-                         "GROUP BY user_id) c USING (user_id) ")
+                per_user = (f"SELECT user_id, {aggs} FROM events WHERE user_id IS NOT NULL AND ts IS NOT NULL "
+                            "GROUP BY user_id")
+                join += f"LEFT JOIN {_ids_checked(per_user)} c USING (user_id) "
                 taken |= set(outs.values())
             facts["carried"] = outs
         if with_users:
@@ -808,7 +872,7 @@ class Store:
                          f"(SELECT DISTINCT ON (user_id) * FROM {_table(name, 'users')} WHERE user_id IS NOT NULL)")
             join += f"LEFT JOIN {users_rel} u USING (user_id)"
         exclude = f" EXCLUDE ({', '.join(map(quote_ident, left_out))})" if left_out else ""
-        _execute(con, f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{exclude}{attrs} FROM ({sql}) f {join} "
+        _execute(con, f"CREATE TABLE {_table(name, 'features')} AS SELECT f.*{exclude}{attrs} FROM {_ids_checked(sql)} f {join} "
                  "ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15, hi, "engineering per-user features")
         con.execute("DROP TABLE cat_map")
         con.execute(f"DROP {ev_kind} ev")
