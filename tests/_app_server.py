@@ -21,10 +21,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(store: Path, *, log=subprocess.DEVNULL, umap_worker: bool = False, timeout: float = 90):
-    """``segcore app`` on ``store`` and a free port; yields its URL once /_stcore/health answers ok."""
+def app_server(store: Path, *, log=subprocess.DEVNULL, umap_worker: bool = False, timeout: float = 90,
+               env: dict | None = None):
+    """``segcore app`` on ``store`` and a free port; yields its URL once /_stcore/health answers ok.
+    ``env``: more environment variables for the server."""
     port = free_port()
-    env = {**os.environ, "SEGCORE_STORE": str(store), "PERSONA_LAB_UMAP_WORKER": "1" if umap_worker else "0"}
+    env = {**os.environ, "SEGCORE_STORE": str(store), "PERSONA_LAB_UMAP_WORKER": "1" if umap_worker else "0",
+           **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "segcore.cli", "app", "--store", str(store), "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

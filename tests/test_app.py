@@ -474,3 +474,34 @@ def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
     assert "Revenue per user, all users" not in metrics and "CTR, all users" not in metrics
     assert not any("nan" in v.lower() for v in metrics.values()), metrics
     assert any("revenue per user needs amounts" in _seen(c.value) for c in at.caption)
+
+
+def test_personal_data_choices_for_any_column_and_the_upload_deleted(app_store, tmp_path, monkeypatch):
+    """A column the detector cannot know (free-text names) is named on the page and dropped; text with an e-mail
+    inside is masked; the uploaded copy is deleted once imported (issue 15)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows = ["user_id,age,remark,favourite", *[f"u{i},{20 + i % 40},met at the fair,shoes" for i in range(60)],
+            "u60,33,write to ann.smith@example.org,bags"]
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.get("file_uploader")[0].upload("crm.csv", "\n".join(rows).encode(), "text/csv")
+    at.run()
+    _clean(at)
+    assert [p.name for p in tmp_path.glob("persona_upload_*/*/*")] == ["crm.csv"]
+    named = next(m for m in at.multiselect if m.label == "Other columns holding personal data")
+    assert "remark" in named.options and "user_id" not in named.options
+    named.set_value(["favourite"]).run()
+    choice = next(s for s in at.selectbox if s.label == "favourite")
+    assert choice.value == "drop" and choice.options == ["hash (SHA-256)", "drop the column",
+                                                         "mask what is inside each value", "keep as it is"]
+    next(b for b in at.button if b.label == "Import").click().run()
+    _clean(at)
+    shown = " ".join(t.value for t in at.text)
+    assert "privacy: column 'favourite' (named by you) dropped" in shown
+    assert "1 value of column 'remark' of 'crm.csv' held e-mail addresses" in shown
+    stored = app_store.read_table("crm", "users")
+    assert "favourite" not in stored.columns
+    assert (stored["remark"] == "write to [email]").sum() == 1
+    assert list(tmp_path.glob("persona_upload_*/*/*")) == []

@@ -43,14 +43,26 @@ def server_store(url: str) -> str:
     return _STORE_OF[url]
 
 
+_UPLOADS_OF: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     store = tmp_path_factory.mktemp("browser") / "persona_lab.duckdb"
-    # Started the way the README's `make run` starts it: `segcore app` on a new store (seeded on start).
+    uploads = tmp_path_factory.mktemp("uploads")
+    # Started the way the README's `make run` starts it: `segcore app` on a new store (seeded on start); its
+    # temporary files go to a folder of its own, and a closed session ends after 2 s instead of 2 minutes.
     with (tmp_path_factory.mktemp("log") / "streamlit.log").open("w") as log, \
-            app_server(store, log=log, umap_worker=True) as url:
+            app_server(store, log=log, umap_worker=True,
+                       env={"TMPDIR": str(uploads), "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"}) as url:
         _STORE_OF[url] = str(store)
+        _UPLOADS_OF[url] = uploads
         yield url
+
+
+def _uploaded_files(url: str) -> list[Path]:
+    """The uploads the server at ``url`` holds on disk."""
+    return [p for p in _UPLOADS_OF[url].rglob("*") if p.is_file() and "persona_upload_" in str(p)]
 
 
 @pytest.fixture(scope="module")
@@ -240,10 +252,27 @@ def test_import_an_event_log_in_the_browser(server, browser, tmp_path):
     pg.get_by_text("an event", exact=True).click()
     _settle(pg)
     expect(pg.get_by_text("Timestamps read as format %d/%m/%Y %H:%M").first).to_be_visible()
+    assert [p.name for p in _uploaded_files(server)] == ["kassen export.csv"]
     pg.get_by_role("button", name="Import").click()
     _settle(pg)
     expect(pg.get_by_text("is imported and selected in the sidebar").first).to_be_visible()
     _check(pg, "0_import")
+    assert _uploaded_files(server) == []  # deleted once imported (they stayed in /tmp for ever before)
+
+
+def test_an_upload_goes_with_its_session(server, browser, tmp_path):
+    """A file uploaded and never imported is deleted when the browser session ends."""
+    f = tmp_path / "left behind.csv"
+    f.write_text("user_id,age\nu1,30\nu2,40\n")
+    pg = _session(browser, server)
+    pg.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(str(f))
+    _settle(pg)
+    assert [p.name for p in _uploaded_files(server)] == ["left behind.csv"]
+    pg.context.close()
+    deadline = time.monotonic() + 60
+    while _uploaded_files(server) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _uploaded_files(server) == []
 
 
 def test_a_real_transaction_log_from_upload_to_kpis(server, browser):

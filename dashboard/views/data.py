@@ -2,13 +2,12 @@
 
 import json
 import re
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 import segcore
-from dashboard import components, data, state
+from dashboard import components, data, state, uploads
 from segcore._mapping import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
                               timestamp_format)
 from segcore.errors import SegcoreError
@@ -23,10 +22,12 @@ if last_import:
         for line in last_import["lines"]:
             st.text(line)
 
+# what was done to a column with personal data, as the datasets table and its caption say it
+_DONE = {"hash": "SHA-256 hashed", "drop": "dropped", "mask": "masked", "keep": "kept as it is (as asked)"}
 datasets = data.datasets()
 if not datasets.empty:
     shown = datasets.assign(privacy=datasets["privacy"].map(lambda p: ", ".join(
-        f"{d['column']} {'hashed' if d['action'] == 'hash' else 'dropped'}" for d in json.loads(p or "[]"))
+        f"{d['column']} {_DONE[d['action']]}" for d in json.loads(p or "[]"))
         or "none found"))
     st.dataframe(shown, hide_index=True, column_config={
         "name": "Dataset", "kind": "Kind", "n_users": st.column_config.NumberColumn("Users", format="localized"),
@@ -78,28 +79,50 @@ if ds:
             st.caption("No problems found.")
     privacy = data.store().dataset(ds)["privacy"]
     if privacy:
-        st.caption("Personal data found on import, neutralised before storage: " + "; ".join(
+        st.caption("Personal data found or named on import, and what was done with it: " + "; ".join(
             f"**{components.md(p['column'])}** ({p['kind'].replace('_', ' ')}: {components.md(p['evidence'])}) "
-            f"{'SHA-256 hashed' if p['action'] == 'hash' else 'dropped'}" for p in privacy))
+            f"{_DONE[p['action']]}" for p in privacy))
 
 st.divider()
 st.subheader("Import a file")
 st.caption("CSV, Parquet or JSON Lines. A users table has one row per user; an event log one row per event, "
-           "from which per-user features are engineered, optionally joined to a users table. E-mails and phone "
-           "numbers are hashed and other personal data dropped before anything is stored.")
+           "from which per-user features are engineered, optionally joined to a users table. Before anything is "
+           "stored, columns of e-mails and phone numbers are hashed, other personal data is dropped, and e-mail "
+           "addresses, card and phone numbers inside any other value are masked. The uploaded file is deleted "
+           "once it is imported.")
 _TYPES = ["csv", "tsv", "txt", "parquet", "jsonl", "ndjson", "json"]
+_PII_ACTIONS = list(segcore.pii.ACTIONS)
+_PII_WORDS = {"hash": "hash (SHA-256)", "drop": "drop the column", "mask": "mask what is inside each value",
+              "keep": "keep as it is"}
+_PII_HELP = ("hash: SHA-256 of the normalised value (joins still work); drop: the column is not stored at all; "
+             "mask: e-mail addresses, card and phone numbers inside each value are replaced; keep: stored as it "
+             "is, unchecked")
+
+
+data.sweep_uploads()
+_folder = st.session_state.get("_upload_folder")
+if _folder is None or not _folder.path.exists():  # new, or swept while the session was away
+    _folder = st.session_state["_upload_folder"] = uploads.UploadFolder(session=data.session_id())
+# a new key empties the uploaders after an import, so the imported file is not saved again
+_generation = st.session_state.setdefault("_upload_generation", 0)
+_WIDGETS = {"upload": f"upload_{_generation}", "users": f"upload_users_{_generation}"}
 
 
 def _saved(upload, slot: str) -> str:
-    """The upload saved to a temporary file once: DuckDB streams from a file, pandas never parses it whole."""
+    """The upload saved to this session's folder once: DuckDB streams from a file, pandas never parses it whole."""
     cache_key = (upload.name, upload.size, upload.file_id)
-    if st.session_state.get(f"_{slot}_key") != cache_key:
-        tmp = tempfile.NamedTemporaryFile(delete=False, suffix=Path(upload.name).suffix.lower(),
-                                          prefix="persona_upload_")
-        tmp.write(upload.getbuffer())
-        tmp.close()
-        st.session_state[f"_{slot}_key"], st.session_state[f"_{slot}_path"] = cache_key, tmp.name
+    saved = st.session_state.get(f"_{slot}_path")
+    if st.session_state.get(f"_{slot}_key") != cache_key or not (saved and Path(saved).exists()):
+        path = _folder.save(slot, upload.getbuffer(), upload.name)
+        st.session_state[f"_{slot}_key"], st.session_state[f"_{slot}_path"] = cache_key, str(path)
     return st.session_state[f"_{slot}_path"]
+
+
+def _forget(slot: str) -> None:
+    """Delete the saved copy of an upload that is gone (cleared, or imported)."""
+    _folder.discard(slot)
+    st.session_state.pop(f"_{slot}_key", None)
+    st.session_state.pop(f"_{slot}_path", None)
 
 
 def _read_options(slot: str, info) -> dict:
@@ -132,7 +155,7 @@ def _inspect(upload, slot: str):
         if changed:
             info, head = data.upload_preview(path, changed)
     except SegcoreError as exc:
-        st.error(components.md(f"{upload.name}: {_real_names(str(exc))}"))
+        st.error(components.md(f"{upload.name}: {str(exc)}"))
         st.stop()
     return path, info, head, changed
 
@@ -142,21 +165,15 @@ def _ask(loader, *args):
     try:
         return loader(*args)
     except SegcoreError as exc:
-        st.error(components.md(_real_names(str(exc))))
+        st.error(components.md(str(exc)))
         st.stop()
 
 
-def _real_names(text: str) -> str:
-    """Messages name the files the user uploaded, not our temporary copies."""
-    for slot, widget in (("upload", "upload"), ("users", "upload_users")):
-        up, saved = st.session_state.get(widget), st.session_state.get(f"_{slot}_path")
-        if up is not None and saved:
-            text = text.replace(Path(saved).name, up.name)
-    return text
-
-
-upload = st.file_uploader("File", type=_TYPES, key="upload")
-if upload is not None:
+upload = st.file_uploader("File", type=_TYPES, key=_WIDGETS["upload"])
+if upload is None:
+    _forget("upload")
+    _forget("users")
+else:
     path, info, head, overrides = _inspect(upload, "upload")
     st.dataframe(head.head(20), hide_index=True)
     columns = list(head.columns)
@@ -246,8 +263,10 @@ if upload is not None:
                                                  format_func={"none": "not kept", "last": "last value (attribute)",
                                                               "sum": "sum per user", "mean": "mean per user"}.get)
         users_upload = st.file_uploader("Users table to join on the user id (optional)", type=_TYPES,
-                                        key="upload_users")
-        if users_upload is not None:
+                                        key=_WIDGETS["users"])
+        if users_upload is None:
+            _forget("users")
+        else:
             users_path, user_info, user_head, _ = _inspect(users_upload, "users")
             ucols = list(user_head.columns)
             id_column = st.selectbox("Its user id column", ucols,
@@ -262,15 +281,26 @@ if upload is not None:
     if user_head is not None:
         findings += segcore.detect_pii(user_head, protect=(id_column,))
     actions = {}
+    found = {f.column for f in findings}
     if findings:
         st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
             pii_label = f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"
-            actions[f.column] = st.selectbox(components.md(pii_label),
-                                             ["hash", "drop"], index=0 if f.action == "hash" else 1,
-                                             key=f"pii_{f.column}", disabled=f.column == id_column,
-                                             help="hash: SHA-256 of the normalised value (joins still work); "
-                                                  "drop: the column is not stored at all")
+            actions[f.column] = st.selectbox(components.md(pii_label), _PII_ACTIONS, index=_PII_ACTIONS.index(f.action),
+                                             key=f"pii_{f.column}", format_func=_PII_WORDS.get,
+                                             disabled=f.column == id_column, help=_PII_HELP)
+    others = [c for c in columns + (list(user_head.columns) if user_head is not None else [])
+              if c not in found and c != id_column and c != (mapping or {}).get("user_id")]
+    named = st.multiselect("Other columns holding personal data", list(dict.fromkeys(others)), key="pii_named",
+                           help="Every value of every other text column is checked for e-mail addresses, card and "
+                                "phone numbers, which are masked; names and addresses inside free text cannot be "
+                                "found that way. Name such columns here.")
+    for c in named:
+        actions[c] = st.selectbox(components.md(c), _PII_ACTIONS, index=_PII_ACTIONS.index("drop"),
+                                  key=f"pii_named_{c}", format_func=_PII_WORDS.get, help=_PII_HELP)
+    kept = [c for c, a in actions.items() if a == "keep"]
+    if kept:
+        st.warning("Kept as they are, not checked for personal data: " + ", ".join(map(components.md, kept)))
     replace = False
     if name in set(datasets["name"]):
         replace = st.checkbox(f"Replace the existing dataset “{components.md(name)}”: it is kept, with its runs, "
@@ -290,14 +320,19 @@ if upload is not None:
                     users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
                     keep_events=keep_events, shape=shape, vocabulary=vocabulary,
                     aggregates=aggregates,
-                    source=" + ".join(u.name for u in (upload, st.session_state.get("upload_users")) if u is not None),
+                    source=" + ".join(u.name for u in (upload, st.session_state.get(_WIDGETS["users"])) if u is not None),
                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
-                st.error(components.md(_real_names(str(exc))))
+                st.error(components.md(str(exc)))
                 st.stop()
             status.update(label=f"Imported “{components.md(name)}”", state="complete", expanded=True)
+        # the imported files are deleted, and the uploaders emptied so that they are not saved again
+        _forget("upload")
+        _forget("users")
+        data.upload_preview.clear()
+        st.session_state["_upload_generation"] = _generation + 1
         # select the new dataset, and show what the import did once the sidebar has it
         st.session_state[state.NEXT_DATASET] = name
-        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": [_real_names(x) for x in report.lines()]}
+        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": report.lines()}
         st.rerun()
