@@ -60,11 +60,22 @@ CREATE TABLE IF NOT EXISTS projections (
     run_id VARCHAR, method VARCHAR, user_id VARCHAR, x FLOAT, y FLOAT);
 CREATE TABLE IF NOT EXISTS projection_info (
     run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
--- columns added after 0.1.0 first shipped: stores created earlier gain them on open
+-- columns added after 0.1.0 first shipped: stores created earlier gain them when first opened
 ALTER TABLE assignments ADD COLUMN IF NOT EXISTS probability DOUBLE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS explanation VARCHAR;
 ALTER TABLE datasets ADD COLUMN IF NOT EXISTS event_facts VARCHAR;
+CREATE TABLE IF NOT EXISTS persona_lab_store (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
+
+# A store says it is one in its table persona_lab_store: ('store', STORE_MARKER) and ('schema_version', ...).
+# Version 1 is every store made before the marker; version 2 added the marker.
+STORE_MARKER = "persona-lab"
+SCHEMA_VERSION = 2
+# The tables of a store made before the marker (besides its datasets' own, named ds:...).
+_UNMARKED_TABLES = {"datasets", "runs", "assignments", "personas", "projections", "projection_info"}
+# DuckDB never fetches an extension for us: the store needs none, and a foreign file (SQLite) made
+# DuckDB try to download one. Every connection to a file in one process must share one configuration.
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 _JSON_RUN_FIELDS = ("params", "features", "preprocessing", "metrics", "versions", "explanation")
 
@@ -474,20 +485,64 @@ class Store:
         self.timeout = float(timeout)
         if self.path.parent and not self.path.parent.exists():
             raise InputError(f"store folder {self.path.parent} does not exist")
-        with self._connect() as con:
-            con.execute(_SCHEMA)
+        self.created = not self.path.exists()
+        if self.created or self._version() < SCHEMA_VERSION:
+            with self._transaction() as con:  # a new store, or one made before the marker: brought up to date
+                con.execute(_SCHEMA)
+                con.executemany("INSERT OR REPLACE INTO persona_lab_store VALUES (?, ?)",
+                                [("store", STORE_MARKER), ("schema_version", str(SCHEMA_VERSION))])
+
+    def _version(self) -> int:
+        """The schema version of the existing file at ``path``; anything that is not a Persona Lab store is
+        refused in one line, and left as it was (it is read, never written)."""
+        try:
+            head = b""
+            if not self.path.is_dir():
+                with open(self.path, "rb") as fh:
+                    head = fh.read(16)
+        except OSError as exc:
+            raise InputError(f"cannot read store {self.path}: {exc.strerror or exc}") from exc
+        if self.path.is_dir() or head[8:12] != b"DUCK":
+            what = "an SQLite database" if head.startswith(b"SQLite format 3") else \
+                "a folder" if self.path.is_dir() else "not a DuckDB file"
+            raise InputError(f"{self.path} is not a Persona Lab store ({what}): it was left untouched")
+        with self._connect(read_only=True) as con:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                                "WHERE table_schema = 'main'").fetchall()}
+            marker = {}
+            if "persona_lab_store" in tables:
+                marker = dict(con.execute("SELECT key, value FROM persona_lab_store").fetchall())
+        if marker.get("store") == STORE_MARKER:
+            version = int(marker.get("schema_version", "0") or 0)
+            if version > SCHEMA_VERSION:
+                raise InputError(f"store {self.path} was made by a newer Persona Lab (schema {version}; this one "
+                                 f"reads up to {SCHEMA_VERSION}): upgrade persona-lab to open it")
+            return version
+        # made before the marker (its datasets and runs, and only tables of ours), or an empty DuckDB file (as a
+        # store whose creation was interrupted is left)
+        foreign = {t for t in tables if not t.startswith("ds:")} - _UNMARKED_TABLES
+        ours = not tables or ({"datasets", "runs"} <= tables and not foreign)
+        if not ours:
+            shown = ", ".join(sorted(foreign or tables)[:5])
+            raise InputError(f"{self.path} is not a Persona Lab store (a DuckDB file with the tables {shown}): "
+                             "it was left untouched")
+        return 1
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
     # -- connections -------------------------------------------------------------------------
     @contextmanager
-    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         delay, deadline = 0.02, time.monotonic() + self.timeout
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path), read_only=read_only, config=_CONFIG)
                 break
+            except duckdb.ConnectionException as exc:
+                if not read_only or "different configuration" not in str(exc):
+                    raise InputError(f"cannot open store {self.path}: {exc}") from exc
+                read_only = False  # this process has the file open already, read-write: a read needs no more
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise InputError(f"cannot open store {self.path}: {exc}") from exc
