@@ -349,18 +349,15 @@ def _dispatch(args) -> int:
         if not separation.empty:
             print("separates segments most: " + ", ".join(separation["feature"].head(5)))
     elif args.verb == "personas":
-        personas = store.personas(args.run_id)
         if args.set:
+            changes = {}
             for key, name in _pairs(args.set, "--set").items():
                 try:
-                    cluster = int(key)
+                    changes[int(key)] = {"name": name}
                 except ValueError:
                     raise InputError(f"cluster {key!r} should be a number") from None
-                if cluster not in set(personas["cluster"]):
-                    raise InputError(f"run {args.run_id} has no cluster {cluster}; "
-                                     f"clusters: {', '.join(map(str, personas['cluster']))}")
-                personas.loc[personas["cluster"] == cluster, "name"] = name
-            store.save_personas(args.run_id, personas)
+            # read and written in one transaction: a rename by another process at the same time is kept
+            store.update_personas(args.run_id, changes)
         print(_table(store.personas(args.run_id)))
     elif args.verb == "compare":
         from .compare import compare_runs

@@ -1130,8 +1130,13 @@ class Store:
         return out
 
     # -- runs ----------------------------------------------------------------------------------
-    def save_run(self, run: dict, assignments: pd.DataFrame, personas: pd.DataFrame) -> str:
-        """Store a run with its assignments and personas, all or nothing."""
+    def save_run(self, run: dict, assignments: pd.DataFrame, personas: pd.DataFrame, *,
+                 dataset_version=None) -> str:
+        """Store a run with its assignments and personas, all or nothing.
+
+        ``dataset_version``: the dataset's ``created_at`` as read before its features were; if the dataset
+        has been replaced since, nothing is saved (the run belongs to data that is no longer the dataset).
+        """
         rec = dict(run)
         for f in _JSON_RUN_FIELDS:
             rec[f] = json.dumps(rec.get(f), default=float)
@@ -1143,6 +1148,10 @@ class Store:
         pers = personas[["cluster", "name", "description", "colour"]].copy()
         pers.insert(0, "run_id", rec["run_id"])
         with self._transaction() as con:
+            now = con.execute("SELECT created_at FROM datasets WHERE name = ?", [rec["dataset"]]).fetchall()
+            if dataset_version is not None and (not now or pd.Timestamp(now[0][0]) != pd.Timestamp(dataset_version)):
+                raise InputError(f"dataset {rec['dataset']!r} was replaced or deleted while this run was being "
+                                 "fitted: nothing was saved; fit it again on the dataset as it is now")
             con.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [rec.get(c) for c in cols])
             con.register("_assign", assign)
@@ -1181,18 +1190,64 @@ class Store:
                         "ORDER BY cluster", [run_id])
 
     def save_personas(self, run_id: str, personas: pd.DataFrame) -> None:
-        """Replace a run's persona names, descriptions and colours (one per cluster)."""
-        current = self.personas(run_id)
-        df = personas[["cluster", "name", "description", "colour"]].copy()
-        if sorted(df["cluster"].tolist()) != sorted(current["cluster"].tolist()):
-            raise InputError("personas must name each cluster of the run exactly once: "
-                             f"clusters {sorted(current['cluster'].tolist())}")
-        _check_personas(df)
-        df.insert(0, "run_id", run_id)
-        with self._transaction() as con:
-            con.execute("DELETE FROM personas WHERE run_id = ?", [run_id])
-            con.register("_pers", df)
-            con.execute("INSERT INTO personas SELECT * FROM _pers")
+        """Set a run's persona names, descriptions and colours (one row per cluster, every cluster)."""
+        df = personas[["cluster", "name", "description", "colour"]]
+        if df["cluster"].duplicated().any():
+            raise InputError("personas must name each cluster of the run exactly once")
+        self.update_personas(run_id, {int(r.cluster): {"name": r.name, "description": r.description,
+                                                         "colour": r.colour} for r in df.itertuples(index=False)},
+                             every_cluster=True)
+
+    def update_personas(self, run_id: str, changes: dict[int, dict[str, str]], *,
+                        expected: dict[int, dict[str, str]] | None = None, every_cluster: bool = False) -> None:
+        """Change some fields of some personas of a run, reading and writing in one transaction.
+
+        Parameters
+        ----------
+        changes : dict
+            cluster -> {field: value}, fields among ``name``, ``description`` and ``colour``.
+        expected : dict, optional
+            cluster -> {field: value} as the caller last read them: if another writer has changed one
+            since, nothing is written and the error says so (an edit is never silently lost).
+        every_cluster : bool, default=False
+            Require ``changes`` to name every cluster of the run.
+        """
+        fields = ("name", "description", "colour")
+        unknown = {f for c in changes.values() for f in c} - set(fields)
+        if unknown:
+            raise InputError(f"persona field {sorted(unknown)[0]!r} should be one of {', '.join(fields)}")
+        try:
+            with self._transaction() as con:
+                current = con.execute("SELECT cluster, name, description, colour FROM personas WHERE run_id = ? "
+                                      "ORDER BY cluster", [run_id]).df()
+                if current.empty:  # every run is saved with its personas
+                    raise NotFoundError(f"no run with id {run_id!r}; `segcore runs` lists them")
+                clusters = current["cluster"].tolist()
+                missing = sorted(set(changes) - set(clusters))
+                if missing or (every_cluster and sorted(changes) != clusters):
+                    raise InputError(f"run {run_id} has no cluster {missing[0]}; clusters: {', '.join(map(str, clusters))}"
+                                     if missing else "personas must name each cluster of the run exactly once: "
+                                     f"clusters {clusters}")
+                df = current.set_index("cluster")
+                for cluster, was in (expected or {}).items():
+                    for column, value in was.items():
+                        now = df.at[cluster, column] if cluster in df.index else None
+                        if not (now == value or (pd.isna(now) and pd.isna(value))):
+                            raise InputError(f"the persona of segment {cluster} was changed by someone else since "
+                                             "you opened it: reload to see their change, then edit again")
+                for cluster, values in changes.items():
+                    for column, value in values.items():
+                        df.at[cluster, column] = value
+                df = df.reset_index()
+                _check_personas(df)
+                for row in df[df["cluster"].isin(list(changes))].itertuples(index=False):
+                    con.execute("UPDATE personas SET name = ?, description = ?, colour = ? "
+                                "WHERE run_id = ? AND cluster = ?",
+                                [row.name, None if pd.isna(row.description) else row.description, row.colour,
+                                 run_id, int(row.cluster)])
+        except duckdb.TransactionException as exc:
+            raise InputError("another edit of these personas was saved at the same moment: nothing was "
+                             "written; reload and try again") from exc
 
     def _segment_sources(self, name: str) -> tuple[list[str], list[str]]:
         feats = self.columns(name)["column_name"].tolist()

@@ -43,6 +43,7 @@ class Design:
     categorical: list[str]
     prepared: Prepared
     preprocessing: Preprocessing
+    version: object = None  # the dataset's version (when it was imported) read before its features
 
     @property
     def features(self) -> list[str]:
@@ -92,10 +93,12 @@ def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
     features = list(dict.fromkeys(features))
     numeric = [f for f in features if infos[f].kind == "numeric"]
     categorical = [f for f in features if infos[f].kind == "categorical"]
+    # the version is read first: a run is saved only if the dataset is still that version (Store.save_run)
+    version = store.dataset(dataset)["created_at"]
     frame = store.read_table(dataset, "features", ["user_id", *features])
     preprocessing = preprocessing or Preprocessing()
     prepared = prepare(frame, numeric, categorical, preprocessing)
-    return Design(dataset, frame, numeric, categorical, prepared, preprocessing)
+    return Design(dataset, frame, numeric, categorical, prepared, preprocessing, version)
 
 
 def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
@@ -193,7 +196,7 @@ def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, person
               "metrics": metrics, "versions": library_versions(), "explanation": explanation, "created_at": now}
     assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": labels, "probability": probability})
     say(0.9, "saving the run")
-    store.save_run(record, assignments, personas)
+    store.save_run(record, assignments, personas, dataset_version=design.version)
     say(1.0, f"run {run_id} saved")
     return run_id
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import components, data
+from segcore.errors import SegcoreError
 
 run_id = components.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
                                       "profiles; edit any cell, then save. Every chart and export uses the saved names.")
@@ -50,7 +51,17 @@ changed = not edited[["name", "description", "colour"]].equals(table[["name", "d
 if problems:
     st.warning("Cannot save yet: " + "; ".join(problems) + ".")
 if st.button("Save personas", type="primary", disabled=bool(problems) or not changed):
-    data.store().save_personas(run_id, edited.assign(name=names))
+    # only what this user changed is written, and only if nobody changed the same persona meanwhile
+    fields = ["name", "description", "colour"]
+    mine = edited.assign(name=names).set_index("cluster")[fields]
+    base = table.set_index("cluster")[fields]
+    rows = [c for c in mine.index if not mine.loc[c].equals(base.loc[c])]
+    try:
+        data.store().update_personas(run_id, {int(c): mine.loc[c].to_dict() for c in rows},
+                                     expected={int(c): base.loc[c].to_dict() for c in rows})
+    except SegcoreError as exc:
+        st.error(components.md(str(exc)))
+        st.stop()
     st.session_state["_personas_saved"] = run_id  # shown after the rerun that redraws with the new names
     st.rerun()
 if st.session_state.get("_personas_saved") == run_id and not changed:
