@@ -344,3 +344,21 @@ def dendrogram_figure(tree: dict) -> go.Figure:
                       yaxis_title="merge distance", xaxis=dict(tickvals=ticks, ticktext=tree["leaves"], tickangle=-60),
                       **_LAYOUT)
     return safe(fig)
+
+
+def min_segment_size(key: str, help: str) -> int:
+    """The minimum segment size, shared by every page that withholds small segments. Below the default
+    only after ticking that smaller segments are allowed; the choice is the same on every page."""
+    from segcore.disclosure import MIN_SEGMENT_SIZE
+
+    allow = st.checkbox(f"Allow segments smaller than {MIN_SEGMENT_SIZE}", key=f"{key}_allow_small",
+                        value=st.session_state.get(state.ALLOW_SMALL, False),
+                        help="Figures about a few people can single them out: only for data you may show "
+                             "at that level. The outputs say which minimum they used.")
+    st.session_state[state.ALLOW_SMALL] = allow
+    low = 1 if allow else MIN_SEGMENT_SIZE
+    value = max(int(st.session_state.get(state.MIN_SIZE, MIN_SEGMENT_SIZE)), low)
+    chosen = int(st.number_input("Minimum segment size", min_value=low, value=value, step=10, key=f"{key}_min_size",
+                                 help=help))
+    st.session_state[state.MIN_SIZE] = chosen
+    return chosen

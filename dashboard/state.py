@@ -19,6 +19,8 @@ RUN = "run_id"  # sidebar widget key
 NEXT_RUN = "_next_run"  # a page asks the sidebar to select this run on the next rerun
 NEXT_DATASET = "_next_dataset"  # likewise for a dataset (the Data page, after an import)
 LAST_IMPORT = "_last_import"  # what the last import did, shown once after the rerun that selects it
+MIN_SIZE = "_min_segment_size"  # the minimum segment size, one for every page
+ALLOW_SMALL = "_allow_small_segments"  # whether it may go below the default
 
 
 def dataset() -> str | None:

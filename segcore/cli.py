@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from .disclosure import MIN_SEGMENT_SIZE
 from .errors import InputError, SegcoreError
 
 
@@ -20,6 +21,19 @@ from .errors import InputError, SegcoreError
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
         raise InputError(f"{message} (see `{self.prog} --help`)")
+
+
+def _min_size_args(v: argparse.ArgumentParser) -> None:
+    v.add_argument("--min-size", type=int, default=MIN_SEGMENT_SIZE,
+                   help=f"withhold segments smaller than this from every figure (default {MIN_SEGMENT_SIZE})")
+    v.add_argument("--allow-small-segments", action="store_true",
+                   help=f"allow a --min-size below {MIN_SEGMENT_SIZE} (the output says which minimum it used)")
+
+
+def _min_size(args) -> int:
+    from .disclosure import check_min_size
+
+    return check_min_size(args.min_size, allow_small=args.allow_small_segments)
 
 
 def _store_arg(p: argparse.ArgumentParser, top: bool = False) -> None:
@@ -131,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verb("profile", "what makes each cluster of a run different")
     v.add_argument("run_id")
+    _min_size_args(v)
 
     v = verb("personas", "show or rename a run's personas")
     v.add_argument("run_id")
@@ -140,11 +155,12 @@ def _parser() -> argparse.ArgumentParser:
     v = verb("compare", "how two runs of one dataset agree: ARI, cross-tab, matched segments")
     v.add_argument("run_a")
     v.add_argument("run_b")
+    _min_size_args(v)
 
     v = verb("kpis", "the KPIs the data supports per persona (CTR, conversion, revenue, orders, churn, ...)")
     v.add_argument("run_id")
     v.add_argument("--json", action="store_true", help="print one JSON object")
-    v.add_argument("--min-size", type=int, default=50, help="withhold KPIs of segments smaller than this (default 50)")
+    _min_size_args(v)
 
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")
     v.add_argument("run_id")
@@ -152,13 +168,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="a sensitive attribute (age band, gender, country, ...); repeat; default: suggested by name")
     v.add_argument("--threshold", type=float, default=0.8, help="flag impact ratios below this (default 0.8)")
     v.add_argument("--min-group", type=int, default=30, help="do not flag groups smaller than this (default 30)")
-    v.add_argument("--min-size", type=int, default=50, help="leave out segments smaller than this (default 50)")
+    _min_size_args(v)
 
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
     v.add_argument("run_id")
     v.add_argument("--out", required=True, help="output file; the extension picks the format")
     v.add_argument("--columns", help="comma-separated columns: features, user attributes or hashed ids (email)")
-    v.add_argument("--min-size", type=int, default=50, help="withhold segments smaller than this (default 50)")
+    _min_size_args(v)
 
     v = verb("project", "2-D positions of a run's users (PCA, or UMAP fitted on a stratified sample)")
     v.add_argument("run_id")
@@ -166,6 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--all-users", action="store_true", help="umap: also place the users outside the sample "
                    "(minutes at a million users)")
     v.add_argument("--out", help="write the positions to .csv or .parquet (default: print a summary)")
+    _min_size_args(v)
 
     v = verb("app", "start the dashboard")
     v.add_argument("--port", type=int, default=8501)
@@ -334,11 +351,18 @@ def _dispatch(args) -> int:
         runs = store.list_runs(args.name)
         print(_table(runs[["run_id", "dataset", "algo", "k", "seed", "created_at"]]))
     elif args.verb == "profile":
+        from .disclosure import withheld_sizes
+
         prof = workflow.run_profiles(store, args.run_id)
         rules, separation = workflow.run_explanation(store, args.run_id)
         names = store.personas(args.run_id).set_index("cluster")["name"]
         stability = store.run(args.run_id)["metrics"].get("segment_stability") or {}
+        small = set(withheld_sizes(prof.sizes["size"], _min_size(args)))
         for c, row in prof.sizes.iterrows():
+            if c in small:
+                print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users; withheld: fewer than "
+                      f"{_min_size(args)} users, so nothing else about it is shown")
+                continue
             tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
             stab = stability.get(str(c))
             note = "" if stab is None else f"; stability {stab:.2f}" + (" UNSTABLE" if stab < 0.6 else "")
@@ -362,16 +386,14 @@ def _dispatch(args) -> int:
     elif args.verb == "compare":
         from .compare import compare_runs
 
-        cmp = compare_runs(store, args.run_a, args.run_b)
+        cmp = compare_runs(store, args.run_a, args.run_b, min_segment_size=_min_size(args))
         print(f"agreement (adjusted Rand index) over {cmp.users:,} users: {cmp.ari:.3f}")
         print(cmp.crosstab.to_string())
         print(_table(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard"]].round(3)))
     elif args.verb == "kpis":
-        if args.min_size < 1:
-            raise InputError(f"--min-size {args.min_size} should be at least 1")
-        report = workflow.run_kpis(store, args.run_id, min_segment_size=args.min_size)
+        report = workflow.run_kpis(store, args.run_id, min_segment_size=_min_size(args))
         if args.json:
-            print(json.dumps(report.to_dict()))
+            print(json.dumps({**report.to_dict(), "min_segment_size": _min_size(args)}))
             return 0
         kpis = report.table
         print(kpis.round(4).to_string(index=False, na_rep="n/a"))
@@ -380,7 +402,7 @@ def _dispatch(args) -> int:
             print(f"withheld: {seg} has fewer than {args.min_size} users, so its KPIs are not shown")
     elif args.verb == "fairness":
         rep = workflow.run_fairness(store, args.run_id, args.attr or None, threshold=args.threshold,
-                                    min_group=args.min_group, min_segment_size=args.min_size)
+                                    min_group=args.min_group, min_segment_size=_min_size(args))
         shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
                            "impact_ratio", "flagged"]]
         print(_table(shown.round(3)))
@@ -390,9 +412,12 @@ def _dispatch(args) -> int:
         out = Path(args.out) if args.out else None
         if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
             raise InputError(f"--out {args.out!r} should end in .csv or .parquet")
-        coords, info = workflow.run_projection(store, args.run_id, args.method, all_users=args.all_users)
+        coords, info = workflow.run_projection(store, args.run_id, args.method, all_users=args.all_users,
+                                               min_segment_size=_min_size(args))
         placed = f"{len(coords):,} of {info.get('users', len(coords)):,} users placed"
         print(f"{args.method}: {placed}" + (f", fitted on {info['fitted_on']:,}" if "fitted_on" in info else ""))
+        if info.get("withheld_users"):
+            print(f"withheld: {info['withheld_users']:,} users of segments smaller than {_min_size(args)} are not placed")
         if out is not None:
             from .export import write
 
@@ -400,7 +425,7 @@ def _dispatch(args) -> int:
             print(f"wrote {out}")
     elif args.verb == "export":
         _, report = workflow.export_run(store, args.run_id, args.out, columns=_split(args.columns),
-                                        min_segment_size=args.min_size)
+                                        min_segment_size=_min_size(args))
         print("\n".join(report.lines()))
     return 0
 

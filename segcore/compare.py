@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from .disclosure import MIN_SEGMENT_SIZE, withheld_sizes
 from .errors import InputError
 from .store import Store
 
@@ -28,8 +29,9 @@ class Comparison:
     users: int
 
 
-def compare_runs(store: Store, run_a: str, run_b: str) -> Comparison:
-    """Compare run B against run A (both of the same dataset)."""
+def compare_runs(store: Store, run_a: str, run_b: str, *, min_segment_size: int = MIN_SEGMENT_SIZE) -> Comparison:
+    """Compare run B against run A (both of the same dataset). A segment of either run with fewer than
+    ``min_segment_size`` users keeps its size but not its description (see :mod:`segcore.disclosure`)."""
     a, b = store.run(run_a), store.run(run_b)
     if a["dataset"] != b["dataset"]:
         raise InputError(f"runs {run_a!r} and {run_b!r} segment different datasets "
@@ -51,6 +53,13 @@ def compare_runs(store: Store, run_a: str, run_b: str) -> Comparison:
                      "best_match_a": ca, "persona_a": pa.loc[ca, "name"], "users_a": int(size_a[ca]),
                      "shared_users": int(inter[ca]), "jaccard": float(jaccard[ca]),
                      "description_a": pa.loc[ca, "description"], "description_b": pb.loc[cb, "description"]})
+    small_a, small_b = set(withheld_sizes(size_a, min_segment_size)), set(withheld_sizes(size_b, min_segment_size))
+    withheld = f"withheld: fewer than {int(min_segment_size)} users"
+    for row in rows:
+        if row["best_match_a"] in small_a:
+            row["description_a"] = withheld
+        if row["cluster_b"] in small_b:
+            row["description_b"] = withheld
     crosstab = counts.rename(index=pa["name"], columns=pb["name"])
     crosstab.index.name, crosstab.columns.name = f"A: {run_a}", f"B: {run_b}"
     return Comparison(run_a, run_b, ari, crosstab, pd.DataFrame(rows), len(merged))

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .disclosure import MIN_SEGMENT_SIZE
 from .errors import InputError
 
 __all__ = ["FORMATS", "MIN_SEGMENT_SIZE", "ExportReport", "format_from_path", "neutralise_formulas",
            "withhold_small", "to_bytes", "write"]
 
 FORMATS = ("csv", "parquet", "json")
-MIN_SEGMENT_SIZE = 50
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "json": "application/json"}
 
 
@@ -28,9 +28,12 @@ class ExportReport:
     path: str | None
     rows: int
     withheld: pd.DataFrame  # cluster, persona, size of each withheld segment
+    min_segment_size: int = MIN_SEGMENT_SIZE
 
     def lines(self) -> list[str]:
         out = [f"wrote {self.rows:,} users to {self.path}"] if self.path else [f"{self.rows:,} users"]
+        if self.min_segment_size < MIN_SEGMENT_SIZE:
+            out.append(f"minimum segment size {self.min_segment_size}, set below the default {MIN_SEGMENT_SIZE}")
         for r in self.withheld.itertuples():
             out.append(f"withheld segment {r.cluster} ({r.persona}): {r.size} users, below the minimum size")
         return out

@@ -81,9 +81,9 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
     min_group : int, default=30
         Groups smaller than this in the population are not flagged.
     min_segment_size : int, default=1
-        Segments smaller than this are left out of the table (their users
-        still count in the population): composition figures about a handful
-        of people single them out.
+        Segments smaller than this are left out, and so are their users: the
+        population compared with is the users of the segments shown (otherwise
+        the population minus the shown segments gives their make-up away).
 
     Returns
     -------
@@ -103,9 +103,15 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
     if len(segments) == 0:
         raise InputError("no users to assess")
     seg = pd.Series(np.asarray(segments), name="segment").astype(str)
+    sizes = seg.value_counts()
+    withheld = sorted(sizes[sizes < min_segment_size].index)
+    shown = ~seg.isin(withheld).to_numpy()
+    if not shown.any():
+        raise InputError(f"every segment has fewer than {min_segment_size} users: nothing can be shown")
+    seg = seg[shown].reset_index(drop=True)
     rows = []
     for attr in attributes.columns:
-        groups = attributes[attr].reset_index(drop=True).astype("string").fillna("missing")
+        groups = attributes[attr].reset_index(drop=True)[shown].reset_index(drop=True).astype("string").fillna("missing")
         if groups.nunique() > _MAX_GROUPS:
             raise InputError(f"attribute {attr!r} has {groups.nunique():,} distinct values: pick a grouped "
                              f"attribute (at most {_MAX_GROUPS} groups), e.g. an age band rather than an age")
@@ -114,8 +120,6 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
         rates = counts / group_sizes  # share of each group's users in each segment
         judged = group_sizes >= min_group
         for s in counts.index:
-            if counts.loc[s].sum() < min_segment_size:
-                continue
             max_rate = rates.loc[s, judged].max() if judged.any() else np.nan
             for g in counts.columns:
                 rate = rates.loc[s, g]
@@ -130,6 +134,4 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
                     "judged": bool(judged[g]),
                     "flagged": bool(judged[g] and pd.notna(ratio) and ratio < threshold),
                 })
-    sizes = seg.value_counts()
-    withheld = sorted(sizes[sizes < min_segment_size].index)
     return FairnessReport(pd.DataFrame(rows), threshold, min_group, withheld)

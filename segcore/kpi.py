@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .disclosure import shown_users
 from .errors import InputError
 
 __all__ = ["KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition", "kpi_availability",
@@ -166,7 +167,8 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     min_segment_size : int, default=1
         Segments with fewer users keep their size but have every KPI withheld
         (NaN, ``withheld`` True): figures about a handful of people single them out.
-        They still count in the all-users baseline.
+        Their users count nowhere else either: the all-users baseline is over the users of
+        the segments shown, or it would give them away by subtraction.
 
     Returns
     -------
@@ -183,7 +185,10 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     rule, window = _churn_rule(frame, churn_days)
     rows = [{"segment": seg, **_kpis(g, specs, rule, window)}
             for seg, g in frame.groupby(by, sort=True, observed=True)]
-    base = {"segment": "All users", **_kpis(frame, specs, rule, window)}
+    shown = frame[shown_users(frame[by], min_segment_size)]
+    if shown.empty:
+        raise InputError(f"every segment has fewer than {int(min_segment_size)} users: no KPI can be shown")
+    base = {"segment": "All users", **_kpis(shown, specs, rule, window)}
     df = pd.DataFrame(rows + [base])
     df["share"] = df["users"] / len(frame)
     for k in specs:

@@ -19,7 +19,8 @@ from . import cluster, projection
 from .errors import InputError
 from .explain import feature_separation, segment_rules
 from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
-from .export import MIN_SEGMENT_SIZE, ExportReport, withhold_small, write
+from .disclosure import MIN_SEGMENT_SIZE, withheld_segments
+from .export import ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
 from .kpi import KPI_INPUTS, KpiReport, kpi_report
 from .personas import PALETTE, suggest_personas
@@ -246,7 +247,25 @@ def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                   umap=None, matrix: tuple | None = None) -> tuple[pd.DataFrame, dict]:
+                   umap=None, matrix: tuple | None = None,
+                   min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, dict]:
+    """2-D positions of a run's users in segments of at least ``min_segment_size`` users (a position is
+    a summary of the user's features: a withheld segment's users are not placed).
+
+    Computed once for every user, stored, and then read from the store (see :func:`_projection`).
+    """
+    coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix)
+    assign = store.assignments(run_id)
+    withheld = withheld_segments(assign["cluster"], min_segment_size)
+    if withheld:
+        hidden = set(assign.loc[assign["cluster"].isin(withheld), "user_id"])
+        coords = coords[~coords["user_id"].isin(hidden)].reset_index(drop=True)
+        info = {**info, "withheld_users": len(hidden), "min_segment_size": int(min_segment_size)}
+    return coords, info
+
+
+def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
+                umap=None, matrix: tuple | None = None) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users, computed once and then read from the store.
 
     PCA places every user. UMAP is fitted on at most ``projection.UMAP_SAMPLE`` users, sampled
@@ -313,4 +332,4 @@ def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None
     segments = store.segments(run_id, columns or [])
     kept, withheld = withhold_small(segments, min_segment_size)
     path = write(kept, out) if out is not None else None
-    return kept, ExportReport(path, len(kept), withheld)
+    return kept, ExportReport(path, len(kept), withheld, int(min_segment_size))

@@ -505,3 +505,16 @@ def test_personal_data_choices_for_any_column_and_the_upload_deleted(app_store, 
     assert "favourite" not in stored.columns
     assert (stored["remark"] == "write to [email]").sum() == 1
     assert list(tmp_path.glob("persona_upload_*/*/*")) == []
+
+
+def test_a_minimum_below_the_default_needs_ticking_and_holds_on_every_page(app_store):
+    at = _open("kpis")
+    size = next(n for n in at.number_input if n.label == "Minimum segment size")
+    assert size.min == 50
+    next(c for c in at.checkbox if c.label == "Allow segments smaller than 50").check().run()
+    _clean(at)
+    next(n for n in at.number_input if n.label == "Minimum segment size").set_value(10).run()
+    _clean(at)
+    at.switch_page("views/export.py").run()
+    _clean(at)
+    assert next(n for n in at.number_input if n.label == "Minimum segment size").value == 10

@@ -315,7 +315,7 @@ def test_umap_from_the_background_worker_then_instant_on_return(server, browser)
         print(f"UMAP of the sample from the click: {time.monotonic() - started:.1f} s")
     expect(pg.get_by_text("UMAP (fitted on 20,000 users)").first).to_be_attached(timeout=60_000)
     expect(pg.locator("[data-testid=stPlotlyChart] .nsewdrag").first).to_be_visible()
-    expect(pg.get_by_role("button", name="Download every user's position (UMAP, CSV)")).to_be_visible()
+    expect(pg.get_by_role("button", name="Download the users' positions (UMAP, CSV)")).to_be_visible()
     _check(pg, "4b_explore_umap")
     _goto(pg, "Profiles")
     _goto(pg, "Explore")
@@ -326,7 +326,7 @@ def test_umap_from_the_background_worker_then_instant_on_return(server, browser)
     expect(pg.get_by_text("UMAP (fitted on 20,000 users)").first).to_be_attached()
     assert time.monotonic() - started < 10  # read from the store, not refitted (generous for CI)
     with pg.expect_download() as dl:
-        pg.get_by_role("button", name="Download every user's position (UMAP, CSV)").click()
+        pg.get_by_role("button", name="Download the users' positions (UMAP, CSV)").click()
     positions = pd.read_csv(io.BytesIO(Path(dl.value.path()).read_bytes()), dtype={"user_id": str})
     assert len(positions) == 20_000 and positions["user_id"].is_unique
 

@@ -105,14 +105,16 @@ def test_pca_projection_is_stored(store_copy):
     assert again.equals(coords)
 
 
-def test_small_segments_kpis_are_withheld_but_count_in_the_baseline():
+def test_small_segments_are_withheld_from_every_kpi_and_from_the_baseline():
     frame = pd.DataFrame({"persona": ["Big"] * 60 + ["Tiny"] * 3, "revenue": [1.0] * 60 + [100.0] * 3,
                           "ad_impressions": 10, "ad_clicks": 1})
     k = segment_kpis(frame, min_segment_size=50).set_index("segment")
     assert k.loc["Tiny", "withheld"] and k.loc["Tiny", "users"] == 3
     assert np.isnan(k.loc["Tiny", "revenue_per_user"]) and np.isnan(k.loc["Tiny", "ctr_lift"])
     assert not k.loc["Big", "withheld"] and k.loc["Big", "revenue_per_user"] == 1.0
-    assert k.loc["All users", "revenue_per_user"] == pytest.approx(360 / 63)  # the baseline keeps everyone
+    # the baseline is over the users shown: with everyone in it (360 / 63), baseline x 63 - Big x 60 gave
+    # the withheld segment's revenue away (issue 15)
+    assert k.loc["All users", "revenue_per_user"] == 1.0 and k.loc["All users", "users"] == 60
 
 
 def test_a_matrix_held_by_the_caller_gives_the_same_answers(sample_store, sample_run):

@@ -54,6 +54,9 @@ fig = components.scatter(points, {names.get(c, str(c)): int(n) for c, n in clust
                          components.colour_map(personas), hover, subtitle, image)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
 regions = components.selection_regions(event)
+if info.get("withheld_users"):
+    st.caption(f"{info['withheld_users']:,} users of segments smaller than {info['min_segment_size']} are not on "
+               "the map nor in the download: their positions would single them out.")
 if len(points) < n_placed:
     st.caption(f"Shading: all {n_placed:,} users. Dots: a random {len(points):,} of them, to hover.")
 if method == "umap" and not info.get("all_users", True):  # UMAPs stored before sampling placed everyone
@@ -68,7 +71,7 @@ if method == "umap" and not info.get("all_users", True):  # UMAPs stored before 
             st.rerun()
 else:
     st.download_button(
-        f"Download every user's position ({method.upper()}, CSV)", key=f"positions_{method}",
+        f"Download the users' positions ({method.upper()}, CSV)", key=f"positions_{method}",
         data=lambda: to_bytes(data.projection(run_id, method)[0], "csv"),
         file_name=f"positions_{method}_{run_id}.csv", mime="text/csv", on_click="ignore")
 

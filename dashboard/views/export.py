@@ -16,8 +16,8 @@ available = [c for c in data.segment_columns(rec["dataset"]) if c != "user_id"]
 hashed = data.hashed_columns(rec["dataset"])
 columns = c2.multiselect("Extra columns", available, default=[c for c in rec["features"] if c in available][:5],
                          format_func=lambda c: components.label(c) + (" (SHA-256)" if c in hashed else ""))
-min_size = c3.number_input("Minimum segment size", min_value=1, value=50, step=10,
-                           help="Smaller segments are withheld: they could single people out.")
+with c3:
+    min_size = components.min_segment_size("export", "Smaller segments are withheld: they could single people out.")
 frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(personas["name"]))
 if not report.withheld.empty:
     st.warning("Withheld (below the minimum size): " + components.md("; ".join(

@@ -21,8 +21,10 @@ attributes = left.multiselect("Sensitive attributes", candidates, default=sugges
                               help="Suggested from the column names; add or remove any.")
 min_group = mid.number_input("Smallest group judged", min_value=1, value=30, step=10,
                              help="Smaller groups are shown but not flagged: a rate over a few people says little.")
-min_size = right.number_input("Minimum segment size", min_value=1, value=50, step=10,
-                              help="Smaller segments are left out: figures about a few people single them out.")
+with right:
+    min_size = components.min_segment_size("fairness", "Smaller segments and their users are left out, of the "
+                                                       "population compared with too: figures about a few people "
+                                                       "single them out.")
 if not attributes:
     st.info("Mark at least one sensitive attribute.")
     st.stop()

@@ -1,0 +1,107 @@
+"""Withheld means withheld (issue 15): a segment below the minimum size cannot be recovered from any
+output, alone or by subtracting one output from another."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segcore
+from segcore import workflow
+from segcore.compare import compare_runs
+from segcore.disclosure import MIN_SEGMENT_SIZE, check_min_size
+from segcore.errors import InputError
+
+TINY = 12  # users planted in a segment of their own
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory, sample_store, sample_run):
+    """A copy of the sample store with a run whose segment 'Tiny' has 12 users of high revenue."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("withheld") / "s.duckdb"
+    shutil.copy(sample_store.path, path)
+    store = segcore.Store(path)
+    rec = store.run(sample_run)
+    assign = store.assignments(sample_run)
+    feats = store.read_table("sample", columns=["user_id", "revenue"])
+    rich = feats.sort_values("revenue", ascending=False)["user_id"].head(TINY)
+    tiny = int(assign["cluster"].max()) + 1
+    assign.loc[assign["user_id"].isin(rich), "cluster"] = tiny
+    personas = pd.concat([store.personas(sample_run),
+                          pd.DataFrame([{"run_id": sample_run, "cluster": tiny, "name": "Tiny",
+                                         "description": "the twelve biggest spenders", "colour": "#123456"}])])
+    run_id = "planted-tiny"
+    store.save_run({**rec, "run_id": run_id}, assign, personas)
+    return store, run_id, set(rich)
+
+
+def test_no_kpi_figure_gives_the_small_segment_away(planted):
+    store, run_id, tiny = planted
+    kpis = workflow.run_kpis(store, run_id).table.set_index("segment")
+    assert kpis.loc["Tiny", "withheld"] and np.isnan(kpis.loc["Tiny", "revenue_per_user"])
+    shown = kpis.drop(index=["All users", "Tiny"])
+    base = kpis.loc["All users"]
+    # the baseline is the shown segments' users and nobody else: subtraction leaves nothing
+    assert base["users"] == shown["users"].sum() == 20_000 - TINY
+    residual = base["revenue_per_user"] * base["users"] - (shown["revenue_per_user"] * shown["users"]).sum()
+    assert residual == pytest.approx(0, abs=1e-6)
+    feats = store.read_table("sample", columns=["user_id", "revenue"])
+    assert base["revenue_per_user"] == pytest.approx(feats.loc[~feats["user_id"].isin(tiny), "revenue"].mean())
+
+
+def test_fairness_population_leaves_the_small_segment_out(planted):
+    store, run_id, tiny = planted
+    rep = workflow.run_fairness(store, run_id, ["country"])
+    assert "Tiny" in rep.withheld and "Tiny" not in set(rep.table["segment"])
+    users = store.read_table("sample", "users", columns=["user_id", "country"])
+    shown = users[~users["user_id"].isin(tiny)]["country"].value_counts(normalize=True)
+    pop = rep.table.drop_duplicates("group").set_index("group")["population_share"]
+    for group, share in shown.items():
+        assert pop[group] == pytest.approx(share)
+    assert (rep.table.groupby("group")["in_segment"].sum().sum()) == 20_000 - TINY
+
+
+def test_maps_and_exports_leave_out_the_same_users(planted):
+    store, run_id, tiny = planted
+    coords, info = workflow.run_projection(store, run_id, "pca")
+    exported, report = workflow.export_run(store, run_id)
+    assert not set(coords["user_id"]) & tiny and not set(exported["user_id"]) & tiny
+    assert set(coords["user_id"]) == set(exported["user_id"])  # no difference of the two names anyone
+    assert info["withheld_users"] == TINY and list(report.withheld["persona"]) == ["Tiny"]
+
+
+def test_compare_and_profile_say_only_its_size(planted, sample_run):
+    store, run_id, _ = planted
+    cmp = compare_runs(store, sample_run, run_id)
+    row = cmp.matches.set_index("persona_b").loc["Tiny"]
+    assert row["description_b"] == f"withheld: fewer than {MIN_SEGMENT_SIZE} users"
+    done = subprocess.run([sys.executable, "-m", "segcore.cli", "--store", str(store.path), "profile", run_id],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if "(Tiny)" in x)
+    assert line == f"cluster {cmp.matches.set_index('persona_b').loc['Tiny', 'cluster_b']} (Tiny): {TINY} users; " \
+                   f"withheld: fewer than {MIN_SEGMENT_SIZE} users, so nothing else about it is shown"
+    assert "twelve biggest spenders" not in done.stdout
+
+
+def test_a_minimum_below_the_default_needs_saying_so(planted):
+    store, run_id, _ = planted
+    with pytest.raises(InputError, match="below the default 50"):
+        check_min_size(10)
+    assert check_min_size(10, allow_small=True) == 10
+    cli = [sys.executable, "-m", "segcore.cli", "--store", str(store.path), "kpis", run_id, "--json", "--min-size", "10"]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and done.stderr.strip().count("\n") == 0 and "below the default 50" in done.stderr
+    done = subprocess.run(cli + ["--allow-small-segments"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    out = json.loads(done.stdout)
+    assert out["min_segment_size"] == 10
+    assert not next(s for s in out["segments"] if s["segment"] == "Tiny")["withheld"]
