@@ -23,6 +23,31 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see `{self.prog} --help`)")
 
 
+def _notes(caught) -> list[str]:
+    """The first line of each distinct warning about the result (a UserWarning such as scikit-learn's
+    ConvergenceWarning), without file names."""
+    out = []
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            line = str(w.message).strip().splitlines()[0] if str(w.message).strip() else ""
+            if line and line not in out:
+                out.append(line)
+    return out
+
+
+def _waiting():
+    """Say on stderr, every few seconds, that the store is busy with another process."""
+    said = [-1e9]
+
+    def note(message: str) -> None:
+        import time
+
+        if time.monotonic() - said[0] >= 5:
+            print(message, file=sys.stderr, flush=True)
+            said[0] = time.monotonic()
+    return note
+
+
 def _min_size_args(v: argparse.ArgumentParser) -> None:
     v.add_argument("--min-size", type=int, default=MIN_SEGMENT_SIZE,
                    help=f"withhold segments smaller than this from every figure (default {MIN_SEGMENT_SIZE})")
@@ -235,9 +260,20 @@ def _table(df) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     try:
         args = _parser().parse_args(argv)
-        return _dispatch(args)
+        if os.environ.get("SEGCORE_DEBUG"):
+            return _dispatch(args)
+        # Libraries' warnings are for developers (SEGCORE_DEBUG shows them): a user gets one plain note for
+        # those that concern the result (a method that did not converge), and nothing for the rest.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = _dispatch(args)
+        for note in _notes(caught):
+            print(f"note: {note}", file=sys.stderr)
+        return code
     except SegcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -261,7 +297,7 @@ def _dispatch(args) -> int:
     from .quality import quality_report
     from .ingest import import_file, open_store
 
-    store = open_store(args.store)
+    store = open_store(args.store, on_wait=_waiting())
     if args.verb == "import":
         read_options = {"delimiter": args.delimiter, "quote": args.quote, "encoding": args.encoding,
                         "header": False if args.no_header else None, "decimal": args.decimal}

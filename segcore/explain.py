@@ -13,6 +13,8 @@ ratio of between-segment to within-segment variance of each feature.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_selection import f_classif
@@ -141,6 +143,9 @@ def feature_separation(values: pd.DataFrame, labels) -> pd.DataFrame:
     X = values.astype(float).replace([np.inf, -np.inf], np.nan)
     X = X.fillna(X.median()).fillna(0.0)
     usable = X.columns[X[keep].std() > 0]
-    f, p = f_classif(X.loc[keep, usable].to_numpy(), labels[keep])
+    with warnings.catch_warnings():
+        # a feature constant within every segment separates them perfectly: F is infinite and p 0, as meant
+        warnings.simplefilter("ignore", RuntimeWarning)
+        f, p = f_classif(X.loc[keep, usable].to_numpy(), labels[keep])
     out = pd.DataFrame({"feature": usable, "f_statistic": f, "p_value": p})
     return out.sort_values("f_statistic", ascending=False, kind="stable").reset_index(drop=True)

@@ -8,6 +8,7 @@ file through that plan in one transaction.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -684,9 +685,18 @@ def import_sample(store: Store, name: str = "sample", *, sample_dir: str | Path 
     return counts is not None
 
 
-def open_store(path: str | Path | None = None, *, seed_sample: bool = True, timeout: float = 30.0) -> Store:
-    """Open (or create) a store; a new store is seeded with the bundled sample as ``sample``."""
-    store = Store(path, timeout=timeout)
+def open_store(path: str | Path | None = None, *, seed_sample: bool = True, timeout: float | None = None,
+               on_wait=None) -> Store:
+    """Open (or create) a store; a new store is seeded with the bundled sample as ``sample``.
+
+    ``timeout``: seconds to wait for a store another process holds (default ``SEGCORE_LOCK_TIMEOUT``, else
+    30); ``on_wait``: see :class:`Store`."""
+    if timeout is None:
+        try:
+            timeout = float(os.environ.get("SEGCORE_LOCK_TIMEOUT", "30"))
+        except ValueError:
+            raise InputError("SEGCORE_LOCK_TIMEOUT should be a number of seconds") from None
+    store = Store(path, timeout=timeout, on_wait=on_wait)
     if seed_sample and store.list_datasets().empty and store.previous_version("sample") is None:
         import_sample(store)
     return store

@@ -477,12 +477,17 @@ class Store:
         The DuckDB file; created when missing. Defaults to
         :func:`default_store_path`.
     timeout : float, default=30.0
-        Seconds to keep retrying while another process holds the file.
+        Seconds to keep retrying while another process holds the file. While another
+        process is importing into it (it says so in a file beside the store, see
+        :meth:`_writing`), the wait goes on for as long as that process lives.
+    on_wait : callable, optional
+        ``on_wait(message)``, called about once a second while waiting for another process.
     """
 
-    def __init__(self, path: str | Path | None = None, *, timeout: float = 30.0):
+    def __init__(self, path: str | Path | None = None, *, timeout: float = 30.0, on_wait=None):
         self.path = Path(path) if path is not None else default_store_path()
         self.timeout = float(timeout)
+        self.on_wait = on_wait
         if self.path.parent and not self.path.parent.exists():
             raise InputError(f"store folder {self.path.parent} does not exist")
         self.created = not self.path.exists()
@@ -535,6 +540,7 @@ class Store:
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         delay, deadline = 0.02, time.monotonic() + self.timeout
+        started, next_note = time.monotonic(), 1.0
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only, config=_CONFIG)
@@ -546,10 +552,17 @@ class Store:
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise InputError(f"cannot open store {self.path}: {exc}") from exc
+                writer = self._writer()
+                if writer is not None:  # a long write by a live process: queue behind it
+                    deadline = max(deadline, time.monotonic() + 1.0)
                 if time.monotonic() > deadline:
                     raise StoreBusyError(
                         f"store {self.path} is locked by another process; tried for {self.timeout:.0f} s"
                     ) from exc
+                if self.on_wait is not None and time.monotonic() - started >= next_note:
+                    what = f"{writer['what']} (process {writer['pid']})" if writer else "another process"
+                    self.on_wait(f"waiting for {what} to finish writing the store: {time.monotonic() - started:.0f} s")
+                    next_note += 1.0
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
             except duckdb.Error as exc:
@@ -561,8 +574,46 @@ class Store:
             # Bounded memory: DuckDB spills to disk beyond this instead of taking 80% of RAM.
             con.execute("SET memory_limit = $m", {"m": memory_limit()})
             yield con
+        except duckdb.Error as exc:
+            if "no space left on device" in str(exc).lower():
+                raise InputError(f"the disk holding store {self.path} (or DuckDB's temporary files) is full: "
+                                 "nothing was written; free some space and try again") from exc
+            raise
         finally:
             con.close()
+
+    @property
+    def _writer_file(self) -> Path:
+        return self.path.with_name(self.path.name + ".persona-lab-writer")
+
+    def _writer(self) -> dict | None:
+        """What another live process said it is writing into the store (:meth:`_writing`), if anything."""
+        try:
+            info = json.loads(self._writer_file.read_text(encoding="utf-8"))
+            pid = int(info["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if pid == os.getpid():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return {"pid": pid, "what": str(info.get("what", "a write"))}
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Say beside the store, for the processes waiting for it, that this process is writing ``what``."""
+        try:
+            self._writer_file.write_text(json.dumps({"pid": os.getpid(), "what": what}), encoding="utf-8")
+        except OSError:
+            pass  # others then wait their usual timeout
+        try:
+            yield
+        finally:
+            self._writer_file.unlink(missing_ok=True)
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -704,7 +755,7 @@ class Store:
             raise InputError(f"shape={shape!r} should be 'events' or 'transactions'")
         counts: dict = {"unread": {}, "masked": {}, "rows": {}, "skipped_ids": 0, "duplicate_ids": 0}
         weights = {"users": 0.25 if events is not None else 0.9, "events": 0.55}
-        with self._transaction() as con:
+        with self._transaction() as con, self._writing(f"the import of {name!r}"):
             _personal_data_checks(con)
             exists = con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchall()[0][0]
             if exists and if_missing:

@@ -166,3 +166,32 @@ def test_an_export_to_a_folder_is_one_line_and_leaves_nothing(cli_store, tmp_pat
     bad = segcore("export", run_id, "--out", str(folder), store=cli_store, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "is a folder" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.duckdb", "out.csv"] and not any(folder.iterdir())
+
+
+@pytest.mark.parametrize("algo", ["kmeans", "minibatch", "ward", "gmm", "hdbscan"])
+def test_success_prints_no_library_warnings(tmp_path, algo):
+    """Segments that a feature separates perfectly made scikit-learn print a RuntimeWarning with its source line
+    on every run (issue 15): a success path writes nothing to stderr."""
+    data = tmp_path / "dup.csv"
+    data.write_text("user_id,score\n" + "".join(f"u{i},{i % 3}\n" for i in range(300)))
+    segcore("import", str(data), "--name", "dup", store=tmp_path / "s.duckdb")
+    done = segcore("run", "dup", "--k", "3", "--algo", algo, store=tmp_path / "s.duckdb")
+    assert done.stderr == ""
+
+
+def test_warnings_about_the_result_become_one_plain_note():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from segcore.cli import _notes
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("Number of distinct clusters (3) found smaller than n_clusters (5).\nsecond line",
+                      ConvergenceWarning)
+        warnings.warn("Number of distinct clusters (3) found smaller than n_clusters (5).\nsecond line",
+                      ConvergenceWarning)
+        warnings.warn("divide by zero encountered in divide", RuntimeWarning)
+        warnings.warn("x is deprecated", FutureWarning)
+    assert _notes(caught) == ["Number of distinct clusters (3) found smaller than n_clusters (5)."]
