@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .errors import InputError
 
-__all__ = ["MIN_SEGMENT_SIZE", "check_min_size", "withheld_segments", "withheld_sizes", "shown_users"]
+__all__ = ["MIN_SEGMENT_SIZE", "check_min_size", "k_anonymise", "withheld_segments", "withheld_sizes", "shown_users"]
 
 MIN_SEGMENT_SIZE = 50
 
@@ -53,3 +53,52 @@ def shown_users(segments, min_segment_size: int):
 def withheld_sizes(sizes, min_segment_size: int) -> list:
     """The segments of a size table (segment -> users) with fewer users than the minimum."""
     return [s for s, n in dict(sizes).items() if n < int(min_segment_size)]
+
+
+# Numeric attributes with more distinct values than this are generalised into this many quantile bands.
+K_ANON_BANDS = 5
+SUPPRESSED = "*"
+
+
+def k_anonymise(frame, columns: list[str], k: int) -> tuple:
+    """Make ``frame`` k-anonymous over ``columns``: every combination of their values held by at least
+    ``k`` rows.
+
+    Numbers with many values are first generalised into quantile bands ("12.5 to 40"); rows whose
+    combination is still rarer than ``k`` have those attributes suppressed (``*``); rows that remain
+    rarer than ``k`` after that are left out. Returns the new frame and what was done, in words.
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    done: list[str] = []
+    if not columns or out.empty:
+        return out, done
+    for c in columns:
+        values = out[c]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+                and values.nunique() > K_ANON_BANDS:
+            codes = pd.qcut(values, K_ANON_BANDS, duplicates="drop", labels=False)
+            # each band named by the lowest and highest value it holds (qcut's own edges start below the minimum)
+            span = values.groupby(codes).agg(["min", "max"])
+            names = {b: f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}" for b, (lo, hi) in span.iterrows()}
+            out[c] = codes.map(names).astype("object")
+            done.append(f"{c}: generalised to {len(names)} bands of about equal size")
+        else:
+            out[c] = values.astype("object")
+    key = out[columns].astype("string").fillna("missing")
+    rare = key.groupby(list(columns), dropna=False)[columns[0]].transform("size") < k
+    if rare.any():
+        out.loc[rare, columns] = SUPPRESSED
+        done.append(f"{_rows(rare.sum())} had {', '.join(columns)} suppressed ({SUPPRESSED}): their combination "
+                    f"was held by fewer than {k} rows")
+        key = out[columns].astype("string").fillna("missing")
+        still = key.groupby(list(columns), dropna=False)[columns[0]].transform("size") < k
+        if still.any():
+            out = out[~still]
+            done.append(f"{_rows(still.sum())} left out: even suppressed, fewer than {k} rows look like them")
+    return out.reset_index(drop=True), done
+
+
+def _rows(n) -> str:
+    return "1 row" if int(n) == 1 else f"{int(n):,} rows"

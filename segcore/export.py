@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,7 @@ class ExportReport:
     rows: int
     withheld: pd.DataFrame  # cluster, persona, size of each withheld segment
     min_segment_size: int = MIN_SEGMENT_SIZE
+    anonymised: list = field(default_factory=list)  # what making the attributes k-anonymous did
 
     def lines(self) -> list[str]:
         out = [f"wrote {self.rows:,} users to {self.path}"] if self.path else [f"{self.rows:,} users"]
@@ -36,6 +37,7 @@ class ExportReport:
             out.append(f"minimum segment size {self.min_segment_size}, set below the default {MIN_SEGMENT_SIZE}")
         for r in self.withheld.itertuples():
             out.append(f"withheld segment {r.cluster} ({r.persona}): {r.size} users, below the minimum size")
+        out += [f"k-anonymous (k = {self.min_segment_size}): {line}" for line in self.anonymised]
         return out
 
 

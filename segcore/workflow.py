@@ -19,7 +19,7 @@ from . import cluster, projection
 from .errors import InputError
 from .explain import feature_separation, segment_rules
 from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
-from .disclosure import MIN_SEGMENT_SIZE, withheld_segments
+from .disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
 from .export import ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
 from .kpi import KPI_INPUTS, KpiReport, kpi_report
@@ -328,8 +328,18 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
 
 def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,
                min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, ExportReport]:
-    """Persona-labelled segments of a run, small segments withheld; written to ``out`` if given."""
+    """Persona-labelled segments of a run, small segments withheld; written to ``out`` if given.
+
+    The export is k-anonymous (k = ``min_segment_size``) over the user attributes it carries (who a user
+    is: country, age band, device, ...; behavioural figures and hashed identifiers are not attributes),
+    see :func:`segcore.disclosure.k_anonymise`."""
     segments = store.segments(run_id, columns or [])
     kept, withheld = withhold_small(segments, min_segment_size)
+    dataset = store.run(run_id)["dataset"]
+    hashed = {p["column"] for p in store.dataset(dataset)["privacy"] if p["action"] == "hash"}
+    behaviour = {f.name for f in feature_catalog(store, dataset) if f.group != "attributes"}
+    attributes = [c for c in (columns or []) if c in kept.columns and c not in hashed and c not in behaviour
+                  and c not in ("user_id", "cluster", "persona")]
+    kept, anonymised = k_anonymise(kept, attributes, int(min_segment_size))
     path = write(kept, out) if out is not None else None
-    return kept, ExportReport(path, len(kept), withheld, int(min_segment_size))
+    return kept, ExportReport(path, len(kept), withheld, int(min_segment_size), anonymised)

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import segcore
 from segcore import workflow
@@ -105,3 +107,40 @@ def test_a_minimum_below_the_default_needs_saying_so(planted):
     out = json.loads(done.stdout)
     assert out["min_segment_size"] == 10
     assert not next(s for s in out["segments"] if s["segment"] == "Tiny")["withheld"]
+
+
+def test_k_anonymity_hand_worked():
+    from segcore.disclosure import k_anonymise
+
+    frame = pd.DataFrame({"user_id": [f"u{i}" for i in range(9)], "country": ["DE"] * 4 + ["FR"] * 4 + ["IS"],
+                          "device": ["mobile"] * 9})
+    out, done = k_anonymise(frame, ["country", "device"], 3)
+    assert out["country"].tolist() == ["DE"] * 4 + ["FR"] * 4  # the lone Icelander: suppressed, then left out
+    assert done == ["1 row had country, device suppressed (*): their combination was held by fewer than 3 rows",
+                    "1 row left out: even suppressed, fewer than 3 rows look like them"]
+    frame.loc[8, "country"], frame.loc[7, "country"] = "IS", "NO"
+    out, _ = k_anonymise(pd.concat([frame, frame.assign(user_id=frame["user_id"] + "b")]), ["country"], 3)
+    assert (out["country"] == "*").sum() == 4 and len(out) == 18  # four rare rows together make a group of four
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 3), st.floats(0, 1000, allow_nan=False)),
+                min_size=1, max_size=200), st.integers(1, 20))
+def test_every_combination_is_held_by_k_rows(rows, k):
+    from segcore.disclosure import k_anonymise
+
+    frame = pd.DataFrame(rows, columns=["country", "tier", "spend"])
+    out, _ = k_anonymise(frame, ["country", "tier", "spend"], k)
+    if not out.empty:
+        assert out.astype(str).groupby(["country", "tier", "spend"]).size().min() >= k
+
+
+def test_an_export_with_attributes_is_k_anonymous_and_says_so(planted):
+    store, run_id, _ = planted
+    frame, report = workflow.export_run(store, run_id, columns=["country", "age_band", "acquisition_channel", "revenue"])
+    combos = frame.astype(str).groupby(["country", "age_band", "acquisition_channel"]).size()
+    assert combos.min() >= MIN_SEGMENT_SIZE
+    assert any(line.startswith("k-anonymous (k = 50): ") and "suppressed" in line for line in report.lines())
+    # behavioural figures are not attributes of who a user is: exported as they are
+    revenue = store.read_table("sample", columns=["user_id", "revenue"]).set_index("user_id")["revenue"]
+    assert np.allclose(frame.set_index("user_id")["revenue"], revenue.loc[frame["user_id"]])

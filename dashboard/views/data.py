@@ -23,7 +23,7 @@ if last_import:
             st.text(line)
 
 # what was done to a column with personal data, as the datasets table and its caption say it
-_DONE = {"hash": "SHA-256 hashed", "drop": "dropped", "mask": "masked", "keep": "kept as it is (as asked)"}
+_DONE = {"hash": "hashed", "drop": "dropped", "mask": "masked", "keep": "kept as it is (as asked)"}
 datasets = data.datasets()
 if not datasets.empty:
     shown = datasets.assign(privacy=datasets["privacy"].map(lambda p: ", ".join(

@@ -22,6 +22,9 @@ frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(p
 if not report.withheld.empty:
     st.warning("Withheld (below the minimum size): " + components.md("; ".join(
         f"{r.persona} ({r.size} users)" for r in report.withheld.itertuples())))
+for line in report.anonymised:  # the attributes made k-anonymous, and how
+    st.caption(f"k-anonymous over the user attributes (every combination held by at least {int(min_size)} users): "
+               + components.md(line))
 st.caption(f"{len(frame):,} users, {frame['persona'].nunique()} personas.")
 st.dataframe(frame.head(100), hide_index=True)
 # A callable: the file is built when the button is clicked, not on every rerun of the page.
