@@ -116,7 +116,7 @@ class ColumnPlan:
     """How one column of a file becomes one column of the store.
 
     ``transform`` is one of ``keep``, ``text``, ``double``, ``timestamp``,
-    ``strptime`` (``arg`` is the format, e.g. ``%d/%m/%Y %H:%M``), ``epoch_s``,
+    ``amount`` (``double`` below a trillion), ``strptime`` (``arg`` is the format, e.g. ``%d/%m/%Y %H:%M``), ``epoch_s``,
     ``epoch_ms``, ``hash_email``, ``hash_phone``, ``hash``, ``null_text`` and
     ``null_double`` (the last two need no source). Values that a parsing
     transform cannot read become NULL and are counted (see
@@ -153,6 +153,9 @@ _TRANSFORMS = {
     "text": "CAST({s} AS VARCHAR)",
     # infinities and NaN become missing (and are counted): no chart, mean or distance survives them
     "double": "CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END",
+    # an amount, quantity or price: a trillion or more is no amount (and may be a card number), at no
+    # more cost than the finiteness check it replaces
+    "amount": "CASE WHEN abs(TRY_CAST({s} AS DOUBLE)) < 1e12 THEN TRY_CAST({s} AS DOUBLE) END",
     "timestamp": "TRY_CAST({s} AS TIMESTAMP)",
     "strptime": "CAST(try_strptime(CAST({s} AS VARCHAR), {arg}) AS TIMESTAMP)",
     "epoch_s": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE)) AS TIMESTAMP)",
@@ -185,7 +188,7 @@ MASKED_PREFIX = "_masked:"
 _HASHING = ("hash_email", "hash_phone", "hash")
 
 # Transforms that parse: a value present in the file that comes out NULL was unreadable.
-_PARSING = ("double", "number", "timestamp", "strptime", "epoch_s", "epoch_ms")
+_PARSING = ("double", "amount", "number", "timestamp", "strptime", "epoch_s", "epoch_ms")
 UNREAD_PREFIX = "_unread:"
 
 # Reader options a user may set for CSV files, and the name read_csv gives each.
