@@ -351,7 +351,7 @@ def min_segment_size(key: str, help: str) -> int:
     only after ticking that smaller segments are allowed; the choice is the same on every page."""
     from segcore.disclosure import MIN_SEGMENT_SIZE
 
-    allow = st.checkbox(f"Allow segments smaller than {MIN_SEGMENT_SIZE}", key=f"{key}_allow_small",
+    allow = st.checkbox(f"Allow below {MIN_SEGMENT_SIZE}", key=f"{key}_allow_small",
                         value=st.session_state.get(state.ALLOW_SMALL, False),
                         help="Figures about a few people can single them out: only for data you may show "
                              "at that level. The outputs say which minimum they used.")

@@ -474,7 +474,10 @@ def _app(args) -> int:
         from .ingest import open_store
 
         path = open_store(path).path
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    import importlib.util
+
+    # found through the package, in a source tree and in an installed wheel alike
+    app = Path(importlib.util.find_spec("dashboard").origin).resolve().parent / "app.py"
     env = {**os.environ, "SEGCORE_STORE": str(path.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -484,7 +487,7 @@ def _app(args) -> int:
     shown = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
     print(f"Persona Lab on http://{shown}:{args.port} (store: {path})", file=sys.stderr, flush=True)
     # Become the server (no wrapper process): Ctrl-C and signals reach Streamlit directly.
-    os.chdir(app.parent.parent)
+    os.chdir(app.parent)  # Streamlit reads the app's settings from .streamlit/config.toml here
     os.execve(sys.executable, cmd, env)
     return 0  # not reached
 

@@ -21,7 +21,11 @@ import pandas as pd
 
 __all__ = ["PERSONAS", "SAMPLE_DIR", "generate_sample", "write_sample"]
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+# In an installed wheel the sample ships inside the package (segcore/sample_data); in the source tree it is
+# the project's sample_data folder.
+SAMPLE_DIR = next((d for d in (Path(__file__).resolve().parent / "sample_data",
+                               Path(__file__).resolve().parent.parent / "sample_data") if (d / "users.parquet").exists()),
+                  Path(__file__).resolve().parent.parent / "sample_data")
 
 START = pd.Timestamp("2026-04-01")
 DAYS = 183  # April to September 2026

@@ -511,7 +511,7 @@ def test_a_minimum_below_the_default_needs_ticking_and_holds_on_every_page(app_s
     at = _open("kpis")
     size = next(n for n in at.number_input if n.label == "Minimum segment size")
     assert size.min == 50
-    next(c for c in at.checkbox if c.label == "Allow segments smaller than 50").check().run()
+    next(c for c in at.checkbox if c.label == "Allow below 50").check().run()
     _clean(at)
     next(n for n in at.number_input if n.label == "Minimum segment size").set_value(10).run()
     _clean(at)

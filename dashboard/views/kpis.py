@@ -7,8 +7,9 @@ from dashboard import components, data
 run_id = components.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
-min_size = components.min_segment_size("kpis", "Smaller segments are withheld from every figure, the all-users "
-                                                "baseline included: figures about a few people single them out.")
+with st.columns([1, 3])[0]:
+    min_size = components.min_segment_size("kpis", "Smaller segments are withheld from every figure, the all-users "
+                                                    "baseline included: figures about a few people single them out.")
 report = data.kpis(run_id, tuple(personas["name"]), int(min_size))
 kpis = report.table.rename(columns={"segment": "persona"})
 withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
