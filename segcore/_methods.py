@@ -82,7 +82,7 @@ def _nearest_centroid(X: np.ndarray, fitted_idx: np.ndarray, fitted_labels: np.n
     return out
 
 
-def _fit_kmeans(X, k, seed, p, categorical):
+def _fit_kmeans(X, k, seed, p, mixed):
     """k-means; above ``fit_sample`` users, the restarts run on a seeded sample and Lloyd's
     iterations then finish on everyone from the best sample solution (float32, warm start).
 
@@ -102,14 +102,14 @@ def _fit_kmeans(X, k, seed, p, categorical):
                              "lloyd_iterations_on_all": int(m.n_iter_)}
 
 
-def _fit_minibatch(X, k, seed, p, categorical):
+def _fit_minibatch(X, k, seed, p, mixed):
     from sklearn.cluster import MiniBatchKMeans
 
     m = MiniBatchKMeans(n_clusters=k, n_init=p["n_init"], batch_size=p["batch_size"], random_state=seed).fit(X)
     return m.labels_, None, {"inertia": float(m.inertia_)}
 
 
-def _fit_gmm(X, k, seed, p, categorical):
+def _fit_gmm(X, k, seed, p, mixed):
     from sklearn.mixture import GaussianMixture
 
     # reg_covar above scikit-learn's 1e-6: one-hot and capped columns make covariances near-singular.
@@ -120,7 +120,7 @@ def _fit_gmm(X, k, seed, p, categorical):
                                                      "converged": bool(m.converged_)}
 
 
-def _fit_ward(X, k, seed, p, categorical):
+def _fit_ward(X, k, seed, p, mixed):
     from sklearn.cluster import AgglomerativeClustering
 
     idx = _sample(len(X), p["max_fit"], seed)
@@ -131,7 +131,7 @@ def _fit_ward(X, k, seed, p, categorical):
     return labels, None, {"fitted_on": int(len(fit_X))}
 
 
-def _fit_hdbscan(X, k, seed, p, categorical):
+def _fit_hdbscan(X, k, seed, p, mixed):
     from sklearn.cluster import HDBSCAN
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -152,20 +152,20 @@ def _fit_hdbscan(X, k, seed, p, categorical):
                            "unassigned_share": float(np.mean(labels == NOISE))}
 
 
-def _fit_kprototypes(X, k, seed, p, categorical):
+def _fit_kprototypes(X, k, seed, p, mixed):
     from kmodes.kprototypes import KPrototypes
 
-    num, cats = categorical
+    num, cats = mixed
     if cats.shape[1] == 0:
         raise InputError("k-prototypes is for mixed data: choose at least one categorical feature "
                          "(attributes such as country or device), or use k-means")
-    mixed = np.concatenate([num, cats.astype(object)], axis=1).astype(object)
-    cat_idx = list(range(num.shape[1], mixed.shape[1]))
+    table = np.concatenate([num, cats.astype(object)], axis=1).astype(object)
+    cat_idx = list(range(num.shape[1], table.shape[1]))
     idx = _sample(len(X), p["max_fit"], seed)
-    fit_M = mixed if idx is None else mixed[idx]
+    fit_M = table if idx is None else table[idx]
     m = KPrototypes(n_clusters=k, n_init=p["n_init"], random_state=seed, n_jobs=1)
     m.fit(fit_M, categorical=cat_idx)
-    labels = m.labels_ if idx is None else m.predict(mixed, categorical=cat_idx)
+    labels = m.labels_ if idx is None else m.predict(table, categorical=cat_idx)
     return np.asarray(labels), None, {"fitted_on": int(len(fit_M)), "gamma": float(m.gamma)}
 
 
@@ -216,3 +216,30 @@ def resolve_params(method: Method, given: dict | None) -> dict:
         allowed = ", ".join(known) or "none"
         raise InputError(f"{method.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
     return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
+
+
+def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: dict, mixed):
+    """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # turned into the clear error below
+        labels, proba, facts = method.fit(X, k, seed, params, mixed)
+    labels = np.asarray(labels, dtype=np.int64)
+    found = len(np.unique(labels[labels != NOISE]))
+    if method.needs_k and found < k:
+        raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
+                         "distinct users exist; choose a smaller k")
+    if not method.needs_k and found < 2:
+        raise InputError(f"{method.label} found {found} dense group(s) with these settings: lower "
+                         "min_cluster_size, or reduce dimensions with PCA first")
+    return labels, proba, facts
+
+
+def _mixed(X: np.ndarray, mixed):
+    """k-prototypes needs the numeric columns and the raw categories; other methods ignore it."""
+    if mixed is None:
+        return (X, np.empty((len(X), 0)))
+    return mixed

@@ -11,18 +11,17 @@ users and estimated on seeded samples beyond it; the method is reported with the
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.exceptions import ConvergenceWarning
 
-from ._methods import METHODS, NOISE, Method, _sample, get_method, resolve_params
+from ._methods import METHODS, NOISE, _fit_one, _mixed, _sample, get_method, resolve_params
 from ._separation import calinski_davies, silhouette
 from .errors import InputError
+from .stability import k_stability
 
 __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
            "SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_method"]
@@ -76,22 +75,6 @@ def parse_k_range(text: str) -> list[int]:
     if len(ks) > 40:
         raise InputError(f"k range {text!r} has {len(ks)} values; sweep at most 40")
     return ks
-
-
-def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: dict, mixed):
-    """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # turned into the clear error below
-        labels, proba, facts = method.fit(X, k, seed, params, mixed)
-    labels = np.asarray(labels, dtype=np.int64)
-    found = len(np.unique(labels[labels != NOISE]))
-    if method.needs_k and found < k:
-        raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
-                         "distinct users exist; choose a smaller k")
-    if not method.needs_k and found < 2:
-        raise InputError(f"{method.label} found {found} dense group(s) with these settings: lower "
-                         "min_cluster_size, or reduce dimensions with PCA first")
-    return labels, proba, facts
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
@@ -222,13 +205,6 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
     return FitResult(labels, proba, found, metrics, params)
 
 
-def _mixed(X: np.ndarray, mixed):
-    """k-prototypes needs the numeric columns and the raw categories; other methods ignore it."""
-    if mixed is None:
-        return (X, np.empty((len(X), 0)))
-    return mixed
-
-
 @dataclass
 class SweepResult:
     """Metrics per k and the recommended k with its reason."""
@@ -258,7 +234,6 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     for mixtures), and with ``stability`` the ARI between refits on subsamples (mean and spread; see
     :mod:`segcore.stability`). ``progress(fraction, message)`` is called after each k.
     """
-    from .stability import k_stability
 
     seed = check_seed(seed)
     X = np.asarray(X, dtype=np.float64)

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["PiiFinding", "detect_pii", "is_card_number", "mask_text", "PII_KINDS", "ACTIONS", "MASK_PREFILTER"]
-
-PII_KINDS = ("email", "phone", "ip_address", "person_name", "street_address", "payment_card")
+__all__ = ["PiiFinding", "detect_pii", "is_card_number", "mask_text", "ACTIONS", "MASK_PREFILTER"]
 # hash or drop a column; mask the personal data inside each value; keep it as it is (only when asked)
 ACTIONS = ("hash", "drop", "mask", "keep")
 DEFAULT_ACTION = {"email": "hash", "phone": "hash"}  # everything else: drop

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from ._methods import NOISE, get_method, resolve_params
+from ._methods import NOISE, _fit_one, _mixed, get_method, resolve_params
 
 __all__ = ["STABILITY_SAMPLE", "UNSTABLE_BELOW", "k_stability", "segment_jaccard"]
 
@@ -30,8 +30,6 @@ def _subset(mixed, idx):
 
 
 def _labels(X, k, method, seed, params, mixed):
-    from .cluster import _fit_one, _mixed
-
     labels, _, _ = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
     return np.asarray(labels)
 

@@ -668,17 +668,6 @@ class Store:
         with self._connect() as con:
             return int(con.execute(f"SELECT count({c}) - count(DISTINCT {c}) FROM {source}", params).fetchall()[0][0])
 
-    def sniff_csv(self, path: str, encoding: str | None = None) -> dict:
-        """DuckDB's guess at a CSV file's delimiter, quote character and header."""
-        params = {"p": path}
-        extra = ""
-        if encoding:
-            params["e"] = encoding
-            extra = ", encoding = $e"
-        with self._connect() as con:
-            row = con.execute(f"SELECT Delimiter, Quote, HasHeader FROM sniff_csv($p{extra})", params).fetchall()[0]
-        return {"delimiter": row[0], "quote": row[1] if row[1] != "(empty)" else "", "header": bool(row[2])}
-
     # -- datasets ----------------------------------------------------------------------------
     def list_datasets(self) -> pd.DataFrame:
         """Datasets with kind, row counts, privacy actions and creation time."""
@@ -1048,13 +1037,6 @@ class Store:
             con.execute(f"ALTER TABLE IF EXISTS {_table(old, role)} RENAME TO {quote_ident(f'ds:{new}:{role}')}")
         con.execute("UPDATE datasets SET name = ? WHERE name = ?", [new, old])
         con.execute("UPDATE runs SET dataset = ? WHERE dataset = ?", [new, old])
-
-    def delete_dataset(self, name: str) -> None:
-        """Remove a dataset with its runs (and any replaced version kept for it)."""
-        self.dataset(name)
-        with self._transaction() as con:
-            self._drop_dataset(con, name)
-            self._drop_dataset(con, _previous(name))
 
     def previous_version(self, name: str) -> dict | None:
         """The version of ``name`` that the last replace set aside, with its run count, or None."""
