@@ -128,7 +128,8 @@ def _decode_head(path: Path, encoding: str) -> tuple[str, bool]:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise InputError(f"{path.name!r} is not valid {encoding} (byte {raw[exc.start]:#04x} on line {line}): "
-                         f"give its encoding, e.g. --encoding latin-1") from None
+                         "give its encoding, latin-1 for example", cli="--encoding latin-1",
+                         app="How the file is read, Encoding") from None
     text = text.lstrip("\ufeff")
     if not complete:  # the last line may be cut: drop it
         text = text[: text.rfind("\n") + 1]
@@ -254,8 +255,9 @@ def inspect_file(path: str | Path, overrides: dict | None = None, *, max_bytes: 
     else:
         data_rows = rows
     if width < 2:
-        fix = "check --delimiter" if "delimiter" in overrides else "give the delimiter (--delimiter ';' for example)"
-        raise InputError(f"{path.name!r} splits into a single column with {delimiter!r}: {fix}")
+        fix = "check the delimiter" if "delimiter" in overrides else "give the delimiter, ';' for example"
+        raise InputError(f"{path.name!r} splits into a single column with {delimiter!r}: {fix}",
+                         cli="--delimiter ';'", app="How the file is read, Delimiter")
     for line, row in data_rows:
         if len(row) != width:
             raise InputError(f"line {line} of {path.name!r} has {_fields(len(row))} where the "
@@ -280,7 +282,8 @@ def reader_error(exc: Exception, path: str | Path, fmt: str) -> InputError:
         return InputError(f"{where} has {_fields(int(columns.group(2)))} where the header has "
                           f"{columns.group(1)}: fix or remove the row")
     if "unicode" in text.lower() or ("encoding" in text.lower() and "utf" in text.lower()):
-        return InputError(f"{where} is not valid UTF-8: give the file's encoding, e.g. --encoding latin-1")
+        return InputError(f"{where} is not valid UTF-8: give the file's encoding, latin-1 for example",
+                          cli="--encoding latin-1", app="How the file is read, Encoding")
     if fmt == "jsonl" and "json" in text.lower():
         detail = re.search(r"line \d+: ([^.\n]+)", text)
         return InputError(f"{where} is not valid JSON{f' ({detail.group(1).strip()})' if detail else ''}: "

@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: {note}", file=sys.stderr)
         return code
     except SegcoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.for_cli()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

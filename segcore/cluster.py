@@ -239,8 +239,8 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     X = np.asarray(X, dtype=np.float64)
     method = get_method(algo)
     if not method.needs_k:
-        raise InputError(f"{method.label} finds the number of segments itself: fit it directly "
-                         "(segcore run --algo hdbscan) instead of sweeping k")
+        raise InputError(f"{method.label} finds the number of segments itself: fit it directly instead of "
+                         "sweeping k", cli="segcore run --algo hdbscan", app="Fit, with the method HDBSCAN")
     params = resolve_params(method, params)
     ks = sorted({int(k) for k in ks})
     if len(ks) < 2:

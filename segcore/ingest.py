@@ -50,7 +50,8 @@ class ImportReport:
     columns: list[tuple[str, str]] = field(default_factory=list)  # every column of the file, and what became of it
     masked: list[str] = field(default_factory=list)  # values changed as personal data found in every value
 
-    def lines(self) -> list[str]:
+    def lines(self, surface: str = "cli") -> list[str]:
+        """The summary, a line each; ``surface`` (``cli`` or ``app``) picks how to say what to do next."""
         rows = "transactions" if self.shape == "transactions" else "events"
         who = "customers" if self.shape == "transactions" else "users"
         out = [f"dataset {self.name!r}: {self.n_users:,} {who}"
@@ -67,7 +68,10 @@ class ImportReport:
         out += [f"warning: {w}" for w in self.warnings]
         for feature, why in self.facts.get("left_out", {}).items():
             out.append(f"not built: {feature} ({why})")
-        if self.replaced:
+        if self.replaced and surface == "app":
+            out.append("the replaced version is kept until you confirm: keep the new version or restore the "
+                       "replaced one on the Data page")
+        elif self.replaced:
             out.append(f"the replaced version is kept until you confirm: `segcore discard-previous {self.name}` "
                        f"deletes it, `segcore restore {self.name}` brings it back")
         return out
@@ -200,14 +204,14 @@ def _users_plan(store: Store, info: FileInfo, id_column: str | None, pii_actions
     columns = list(head.columns)
     id_column = id_column or ("user_id" if "user_id" in columns else None)
     if id_column is None:
-        raise InputError(f"{name!r} has no 'user_id' column: name the id column with --id "
-                         f"(columns: {', '.join(columns[:12])})")
+        raise InputError(f"{name!r} has no 'user_id' column: name the id column "
+                         f"(columns: {', '.join(columns[:12])})", cli="--id COLUMN", app="User id column")
     if id_column not in columns:
         raise InputError(f"id column {id_column!r} is not in {name!r} (columns: {', '.join(columns[:12])})")
     sample = peek_file(store, info, text_columns=(id_column,)) if info.fmt == "csv" else head
     if sample[id_column].isna().all():
         raise InputError(f"id column {id_column!r} in {name!r} has no values: fill in the ids or pick "
-                         "another column with --id")
+                         "another column", cli="--id COLUMN", app="User id column")
     nested = [c for c in columns if c != id_column and _nested(sample[c])]
     pii = _pii_plan(detect_pii(sample.drop(columns=nested), protect=(id_column,)), pii_actions, columns)
     cols = []
@@ -273,8 +277,8 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
                              f"(columns: {', '.join(columns[:12])})")
     missing = [r for r in REQUIRED_EVENT_ROLES if r not in mapping]
     if missing:
-        raise InputError(f"map a column to {' and '.join(missing)} (--map {missing[0]}=COLUMN); "
-                         f"columns of {name!r}: {', '.join(columns[:12])}")
+        raise InputError(f"map a column to {' and '.join(missing)}; columns of {name!r}: {', '.join(columns[:12])}",
+                         cli=f"--map {missing[0]}=COLUMN", app="Column roles")
     text_cols = tuple(mapping[r] for r in ("user_id", "session_id") if r in mapping)
     sample = peek_file(store, info, text_columns=text_cols) if info.fmt == "csv" else head  # as for users
     kept = list(dict.fromkeys(mapping.values()))
@@ -294,11 +298,12 @@ def _events_plan(store: Store, info: FileInfo, mapping: dict[str, str] | None, p
     if ts.share == 0:
         shown = ", ".join(repr(v) for v in ts.unread[:3])
         raise InputError(f"timestamp column {ts_col!r} of {name!r} has no value that reads as a date or time "
-                         f"({shown}): map another column (--map timestamp=COLUMN) or give its format "
-                         "(--date-format '%d/%m/%Y %H:%M')")
+                         f"({shown}): map another column to timestamp or give its format, '%d/%m/%Y %H:%M' for "
+                         "example", cli="--map timestamp=COLUMN or --date-format FORMAT",
+                         app="Column roles, or Timestamp format")
     if ts.ambiguous:
         warnings.append(f"timestamps in {ts_col!r} read as day/month ({ts.arg}); month/day reads them too: "
-                        f"give --date-format '{ts.arg.replace('%d', '%_').replace('%m', '%d').replace('%_', '%m')}' "
+                        f"give the date format '{ts.arg.replace('%d', '%_').replace('%m', '%d').replace('%_', '%m')}' "
                         "if months come first")
     cols = []
     for role in EVENT_ROLES:
@@ -466,8 +471,8 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         raise InputError(f"kind={kind!r} should be 'users' or 'events'")
     if kind == "users" and (mapping or users_path or date_format or shape or vocabulary or aggregates):
         raise InputError("a column mapping, a users table to join, a date format, a shape, an event "
-                         "vocabulary and columns kept per user are for event logs (--kind events); a users "
-                         "table takes --id")
+                         "vocabulary and columns kept per user are for event logs; a users table takes its id "
+                         "column only", cli="--kind events")
     if shape is not None and shape not in SHAPES:
         raise InputError(f"shape {shape!r} should be one of {', '.join(SHAPES)}")
     vocabulary = _check_vocabulary(vocabulary)

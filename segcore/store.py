@@ -753,8 +753,8 @@ class Store:
             if exists and if_missing:
                 return None
             if exists and not replace:
-                raise InputError(f"dataset {name!r} already exists: choose another name or replace it "
-                                 "(--replace on the command line)")
+                raise InputError(f"dataset {name!r} already exists: choose another name or replace it",
+                                 cli="--replace", app="tick Replace the existing dataset")
             if exists:
                 # keep the replaced version until the user confirms: drop an older backup, rename this one
                 if con.execute("SELECT count(*) FROM datasets WHERE name = ?", [_previous(name)]).fetchall()[0][0]:
@@ -1208,7 +1208,8 @@ class Store:
         """One run's record, JSON fields decoded."""
         df = self._df("SELECT * FROM runs WHERE run_id = ?", [run_id])
         if df.empty:
-            raise NotFoundError(f"no run with id {run_id!r}; `segcore runs` lists them")
+            raise NotFoundError(f"no run with id {run_id!r}", cli="`segcore runs` lists them",
+                                app="the sidebar lists the runs")
         rec = df.iloc[0].to_dict()
         for f in _JSON_RUN_FIELDS:
             rec[f] = json.loads(rec[f]) if rec[f] else None
@@ -1257,7 +1258,8 @@ class Store:
                 current = con.execute("SELECT cluster, name, description, colour FROM personas WHERE run_id = ? "
                                       "ORDER BY cluster", [run_id]).df()
                 if current.empty:  # every run is saved with its personas
-                    raise NotFoundError(f"no run with id {run_id!r}; `segcore runs` lists them")
+                    raise NotFoundError(f"no run with id {run_id!r}", cli="`segcore runs` lists them",
+                                app="the sidebar lists the runs")
                 clusters = current["cluster"].tolist()
                 missing = sorted(set(changes) - set(clusters))
                 if missing or (every_cluster and sorted(changes) != clusters):

@@ -320,7 +320,7 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
     attributes = list(attributes) if attributes else suggest_sensitive(columns)
     if not attributes:
         raise InputError(f"dataset {rec['dataset']!r} has no column that looks like a sensitive attribute: "
-                         "name the attributes to assess (--attr COLUMN)")
+                         "name the attributes to assess", cli="--attr COLUMN", app="Sensitive attributes")
     frame = store.segments(run_id, attributes)
     return fairness_report(frame[attributes], frame["persona"].fillna("Unassigned"), threshold=threshold,
                            min_group=min_group, min_segment_size=min_segment_size)

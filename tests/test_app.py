@@ -323,6 +323,7 @@ def test_bad_uploads_get_a_message_naming_the_file_and_change_nothing(app_store,
     for w in words:
         if not w.startswith("--"):
             assert w.replace("'", "") in message.replace("'", ""), (w, message)
+    assert " --" not in message and "(--" not in message, message  # no command-line flags in the app
     assert app_store.list_datasets().equals(before)
 
 

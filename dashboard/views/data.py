@@ -334,5 +334,5 @@ else:
         st.session_state["_upload_generation"] = _generation + 1
         # select the new dataset, and show what the import did once the sidebar has it
         st.session_state[state.NEXT_DATASET] = name
-        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": report.lines()}
+        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": report.lines(surface="app")}
         st.rerun()
