@@ -191,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("run_id")
     v.add_argument("--attr", action="append", default=[], metavar="COLUMN",
                    help="a sensitive attribute (age band, gender, country, ...); repeat; default: suggested by name")
-    v.add_argument("--threshold", type=float, default=0.8, help="flag impact ratios below this (default 0.8)")
+    v.add_argument("--threshold", type=float, default=None,
+                   help="flag impact ratios below this (default: the four-fifths rule)")
     v.add_argument("--min-group", type=int, default=30, help="do not flag groups smaller than this (default 30)")
     _min_size_args(v)
 
@@ -388,6 +389,7 @@ def _dispatch(args) -> int:
         print(_table(runs[["run_id", "dataset", "algo", "k", "seed", "created_at"]]))
     elif args.verb == "profile":
         from .disclosure import withheld_sizes
+        from .stability import UNSTABLE_BELOW
 
         prof = workflow.run_profiles(store, args.run_id)
         rules, separation = workflow.run_explanation(store, args.run_id)
@@ -401,7 +403,7 @@ def _dispatch(args) -> int:
                 continue
             tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
             stab = stability.get(str(c))
-            note = "" if stab is None else f"; stability {stab:.2f}" + (" UNSTABLE" if stab < 0.6 else "")
+            note = "" if stab is None else f"; stability {stab:.2f}" + (" UNSTABLE" if stab < UNSTABLE_BELOW else "")
             print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users ({row['share']:.1%}); "
                   f"{prof.descriptions[c]}  [{tops}]{note}")
             for r in rules[rules["cluster"] == c].itertuples():
@@ -435,9 +437,12 @@ def _dispatch(args) -> int:
         print(kpis.round(4).to_string(index=False, na_rep="n/a"))
         print("\n".join(report.lines()))
         for seg in kpis.loc[kpis["withheld"], "segment"]:
-            print(f"withheld: {seg} has fewer than {args.min_size} users, so its KPIs are not shown")
+            print(f"withheld: {seg} has fewer than {_min_size(args)} users, so its KPIs are not shown")
     elif args.verb == "fairness":
-        rep = workflow.run_fairness(store, args.run_id, args.attr or None, threshold=args.threshold,
+        from .fairness import FOUR_FIFTHS
+
+        threshold = FOUR_FIFTHS if args.threshold is None else args.threshold
+        rep = workflow.run_fairness(store, args.run_id, args.attr or None, threshold=threshold,
                                     min_group=args.min_group, min_segment_size=_min_size(args))
         shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
                            "impact_ratio", "flagged"]]

@@ -27,7 +27,7 @@ import pandas as pd
 from .disclosure import shown_users
 from .errors import InputError
 
-__all__ = ["KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition", "kpi_availability",
+__all__ = ["CHURN_DAYS", "KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition", "kpi_availability",
            "kpi_report", "segment_kpis"]
 
 
@@ -69,6 +69,7 @@ KPIS = (
 KPI_LABELS = {k.name: k.label for k in KPIS}
 KPI_INPUTS = tuple(dict.fromkeys(c for k in KPIS for c in k.needs)) + ("purchase_interval_days", "churned")
 _RHYTHM = 2.0  # a customer is churned after twice their usual gap between orders
+CHURN_DAYS = 60.0  # inactivity that counts as churn where the data has neither a churn flag nor purchase rhythms
 
 
 # What a transaction log, which records purchases only, lacks for the KPIs of a clickstream.
@@ -103,7 +104,7 @@ def _churn_rule(frame: pd.DataFrame, churn_days: float) -> tuple[str, float | No
     return "window", float(churn_days)
 
 
-def churn_definition(frame: pd.DataFrame, churn_days: float = 60.0) -> str:
+def churn_definition(frame: pd.DataFrame, churn_days: float = CHURN_DAYS) -> str:
     """The churn definition :func:`segment_kpis` uses on ``frame``, in words."""
     rule, window = _churn_rule(frame, churn_days)
     if rule == "flag":
@@ -151,7 +152,7 @@ def _kpis(g: pd.DataFrame, specs: list[KpiSpec], rule: str, window: float | None
     return out
 
 
-def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0,
+def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = CHURN_DAYS,
                  min_segment_size: int = 1) -> pd.DataFrame:
     """KPIs per segment and for all users.
 
@@ -230,7 +231,7 @@ class KpiReport:
                 "segments": rows, "not_available": [{"name": n, "why": w} for n, w in self.unavailable.items()]}
 
 
-def kpi_report(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = 60.0,
+def kpi_report(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = CHURN_DAYS,
                min_segment_size: int = 1, shape: str | None = None) -> KpiReport:
     """:func:`segment_kpis` with the definitions of the KPIs shown and what the others would need
     (``shape``: see :func:`kpi_availability`)."""

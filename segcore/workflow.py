@@ -22,8 +22,8 @@ from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sens
 from .disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
 from .export import ExportReport, withhold_small, write
 from .features import FeatureInfo, catalog, default_features
-from .kpi import KPI_INPUTS, KpiReport, kpi_report
-from .personas import PALETTE, suggest_personas
+from .kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
+from .personas import PALETTE, UNASSIGNED, suggest_personas
 from .preprocess import Prepared, Preprocessing, prepare
 from .profile import Profiles, indicator_frame, profile_clusters
 from .stability import STABILITY_SAMPLE, segment_jaccard
@@ -300,7 +300,7 @@ def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bo
     return store.projection(run_id, method)
 
 
-def run_kpis(store: Store, run_id: str, *, churn_days: float = 60.0,
+def run_kpis(store: Store, run_id: str, *, churn_days: float = CHURN_DAYS,
              min_segment_size: int = MIN_SEGMENT_SIZE) -> KpiReport:
     """KPIs per persona of a run, with the all-users baseline (small segments' KPIs withheld), their
     definitions, and what the data would need for the KPIs it does not support."""
@@ -322,7 +322,7 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
         raise InputError(f"dataset {rec['dataset']!r} has no column that looks like a sensitive attribute: "
                          "name the attributes to assess", cli="--attr COLUMN", app="Sensitive attributes")
     frame = store.segments(run_id, attributes)
-    return fairness_report(frame[attributes], frame["persona"].fillna("Unassigned"), threshold=threshold,
+    return fairness_report(frame[attributes], frame["persona"].fillna(UNASSIGNED), threshold=threshold,
                            min_group=min_group, min_segment_size=min_segment_size)
 
 

@@ -52,11 +52,11 @@ st.dataframe(
         "segment": "Persona", "attribute": "Attribute", "group": "Group",
         "in_segment": st.column_config.NumberColumn("Users in persona", format="localized"),
         "segment_share": st.column_config.NumberColumn("Share of persona", format="percent"),
-        "population_share": st.column_config.NumberColumn("Share of all users", format="percent"),
+        "population_share": st.column_config.NumberColumn("Share of users shown", format="percent"),
         "representation": st.column_config.NumberColumn("Representation", format="%.2f×"),
         "selection_rate": st.column_config.NumberColumn("Selection rate", format="percent"),
         "impact_ratio": st.column_config.NumberColumn("Impact ratio", format="%.2f"),
-        "flagged": st.column_config.CheckboxColumn("Below 0.8")})
+        "flagged": st.column_config.CheckboxColumn(f"Below {FOUR_FIFTHS:g}")})
 st.caption("Selection rate: the share of a group's users in the persona. Impact ratio: that rate divided by the "
            "highest group's rate in the same persona; the four-fifths rule (US EEOC guidelines) flags ratios below "
-           "0.8. Representation: the persona's share of a group divided by the population's share.")
+           f"{FOUR_FIFTHS:g}. Representation: the persona's share of a group divided by the population's share.")
