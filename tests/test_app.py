@@ -64,6 +64,7 @@ def test_data_page_says_the_event_log_is_not_kept(app_store):
     assert any("event log itself is not kept" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_sweep_then_fit_selects_the_new_run(app_store):
     at = _open("segment")
     at.slider[0].set_value((4, 7)).run()
@@ -184,6 +185,7 @@ def test_a_bad_upload_gets_a_message_and_changes_nothing(app_store):
     assert app_store.list_datasets().equals(before)
 
 
+@pytest.mark.slow
 def test_hdbscan_from_the_segment_page_reports_unassigned_users(app_store):
     at = _open("features")
     at.select_slider[0].set_value(5).run()  # PCA to 5 components, as the Segment page advises
@@ -202,6 +204,7 @@ def test_hdbscan_from_the_segment_page_reports_unassigned_users(app_store):
     assert "Unassigned" in set(app_store.personas(rec["run_id"])["name"])
 
 
+@pytest.mark.slow
 def test_compare_page_shows_agreement_of_two_runs(app_store):
     segcore.create_run(app_store, "sample", 5, seed=0)
     at = _open("compare")
@@ -209,6 +212,7 @@ def test_compare_page_shows_agreement_of_two_runs(app_store):
     assert at.metric[0].label.startswith("Agreement") and 0.5 < float(at.metric[0].value) < 1.0
 
 
+@pytest.mark.slow
 def test_profiles_of_a_ward_run_show_the_merge_tree(app_store):
     kmeans_charts = len(_open("profiles").get("plotly_chart"))
     segcore.create_run(app_store, "sample", 6, algo="ward", seed=0)  # newest run: the page's default
@@ -235,6 +239,7 @@ def _event_log() -> bytes:
     return "\n".join(rows).encode("latin-1")
 
 
+@pytest.mark.slow
 def test_upload_an_event_log_with_a_users_table_to_join(app_store):
     at = _open("data")
     at.get("file_uploader")[0].upload("events.csv", _event_log(), "text/csv")
@@ -266,6 +271,7 @@ def test_upload_an_event_log_with_a_users_table_to_join(app_store):
     assert len(app_store.read_table("shop", "events")) == 401  # kept, as asked
 
 
+@pytest.mark.slow
 def test_replacing_a_dataset_asks_first_and_can_be_undone(app_store):
     at = _open("data")
     at.get("file_uploader")[0].upload("s.csv", b"user_id,x\n1,2\n2,3\n", "text/csv")
@@ -293,7 +299,7 @@ def test_fairness_page_flags_groups_below_four_fifths(app_store):
     assert len(at.get("plotly_chart")) == 2
 
 
-from test_bad_input import REFUSED  # noqa: E402
+from _bad_files import REFUSED  # noqa: E402
 
 # The file-borne cases of the battery, as a user meets them in the app (no CLI-only overrides).
 _UI_CASES = [c for c in REFUSED if not ({"read_options", "mapping"} & set(c[3]))]
@@ -397,6 +403,7 @@ def _upload(log: Path) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
     """CDNOW (tests/data): proposed as a transaction log, imported, selected; its KPIs are the ones it supports."""
     log = _REAL / "cdnow" / "cdnow_sample.csv"
@@ -444,6 +451,7 @@ def test_a_users_file_whose_ids_repeat_asks_first(app_store):
     assert not next(b for b in at.button if b.label == "Import").disabled
 
 
+@pytest.mark.slow
 def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
     """retentioneering's ecom log (tests/data): its event types proposed as our kinds and changeable."""
     log = _REAL / "retentioneering_ecom" / "ecom_extract.csv"
@@ -508,6 +516,7 @@ def test_personal_data_choices_for_any_column_and_the_upload_deleted(app_store, 
     assert list(tmp_path.glob("persona_upload_*/*/*")) == []
 
 
+@pytest.mark.slow
 def test_a_minimum_below_the_default_needs_ticking_and_holds_on_every_page(app_store):
     at = _open("kpis")
     size = next(n for n in at.number_input if n.label == "Minimum segment size")

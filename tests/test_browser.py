@@ -31,6 +31,9 @@ if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 
+if not os.environ.get("CI"):  # playwright comes with the test extra; a machine without it skips, CI fails
+    pytest.importorskip("playwright", reason="playwright not installed (pip install -e '.[test]')")
+
 from _app_server import app_server  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 

@@ -27,6 +27,7 @@ def cli_store(tmp_path, sample_store):
     return dst
 
 
+@pytest.mark.slow
 def test_sweep_json_run_and_export(cli_store, tmp_path):
     out = segcore("sweep", "sample", "--k", "5-7", "--json", store=cli_store).stdout
     payload = json.loads(out)
@@ -56,6 +57,7 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     assert bad.returncode == 2 and "should end in .csv or .parquet" in bad.stderr
 
 
+@pytest.mark.slow
 def test_import_users_and_events(tmp_path):
     store = tmp_path / "s.duckdb"
     users = tmp_path / "users.csv"
@@ -114,6 +116,7 @@ def test_a_seed_out_of_range_is_one_line(cli_store, seed):
     assert "should be a whole number from 0 to 2,147,483,647" in bad.stderr
 
 
+@pytest.mark.slow
 def test_persona_names_are_checked_in_the_core(cli_store):
     run_id = segcore("run", "sample", "--k", "3", store=cli_store).stdout.split()[-1]
     twice = segcore("personas", run_id, "--set", "0=Fans", "--set", "1=fans", store=cli_store, check=False)
@@ -159,6 +162,7 @@ def test_max_mb_that_is_not_a_size_is_one_line(cli_store, tmp_path, value):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "positive number of megabytes" in bad.stderr
 
 
+@pytest.mark.slow
 def test_an_export_to_a_folder_is_one_line_and_leaves_nothing(cli_store, tmp_path):
     run_id = segcore("run", "sample", "--k", "3", store=cli_store).stdout.split()[-1]
     folder = tmp_path / "out.csv"
@@ -168,6 +172,7 @@ def test_an_export_to_a_folder_is_one_line_and_leaves_nothing(cli_store, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.duckdb", "out.csv"] and not any(folder.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", ["kmeans", "minibatch", "ward", "gmm", "hdbscan"])
 def test_success_prints_no_library_warnings(tmp_path, algo):
     """Segments that a feature separates perfectly made scikit-learn print a RuntimeWarning with its source line

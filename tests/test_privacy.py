@@ -188,6 +188,7 @@ def _assert_nowhere(store_path, kind: str, value: str):
         assert needle.encode() not in raw, f"{needle!r} is in the store's file"
 
 
+@pytest.mark.slow
 @settings(max_examples=18, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(USER_POSITIONS), pii_values)
 def test_no_raw_personal_data_from_a_users_table(tmp_path_factory, position, pii):
@@ -202,6 +203,7 @@ def test_no_raw_personal_data_from_a_users_table(tmp_path_factory, position, pii
     _assert_nowhere(store.path, kind, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(EVENT_POSITIONS), pii_values, st.booleans())
 def test_no_raw_personal_data_from_an_event_log(tmp_path_factory, position, pii, keep_events):
@@ -254,6 +256,7 @@ def _cli(*args, store):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_pii_for_any_column_and_a_missing_one_is_one_line(tmp_path):
     path = _users_file(tmp_path, "first_row", "email", "ann.smith@example.org")
     store = tmp_path / "s.duckdb"

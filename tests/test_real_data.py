@@ -211,6 +211,7 @@ def test_ecom_personas_speak_of_no_money_and_no_ads(real_store):
     _assert_words(" ".join(personas["name"] + " " + personas["description"]), [_MONEY, _ADS])
 
 
+@pytest.mark.slow
 def test_a_vocabulary_of_its_own_is_translated(tmp_path, cli_store):
     """The same clickstream with renamed events: --event says which mean purchase and add to cart."""
     log = pd.read_csv(ECOM)
@@ -238,6 +239,7 @@ def cli_store(tmp_path, sample_store):
     return dst
 
 
+@pytest.mark.slow
 def test_a_log_imported_as_a_users_table_is_refused_unless_allowed(cli_store):
     refused = cli("import", str(CDNOW), "--name", "crm", "--id", "customer_id", store=cli_store, check=False)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1

@@ -169,6 +169,7 @@ def test_waits_for_another_process_then_succeeds(empty_store):
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_gives_a_clear_message_when_the_store_stays_locked(empty_store):
     proc = _hold_lock(empty_store.path, 3)
     try:

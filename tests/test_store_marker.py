@@ -34,6 +34,7 @@ def foreign_duckdb(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_another_applications_duckdb_file_is_refused_and_untouched(foreign_duckdb):
     before = _fingerprint(foreign_duckdb)
     with pytest.raises(InputError, match="is not a Persona Lab store .*customers.*left untouched"):

@@ -92,6 +92,7 @@ def test_compare_and_profile_say_only_its_size(planted, sample_run):
     assert "twelve biggest spenders" not in done.stdout
 
 
+@pytest.mark.slow
 def test_a_minimum_below_the_default_needs_saying_so(planted):
     store, run_id, _ = planted
     with pytest.raises(InputError, match="below the default 50"):

@@ -18,6 +18,7 @@ def _cli(store, *args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_two_processes_renaming_at_once_both_keep_their_rename(store_copy, sample_run):
     for round_ in range(4):
         procs = [_cli(store_copy.path, "personas", sample_run, "--set", f"{c}=Round {round_} persona {c}")
@@ -76,6 +77,7 @@ def test_a_run_fitted_while_its_dataset_is_replaced_is_not_saved(tmp_path):
     assert store.dataset("sample")["n_users"] == 20_000 and len(store.list_runs()) == runs_before
 
 
+@pytest.mark.slow
 def test_a_read_waits_for_an_import_and_says_so(tmp_path):
     """An import holds the store for its whole length: another command queues behind it, saying what it waits
     for, instead of failing after its timeout (1 s here)."""

@@ -87,6 +87,7 @@ def fuzz_store(tmp_path_factory, sample_store, sample_run):
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
+@pytest.mark.slow
 @given(data=st.data())
 def test_every_verb_either_works_or_refuses_in_one_line(fuzz_store, capsys, data):
     tmp, path, run_id = fuzz_store

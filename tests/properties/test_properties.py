@@ -4,6 +4,7 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -37,6 +38,7 @@ _ids = st.text(alphabet="0123456789abcdefXYZ", min_size=1, max_size=12)
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=15)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(ids=st.lists(_ids, min_size=1, max_size=25, unique=True), data=st.data())
 def test_user_table_survives_a_trip_through_the_store(tmp_path_factory, ids, data):
@@ -60,6 +62,7 @@ def test_user_table_survives_a_trip_through_the_store(tmp_path_factory, ids, dat
         assert kept == expected["label"].fillna("").tolist()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(emails=st.lists(st.emails(), min_size=3, max_size=20, unique=True))
 def test_emails_are_always_hashed_never_stored(tmp_path_factory, emails):
@@ -80,6 +83,7 @@ _cell = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=Tru
 @SETTINGS
 @given(rows=st.lists(st.lists(_cell, min_size=0, max_size=5), min_size=0, max_size=8),
        header=st.lists(st.text(max_size=6), min_size=0, max_size=5))
+@pytest.mark.slow
 def test_malformed_csv_never_crashes_and_never_corrupts(tmp_path_factory, rows, header):
     """Any CSV either imports or raises an InputError; what was stored before is untouched."""
     store = segcore.open_store(tmp_path_factory.mktemp("bad") / "s.duckdb", seed_sample=False)
@@ -122,6 +126,7 @@ def _guarded_store(tmp_path_factory):
     return store
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(content=st.binary(min_size=0, max_size=600), suffix=st.sampled_from([".csv", ".jsonl", ".parquet", ""]))
 def test_arbitrary_bytes_import_or_get_a_message(tmp_path_factory, content, suffix):
@@ -140,6 +145,7 @@ _name = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "
     .map(str.strip).filter(bool)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(names=st.lists(_name, min_size=1, max_size=5, unique=True))
 def test_any_column_names_are_stored_verbatim(tmp_path_factory, names):
@@ -175,6 +181,7 @@ _FORMS = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:
 @given(stamps=st.lists(st.datetimes(min_value=pd.Timestamp("2001-01-01").to_pydatetime(),
                                     max_value=pd.Timestamp("2035-12-31").to_pydatetime()), min_size=3, max_size=30),
        form=st.sampled_from(_FORMS))
+@pytest.mark.slow
 def test_timestamps_in_any_supported_form_read_back_exactly(tmp_path_factory, stamps, form):
     stamps = [s.replace(microsecond=0) for s in stamps]
     stamps.append(stamps[0].replace(day=25))  # a day above 12 settles day/month order
