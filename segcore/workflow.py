@@ -255,7 +255,7 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
     Computed once for every user, stored, and then read from the store (see :func:`_projection`).
     """
     coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix)
-    assign = store.assignments(run_id)
+    assign = matrix[1] if matrix is not None else store.assignments(run_id)  # the caller's copy when it has one
     withheld = withheld_segments(assign["cluster"], min_segment_size)
     if withheld:
         hidden = set(assign.loc[assign["cluster"].isin(withheld), "user_id"])
