@@ -270,6 +270,7 @@ def test_an_upload_goes_with_its_session(server, browser, tmp_path):
     pg = _session(browser, server)
     pg.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(str(f))
     _settle(pg)
+    expect(pg.get_by_text("Each row is").first).to_be_visible(timeout=60_000)  # the upload was read
     assert [p.name for p in _uploaded_files(server)] == ["left behind.csv"]
     pg.context.close()
     deadline = time.monotonic() + 60
