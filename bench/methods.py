@@ -45,7 +45,7 @@ def main() -> int:
         run_id = segcore.create_run(store, "sample", k, algo=algo, features=features, preprocessing=prep, seed=0)
         row["fit_s"] = round(time.perf_counter() - start, 2)
         a = store.assignments(run_id).set_index("user_id")
-        row["sample_k"] = int(store.run(run_id)["k"])
+        row["sample_k"] = store.run(run_id).k
         row["sample_ari"] = round(adjusted_rand_score(truth.loc[a.index], a["cluster"]), 3)
         assigned = a["cluster"] >= 0
         row["unassigned"] = round(1 - assigned.mean(), 3)

@@ -41,7 +41,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 import segcore  # noqa: E402
 from segcore.cluster import parse_k_range  # noqa: E402
-from segcore.ingest import import_sample  # noqa: E402
+from segcore.workflow import import_sample  # noqa: E402
 from segcore.sample import SAMPLE_DIR, write_sample  # noqa: E402
 
 
@@ -193,7 +193,7 @@ def main() -> int:
     _, t = timed(lambda: segcore.export_run(store, run_id, work / "segments.parquet"))
     stage("export parquet", t)
 
-    report = {"users": int(store.dataset("bench")["n_users"]), "events": int(store.dataset("bench")["n_events"]),
+    report = {"users": store.dataset("bench").n_users, "events": store.dataset("bench").n_events,
               "features": len(design.features), "ks": ks, "stages": rows,
               "import_seconds_each_repeat": {k: [round(t, 2) for t in v] for k, v in times.items()},
               "sweep_inertia_ratio_vs_plain": inertia_ratio, "recommended_k": result.recommended_k,

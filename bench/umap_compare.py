@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import segcore  # noqa: E402
 from segcore import projection  # noqa: E402
-from segcore.ingest import import_sample  # noqa: E402
+from segcore.workflow import import_sample  # noqa: E402
 
 
 def main() -> int:

@@ -81,7 +81,7 @@ def datasets():
 def version(dataset: str) -> str:
     """When the dataset was (re)imported: part of every cache key, so a re-import is never served stale."""
     row = datasets().loc[lambda d: d["name"] == dataset, "created_at"]
-    return str(row.iloc[0]) if len(row) else str(store().dataset(dataset)["created_at"])  # raises NotFoundError
+    return str(row.iloc[0]) if len(row) else str(store().dataset(dataset).created_at)  # raises NotFoundError
 
 
 def runs(dataset: str):
@@ -112,7 +112,7 @@ def default_features(dataset: str) -> list[str]:
 
 def not_built(dataset: str) -> dict[str, str]:
     """Features the dataset's log could not support, each with what it would need (from its import)."""
-    return (store().dataset(dataset)["event_facts"] or {}).get("left_out", {})
+    return store().dataset(dataset).left_out
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -132,7 +132,7 @@ def upload_preview(path: str, overrides: tuple = ()):
     and proposing roles from its contents took about 0.4 s each time.
     """
     info = segcore.ingest.inspect_file(path, dict(overrides) or None)
-    return info, segcore.ingest.peek_file(store(), info, n=500)
+    return info, segcore.ingest.peek_file(info, n=500)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -140,13 +140,13 @@ def event_values(path: str, overrides: tuple, column: str, amount: str | None):
     """The upload's event types with their counts, over the whole file (a rare purchase type is not in
     the preview's first rows)."""
     info, _ = upload_preview(path, overrides)
-    return segcore.ingest.event_values(store(), info, column, amount)
+    return segcore.ingest.event_values(info, column, amount)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def repeated_ids(path: str, overrides: tuple, column: str) -> int:
     info, _ = upload_preview(path, overrides)
-    return segcore.ingest.repeated_ids(store(), info, column)
+    return segcore.ingest.repeated_ids(info, column)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -437,7 +437,7 @@ def explanation(run_id: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
-    from segcore.compare import compare_runs
+    from segcore.workflow import compare_runs
 
     return compare_runs(store(), run_a, run_b)
 
@@ -463,12 +463,12 @@ def dendrogram(run_id: str):
     from segcore.dendrogram import ward_dendrogram
 
     design, _ = run_matrix(run_id)
-    return ward_dendrogram(design.prepared.X, seed=int(store().run(run_id)["seed"]))
+    return ward_dendrogram(design.prepared.X, seed=store().run(run_id).seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _quality(dataset: str, version_key: str):
-    from segcore.quality import quality_report
+    from segcore.workflow import quality_report
 
     return quality_report(store(), dataset)
 

@@ -74,7 +74,8 @@ def sweep_closed(active, root: str | Path | None = None) -> list[Path]:
     base = Path(root) if root is not None else Path(tempfile.gettempdir())
     gone = []
     for found in base.glob(f"{PREFIX}{os.getpid()}_*_*"):
-        session = found.name[len(f"{PREFIX}{os.getpid()}_"):].rsplit("_", 1)[0]
+        # the session (letters, digits, '-') ends at the first '_': mkdtemp's random tail may hold more
+        session = found.name[len(f"{PREFIX}{os.getpid()}_"):].split("_", 1)[0]
         if found.is_dir() and session and not active(session):
             shutil.rmtree(found, ignore_errors=True)
             gone.append(found)

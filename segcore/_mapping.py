@@ -304,6 +304,12 @@ _KIND_NAMES = {
 }
 
 
+# Event types whose names say they are browsing, not buying: never proposed as the purchase for carrying amounts
+# (a page view that records the price on the page is still a page view).
+_BROWSING = re.compile(r"(^|_)(page|pageview|view|views|viewed|visit|click|clicked|impression|session|search|"
+                       r"scroll|login|logout|open|opened|screen|screenview)(_|$)")
+
+
 def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
     """Which of a log's event types mean purchase, add to cart, product view, ad impression, ad click, sign-up.
 
@@ -317,7 +323,8 @@ def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
     -------
     dict
         kind -> the values proposed for it. From names first (in several languages); then, when no
-        name says purchase, the rarest value whose events mostly carry an amount is the purchase.
+        name says purchase, the rarest value whose events mostly carry an amount, and whose name does not
+        say it is browsing (a page view, a click, a search), is the purchase.
     """
     vocab: dict[str, list[str]] = {}
     taken = set()
@@ -329,7 +336,8 @@ def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
                 taken.add(value)
                 break
     if "purchase" not in vocab and "with_amount" in counts:
-        free = counts[~counts["value"].astype(str).isin(taken) & (counts["events"] > 0)]
+        free = counts[~counts["value"].astype(str).isin(taken) & (counts["events"] > 0)
+                      & ~counts["value"].astype(str).map(lambda v: bool(_BROWSING.search(_norm(v))))]
         paying = free[free["with_amount"] >= 0.5 * free["events"]]
         if not paying.empty:
             vocab["purchase"] = [str(paying.sort_values(["events", "value"]).iloc[0]["value"])]

@@ -295,8 +295,8 @@ def _dispatch(args) -> int:
     from ._methods import get_method
     from .cluster import parse_k_range
     from .preprocess import Preprocessing
-    from .quality import quality_report
-    from .ingest import import_file, open_store
+    from .workflow import quality_report
+    from .workflow import import_file, open_store
 
     store = open_store(args.store, on_wait=_waiting())
     if args.verb == "import":
@@ -333,7 +333,7 @@ def _dispatch(args) -> int:
     elif args.verb == "features":
         infos = workflow.feature_catalog(store, args.name)
         defaults, advice = workflow.default_selection(store, args.name)
-        left_out = (store.dataset(args.name)["event_facts"] or {}).get("left_out", {})
+        left_out = store.dataset(args.name).left_out
         if args.json:
             print(json.dumps({
                 "dataset": args.name,
@@ -374,8 +374,8 @@ def _dispatch(args) -> int:
                                          seed=args.seed, params=_params(args),
                                          preprocessing=Preprocessing(pca=args.pca), progress=update)
         rec = store.run(run_id)
-        m = rec["metrics"]
-        print(f"fitted {args.algo} k={rec['k']} on {args.name}: silhouette {m['silhouette']:.3f}, "
+        m = rec.metrics
+        print(f"fitted {args.algo} k={rec.k} on {args.name}: silhouette {m['silhouette']:.3f}, "
               f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}"
               + (f"; {m['unassigned']:,} users unassigned" if m.get("unassigned") else ""))
         print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
@@ -394,7 +394,7 @@ def _dispatch(args) -> int:
         prof = workflow.run_profiles(store, args.run_id)
         rules, separation = workflow.run_explanation(store, args.run_id)
         names = store.personas(args.run_id).set_index("cluster")["name"]
-        stability = store.run(args.run_id)["metrics"].get("segment_stability") or {}
+        stability = store.run(args.run_id).segment_stability
         small = set(withheld_sizes(prof.sizes["size"], _min_size(args)))
         for c, row in prof.sizes.iterrows():
             if c in small:
@@ -402,7 +402,7 @@ def _dispatch(args) -> int:
                       f"{_min_size(args)} users, so nothing else about it is shown")
                 continue
             tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in prof.top[c])
-            stab = stability.get(str(c))
+            stab = stability.get(int(c))
             note = "" if stab is None else f"; stability {stab:.2f}" + (" UNSTABLE" if stab < UNSTABLE_BELOW else "")
             print(f"cluster {c} ({names.get(c, '?')}): {int(row['size']):,} users ({row['share']:.1%}); "
                   f"{prof.descriptions[c]}  [{tops}]{note}")
@@ -422,7 +422,7 @@ def _dispatch(args) -> int:
             store.update_personas(args.run_id, changes)
         print(_table(store.personas(args.run_id)))
     elif args.verb == "compare":
-        from .compare import compare_runs
+        from .workflow import compare_runs
 
         cmp = compare_runs(store, args.run_a, args.run_b, min_segment_size=_min_size(args))
         print(f"agreement (adjusted Rand index) over {cmp.users:,} users: {cmp.ari:.3f}")
@@ -476,7 +476,7 @@ def _app(args) -> int:
 
     path = Path(args.store) if args.store else default_store_path()
     if not path.exists():  # create and seed before the server starts: the first paint is then quick
-        from .ingest import open_store
+        from .workflow import open_store
 
         path = open_store(path).path
     import importlib.util

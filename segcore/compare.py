@@ -14,9 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from .disclosure import MIN_SEGMENT_SIZE, withheld_sizes
 from .errors import InputError
-from .store import Store
-
-__all__ = ["Comparison", "compare_runs"]
+__all__ = ["Comparison", "compare_assignments"]
 
 
 @dataclass
@@ -29,16 +27,15 @@ class Comparison:
     users: int
 
 
-def compare_runs(store: Store, run_a: str, run_b: str, *, min_segment_size: int = MIN_SEGMENT_SIZE) -> Comparison:
-    """Compare run B against run A (both of the same dataset). A segment of either run with fewer than
-    ``min_segment_size`` users keeps its size but not its description (see :mod:`segcore.disclosure`)."""
-    a, b = store.run(run_a), store.run(run_b)
-    if a["dataset"] != b["dataset"]:
-        raise InputError(f"runs {run_a!r} and {run_b!r} segment different datasets "
-                         f"({a['dataset']!r} and {b['dataset']!r}); compare runs of one dataset")
-    pa, pb = store.personas(run_a).set_index("cluster"), store.personas(run_b).set_index("cluster")
-    merged = store.assignments(run_a)[["user_id", "cluster"]].merge(
-        store.assignments(run_b)[["user_id", "cluster"]], on="user_id", suffixes=("_a", "_b"))
+def compare_assignments(run_a: str, run_b: str, assign_a: pd.DataFrame, assign_b: pd.DataFrame,
+                        personas_a: pd.DataFrame, personas_b: pd.DataFrame, *,
+                        min_segment_size: int = MIN_SEGMENT_SIZE) -> Comparison:
+    """Compare run B's assignments (user_id, cluster) against run A's, with each run's personas (cluster,
+    name, description). A segment of either run with fewer than ``min_segment_size`` users keeps its size
+    but not its description (see :mod:`segcore.disclosure`)."""
+    pa, pb = personas_a.set_index("cluster"), personas_b.set_index("cluster")
+    merged = assign_a[["user_id", "cluster"]].merge(assign_b[["user_id", "cluster"]], on="user_id",
+                                                    suffixes=("_a", "_b"))
     if merged.empty:
         raise InputError("the two runs share no users")
     ari = float(adjusted_rand_score(merged["cluster_a"], merged["cluster_b"]))

@@ -10,9 +10,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ._methods import NOISE
+from .errors import InputError
 from .profile import Profiles, describe
 
-__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas"]
+__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas", "persona_problems", "check_personas",
+           "NAME_MAX", "DESCRIPTION_MAX", "COLOUR_RULE"]
+
+NAME_MAX, DESCRIPTION_MAX = 60, 300
+COLOUR_RULE = r"#[0-9A-Fa-f]{6}"
 
 UNASSIGNED = "Unassigned"
 
@@ -78,3 +83,33 @@ def suggest_personas(profiles: Profiles) -> pd.DataFrame:
         rows.append({"cluster": int(c), "name": name, "description": profiles.descriptions[int(c)],
                      "colour": PALETTE[int(c) % len(PALETTE)]})
     return pd.DataFrame(rows).sort_values("cluster").reset_index(drop=True)
+
+
+def persona_problems(personas: pd.DataFrame) -> list[str]:
+    """What stops a table of personas (``name``, ``description``, ``colour``) from being saved, a phrase
+    each; empty when nothing does. Two personas of one name would merge into one row of every KPI and
+    export, so names must differ (ignoring case and surrounding spaces)."""
+    names = personas["name"].map(lambda v: v.strip() if isinstance(v, str) else "")
+    problems = []
+    if (names == "").any():
+        problems.append("every segment needs a persona name")
+    long = names[names.str.len() > NAME_MAX]
+    if not long.empty:
+        problems.append(f"persona name {long.iloc[0][:20]!r}... is longer than {NAME_MAX} characters")
+    twice = names[(names != "") & names.str.casefold().duplicated()]
+    if not twice.empty:
+        problems.append(f"persona name {twice.iloc[0]!r} is used twice: names must differ")
+    if (personas["description"].fillna("").astype(str).str.len() > DESCRIPTION_MAX).any():
+        problems.append(f"a persona description is longer than {DESCRIPTION_MAX} characters")
+    if not personas["colour"].fillna("").astype(str).str.fullmatch(COLOUR_RULE).all():
+        problems.append("persona colours must look like #1A2B3C")
+    return problems
+
+
+def check_personas(personas: pd.DataFrame) -> pd.DataFrame:
+    """``personas`` with names stripped of surrounding spaces; raises InputError with the first of
+    :func:`persona_problems`."""
+    problems = persona_problems(personas)
+    if problems:
+        raise InputError(problems[0])
+    return personas.assign(name=personas["name"].str.strip())

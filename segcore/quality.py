@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .store import Store
-
-__all__ = ["Finding", "QualityReport", "quality_report"]
+__all__ = ["Finding", "QualityReport", "outlier_fences", "assess"]
 
 MISSING_WARN = 0.2
 OUTLIER_WARN = 0.05  # behavioural data is heavy-tailed: only flag columns where extremes are common
@@ -45,16 +43,21 @@ class QualityReport:
         return [f for f in self.findings if f.level == "warning"]
 
 
-def quality_report(store: Store, dataset: str) -> QualityReport:
-    """Profile a dataset's feature table (and its users and events, where it has them)."""
-    summ = store.summarize(dataset, "features")
+def outlier_fences(summ: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Per numeric column of a summary (:meth:`Store.summarize`): the values beyond which a value is an extreme
+    outlier, 3 interquartile ranges from the quartiles."""
     numeric = summ["column_type"].astype(str).str.upper().str.contains("|".join(_NUMERIC))
     fences = {}
     for r in summ[numeric].itertuples():
         q1, q3 = pd.to_numeric(r.q25, errors="coerce"), pd.to_numeric(r.q75, errors="coerce")
         if pd.notna(q1) and pd.notna(q3) and q3 > q1:
             fences[r.column_name] = (float(q1 - 3 * (q3 - q1)), float(q3 + 3 * (q3 - q1)))
-    facts = store.quality_counts(dataset, fences, min_events=LOW_ACTIVITY_EVENTS)
+    return fences
+
+
+def assess(summ: pd.DataFrame, facts: dict) -> QualityReport:
+    """The findings on a dataset from its feature table's summary and the counts taken with
+    :func:`outlier_fences` (:meth:`Store.quality_counts`)."""
     n = int(summ["count"].iloc[0]) if len(summ) else 0
     cols = pd.DataFrame({
         "column": summ["column_name"], "type": summ["column_type"],

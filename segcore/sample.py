@@ -19,13 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["PERSONAS", "SAMPLE_DIR", "generate_sample", "write_sample"]
+from ._bundled import SAMPLE_DIR
 
-# In an installed wheel the sample ships inside the package (segcore/sample_data); in the source tree it is
-# the project's sample_data folder.
-SAMPLE_DIR = next((d for d in (Path(__file__).resolve().parent / "sample_data",
-                               Path(__file__).resolve().parent.parent / "sample_data") if (d / "users.parquet").exists()),
-                  Path(__file__).resolve().parent.parent / "sample_data")
+__all__ = ["PERSONAS", "SAMPLE_DIR", "generate_sample", "write_sample"]
 
 START = pd.Timestamp("2026-04-01")
 DAYS = 183  # April to September 2026

@@ -172,7 +172,7 @@ def test_upload_a_users_file_with_personal_data(app_store):
     sha = lambda v: hashlib.sha256(v.encode()).hexdigest()  # noqa: E731
     assert users["email"].tolist() == [sha("cy@example.net"), sha("ann@example.com"), sha("bo@example.org")]
     assert users["phone"].tolist() == [sha("+442079460020"), sha("+442079460018"), sha("+442079460019")]
-    assert {p["column"]: p["action"] for p in app_store.dataset("crm")["privacy"]} == {"email": "hash", "phone": "hash"}
+    assert {p["column"]: p["action"] for p in app_store.dataset("crm").privacy} == {"email": "hash", "phone": "hash"}
 
 
 def test_a_bad_upload_gets_a_message_and_changes_nothing(app_store):
@@ -196,12 +196,12 @@ def test_hdbscan_from_the_segment_page_reports_unassigned_users(app_store):
     next(b for b in at.button if b.label.startswith("Fit")).click().run()
     _clean(at)
     rec = app_store.run(at.sidebar.selectbox[1].value)
-    assert rec["algo"] == "hdbscan" and rec["preprocessing"]["pca"] == 5 and rec["k"] >= 2
-    assert rec["metrics"]["unassigned"] > 0
+    assert rec.algo == "hdbscan" and rec.preprocessing["pca"] == 5 and rec.k >= 2
+    assert rec.metrics["unassigned"] > 0
     assert any("Unassigned" in s.value for s in at.success)
     at.switch_page("views/personas.py").run()
     _clean(at)
-    assert "Unassigned" in set(app_store.personas(rec["run_id"])["name"])
+    assert "Unassigned" in set(app_store.personas(rec.run_id)["name"])
 
 
 @pytest.mark.slow
@@ -281,13 +281,13 @@ def test_replacing_a_dataset_asks_first_and_can_be_undone(app_store):
     next(c for c in at.checkbox if c.label.startswith("Replace the existing dataset")).check().run()
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
-    assert app_store.dataset("sample")["n_users"] == 2
-    assert app_store.list_runs("sample").empty and app_store.previous_version("sample")["n_runs"] == 1
+    assert app_store.dataset("sample").n_users == 2
+    assert app_store.list_runs("sample").empty and app_store.previous_version("sample").n_runs == 1
     at = _open("data")
     assert any("is kept until you confirm" in i.value for i in at.info)
     next(b for b in at.button if b.label == "Restore the replaced version").click().run()
     _clean(at)
-    assert app_store.dataset("sample")["n_users"] == 20000 and len(app_store.list_runs("sample")) == 1
+    assert app_store.dataset("sample").n_users == 20000 and len(app_store.list_runs("sample")) == 1
     assert app_store.previous_version("sample") is None
 
 
@@ -421,7 +421,7 @@ def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
     assert "column 'number_of_cds': used as quantity" in shown
     assert "persona_upload" not in shown
     rec = app_store.dataset("cdnow_sample")
-    assert rec["source"] == "cdnow_sample.csv" and rec["n_users"] == 2357
+    assert rec.source == "cdnow_sample.csv" and rec.n_users == 2357
     feats = app_store.read_table("cdnow_sample")
     assert feats["revenue"].sum() == pytest.approx(pd.read_csv(log)["dollar_value"].sum())
 

@@ -109,7 +109,7 @@ def test_all_missing_column_is_kept_but_not_a_feature(guarded, tmp_path):
     _import(store, tmp_path, "gaps.csv", b"user_id,x,nothing\n" + b"".join(f"{i},{i},\n".encode() for i in range(20)))
     names = [f.name for f in segcore.feature_catalog(store, "new")]
     assert names == ["x"]
-    from segcore.quality import quality_report
+    from segcore.workflow import quality_report
 
     assert any("'nothing': has no values" in f.line() for f in quality_report(store, "new").findings)
     segcore.create_run(store, "new", 2)  # clustering works without it
@@ -161,7 +161,7 @@ def test_events_with_missing_user_ids_and_bad_amounts_are_counted(guarded, tmp_p
     rows += [",2026-05-01 11:00,view,1", "u1,2026-05-01 12:00,purchase,free"]
     report = _import(store, tmp_path, "ev.csv", "\n".join(rows).encode(), kind="events")
     assert "1 of 42 values in column 'amount'" in " ".join(report.warnings)
-    from segcore.quality import quality_report
+    from segcore.workflow import quality_report
 
     lines = " ".join(f.line() for f in quality_report(store, "new").findings)
     assert "1 events" in lines or "1 event" in lines
@@ -217,12 +217,12 @@ def test_replace_keeps_the_old_version_until_confirmed(guarded, tmp_path):
     with pytest.raises(InputError, match="already exists.*Replace"):
         segcore.import_file(store, v2, "keep")
     report = segcore.import_file(store, v2, "keep", replace=True)
-    assert report.replaced and store.dataset("keep")["n_users"] == 3
+    assert report.replaced and store.dataset("keep").n_users == 3
     # each surface says how to confirm in its own terms
     assert "`segcore discard-previous keep` deletes it" in report.lines()[-1]
     assert report.lines(surface="app")[-1].endswith("keep the new version or restore the replaced one on the "
                                                     "Data page")
-    assert store.previous_version("keep")["n_users"] == 2
+    assert store.previous_version("keep").n_users == 2
     assert list(store.list_datasets()["name"]) == ["keep"]  # the kept version is not a dataset of its own
     store.restore_previous("keep")
     assert store.read_table("keep", "users")["user_id"].tolist() == ["1", "2"]

@@ -105,21 +105,21 @@ def test_sample_run_recovers_planted_personas(sample_store, sample_run, ground_t
 
 def test_run_record_is_complete(sample_store, sample_run):
     rec = sample_store.run(sample_run)
-    assert rec["algo"] == "kmeans" and rec["k"] == 6 and rec["seed"] == 0
-    assert len(rec["features"]) == 28 and rec["preprocessing"]["scaler"] == "standard"
+    assert rec.algo == "kmeans" and rec.k == 6 and rec.seed == 0
+    assert len(rec.features) == 28 and rec.preprocessing["scaler"] == "standard"
     # the default selection: n_sessions repeats active_days (Spearman 1.00), and 70% of users have no order value
-    assert {"n_sessions", "avg_order_value"}.isdisjoint(rec["features"]) and "active_days" in rec["features"]
+    assert {"n_sessions", "avg_order_value"}.isdisjoint(rec.features) and "active_days" in rec.features
     # the log's own event types that are none of our kinds, as shares of each user's events
-    assert {"type_share_page_view", "type_share_click"} <= set(rec["features"])
-    assert set(rec["versions"]) >= {"scikit-learn", "numpy", "pandas", "duckdb", "segcore"}
-    assert len(rec["fingerprint"]) == 16
-    assert rec["metrics"]["silhouette"] > 0.15
+    assert {"type_share_page_view", "type_share_click"} <= set(rec.features)
+    assert set(rec.versions) >= {"scikit-learn", "numpy", "pandas", "duckdb", "segcore"}
+    assert len(rec.fingerprint) == 16
+    assert rec.metrics["silhouette"] > 0.15
     # the same seed and data give identical labels
-    again = segcore.design_matrix(sample_store, "sample", rec["features"])
+    again = segcore.design_matrix(sample_store, "sample", rec.features)
     labels = fit(again.prepared.X, 6, seed=0).labels
     stored = sample_store.assignments(sample_run).set_index("user_id").loc[again.frame["user_id"], "cluster"]
     assert np.array_equal(labels, stored.to_numpy())
-    assert again.fingerprint() == rec["fingerprint"]
+    assert again.fingerprint() == rec.fingerprint
 
 
 def test_per_user_silhouettes_are_scikit_learns(sample_store, sample_run):

@@ -3,7 +3,7 @@
 import pytest
 
 import segcore
-from segcore.compare import compare_runs
+from segcore.workflow import compare_runs
 from segcore.errors import InputError
 
 

@@ -184,7 +184,7 @@ def test_features_match_pandas_on_generated_logs(tmp_path_factory, data):
     assert sorted(got.index) == sorted(want.index)
     # only what the log supports is built, and what is not says so
     left_out = _unsupported(ev)
-    assert set(store.dataset("g")["event_facts"]["left_out"]) & set(want.columns) == left_out & set(want.columns)
+    assert set(store.dataset("g").event_facts["left_out"]) & set(want.columns) == left_out & set(want.columns)
     for col in want.columns:
         if col in left_out:
             assert col not in got.columns, col
@@ -210,5 +210,5 @@ def test_recency_counts_from_the_last_event_with_a_user(tmp_path, fmt):
     got = store.read_table("g").set_index("user_id")
     assert got.loc["a", "recency_days"] == 1.0 and got.loc["b", "recency_days"] == 0.0
     assert got["n_sessions"].to_dict() == {"a": 1, "b": 1}  # b's event without a session id is cut into one
-    facts = store.dataset("g")["event_facts"]
+    facts = store.dataset("g").event_facts
     assert facts["events_without_user"] == 1 and facts["last_event"].startswith("2026-03-06")

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 import segcore
-from segcore.quality import quality_report
+from segcore.workflow import quality_report
 
 
 def _lines(report):

@@ -37,6 +37,14 @@ def test_the_rarest_event_carrying_amounts_is_the_purchase_when_no_name_says_so(
     assert propose_event_vocabulary(_counts([("seen", 10, 0), ("other", 5, 1)])) == {}
 
 
+def test_a_page_view_that_carries_the_price_is_not_proposed_as_the_purchase():
+    # found by the generated-log property test: a log of page views with the page's price came out with
+    # every view counted as an order and its price as revenue
+    assert propose_event_vocabulary(_counts([("page_view", 40, 40)])) == {}
+    assert propose_event_vocabulary(_counts([("Page View", 40, 40), ("search", 9, 9), ("txn", 12, 12)])) == \
+        {"purchase": ["txn"]}
+
+
 def test_dates_written_as_numbers_are_read_as_dates():
     fmt = timestamp_format(pd.Series([19970101, 19970118, 19980630]))
     assert (fmt.transform, fmt.arg, fmt.share) == ("strptime", "%Y%m%d", 1.0)

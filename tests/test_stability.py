@@ -52,6 +52,6 @@ def test_uniform_noise_gets_no_confident_recommendation():
 
 
 def test_runs_record_segment_stability(sample_store, sample_run):
-    stab = sample_store.run(sample_run)["metrics"]["segment_stability"]
+    stab = sample_store.run(sample_run).metrics["segment_stability"]
     assert sorted(map(int, stab)) == list(range(6))
     assert min(stab.values()) > 0.9  # the planted personas come back on resampled users

@@ -31,12 +31,12 @@ def test_new_store_is_seeded_with_the_sample(sample_store):
     ds = sample_store.list_datasets()
     assert ds["name"].tolist() == ["sample"]
     rec = sample_store.dataset("sample")
-    assert rec["n_users"] == 20_000 and rec["n_events"] >= 500_000
+    assert rec.n_users == 20_000 and rec.n_events >= 500_000
     # the event log itself is not kept by default; what the quality report needs from it is
     assert sample_store.tables("sample") == ["users", "features"]
-    assert rec["event_facts"]["events"] == rec["n_events"] and rec["event_facts"]["events_without_time"] == 0
-    assert rec["event_facts"]["first_event"] < rec["event_facts"]["last_event"]
-    assert [p["column"] for p in rec["privacy"]] == ["email"] and rec["privacy"][0]["action"] == "hash"
+    assert rec.event_facts["events"] == rec.n_events and rec.event_facts["events_without_time"] == 0
+    assert rec.event_facts["first_event"] < rec.event_facts["last_event"]
+    assert [p["column"] for p in rec.privacy] == ["email"] and rec.privacy[0]["action"] == "hash"
 
 
 def test_no_raw_email_is_stored(sample_store):
@@ -71,7 +71,7 @@ def test_a_users_only_dataset_keeps_hashed_ids_out_of_its_features(empty_store, 
 
 
 def test_a_parquet_file_in_one_row_group_is_read_in_row_ranges(tmp_path, monkeypatch):
-    import segcore.store as store_module
+    import segcore.store._plans as store_module
 
     users = pd.DataFrame({"user_id": [f"u{i:04d}" for i in range(1_000)],
                           "email": [f"p{i}@example.com" for i in range(1_000)],
@@ -86,7 +86,7 @@ def test_a_parquet_file_in_one_row_group_is_read_in_row_ranges(tmp_path, monkeyp
     con = duckdb.connect()
     con.execute("SET threads = 4")
     monkeypatch.setattr(store_module, "MIN_RANGE_ROWS", 100)
-    select = store_module._select(con, plan, {})
+    select = store_module.select(con, plan, {})
     assert select.count("UNION ALL") == 3  # four ranges for four threads
     assert sorted(r[0] for r in con.execute(select, {"src_path": plan.path}).fetchall()) == users["user_id"].tolist()
     tables = {}
@@ -101,7 +101,7 @@ def test_a_parquet_file_in_one_row_group_is_read_in_row_ranges(tmp_path, monkeyp
 
 
 def test_active_days_are_the_same_counted_with_day_bits_or_in_a_pass_of_their_own(empty_store, monkeypatch):
-    import segcore.store as store_module
+    import segcore.store._features as store_module
 
     segcore.import_sample(empty_store, "bits")
     monkeypatch.setattr(store_module, "MAX_BITMAP_DAYS", 0)  # the log is too long for day bits: a days pass
@@ -140,7 +140,7 @@ def test_dataset_names_are_validated_and_not_silently_replaced(store_copy, tmp_p
         segcore.import_file(store_copy, f, 'x"; DROP TABLE runs; --')
     with pytest.raises(InputError, match="already exists"):
         segcore.import_file(store_copy, f, "sample")
-    assert store_copy.dataset("sample")["n_users"] == 20_000
+    assert store_copy.dataset("sample").n_users == 20_000
     with pytest.raises(NotFoundError, match="the store has: sample"):
         store_copy.dataset("missing")
 

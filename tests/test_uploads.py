@@ -62,3 +62,14 @@ def test_folders_of_ended_sessions_are_swept(tmp_path):
     ended.save("upload", b"raw", "crm.csv")
     gone = sweep_closed(lambda session: session == "4f1c-aa", tmp_path)
     assert gone == [ended.path] and not ended.path.exists() and open_one.path.exists()
+
+
+def test_a_folder_whose_random_tail_holds_an_underscore_stays_its_sessions(tmp_path):
+    # mkdtemp's tail is drawn from letters, digits and '_': one in about six tails holds a '_'
+    open_one = tmp_path / f"{PREFIX}{os.getpid()}_4f1c-aa_x_y1z"
+    open_one.mkdir()
+    ended = tmp_path / f"{PREFIX}{os.getpid()}_77b0-bb_q_r2s"
+    ended.mkdir()
+    assert sweep_closed(lambda session: session == "4f1c-aa", tmp_path) == [ended]
+    assert open_one.exists()
+

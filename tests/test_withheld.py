@@ -3,6 +3,7 @@ output, alone or by subtracting one output from another."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import segcore
 from segcore import workflow
-from segcore.compare import compare_runs
+from segcore.workflow import compare_runs
 from segcore.disclosure import MIN_SEGMENT_SIZE, check_min_size
 from segcore.errors import InputError
 
@@ -39,7 +40,7 @@ def planted(tmp_path_factory, sample_store, sample_run):
                           pd.DataFrame([{"run_id": sample_run, "cluster": tiny, "name": "Tiny",
                                          "description": "the twelve biggest spenders", "colour": "#123456"}])])
     run_id = "planted-tiny"
-    store.save_run({**rec, "run_id": run_id}, assign, personas)
+    store.save_run(dataclasses.replace(rec, run_id=run_id), assign, personas)
     return store, run_id, set(rich)
 
 

@@ -74,7 +74,7 @@ def test_a_run_fitted_while_its_dataset_is_replaced_is_not_saved(tmp_path):
     assert len(store.list_runs()) == runs_before
     # the replaced version comes back with its runs intact, and the new one has none on the old users
     store.restore_previous("sample")
-    assert store.dataset("sample")["n_users"] == 20_000 and len(store.list_runs()) == runs_before
+    assert store.dataset("sample").n_users == 20_000 and len(store.list_runs()) == runs_before
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import streamlit as st
 
 import segcore
 from dashboard import components, data, state, uploads
-from segcore._mapping import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
+from segcore.ingest import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
                               timestamp_format)
 from segcore.errors import SegcoreError
 from segcore.store import AGGREGATES
@@ -39,8 +39,8 @@ ds = state.dataset()
 previous = data.store().previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
 if previous:
     st.info(f"“{components.md(ds)}” was replaced. The replaced version "
-            f"(imported {previous['created_at']:%d %b %H:%M}, "
-            f"{int(previous['n_users']):,} users, {int(previous['n_runs'])} run(s)) is kept until you confirm.")
+            f"(imported {previous.created_at:%d %b %H:%M}, "
+            f"{previous.n_users:,} users, {previous.n_runs} run(s)) is kept until you confirm.")
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Keep the new version", key="discard_prev"):
         data.store().discard_previous(ds)
@@ -77,7 +77,7 @@ if ds:
                 + (f". *{components.md(f.fix)}*" if f.fix else ""))
         if not report.findings:
             st.caption("No problems found.")
-    privacy = data.store().dataset(ds)["privacy"]
+    privacy = data.store().dataset(ds).privacy
     if privacy:
         st.caption("Personal data found or named on import, and what was done with it: " + "; ".join(
             f"**{components.md(p['column'])}** ({p['kind'].replace('_', ' ')}: {components.md(p['evidence'])}) "

@@ -12,9 +12,9 @@ rec = data.run(run_id)
 personas = data.personas(run_id)
 c1, c2, c3 = st.columns([1, 2, 1])
 fmt = c1.radio("Format", ["csv", "parquet", "json"], format_func=str.upper)
-available = [c for c in data.segment_columns(rec["dataset"]) if c != "user_id"]
-hashed = data.hashed_columns(rec["dataset"])
-columns = c2.multiselect("Extra columns", available, default=[c for c in rec["features"] if c in available][:5],
+available = [c for c in data.segment_columns(rec.dataset) if c != "user_id"]
+hashed = data.hashed_columns(rec.dataset)
+columns = c2.multiselect("Extra columns", available, default=[c for c in rec.features if c in available][:5],
                          format_func=lambda c: components.label(c) + (" (SHA-256)" if c in hashed else ""))
 with c3:
     min_size = components.min_segment_size("export", "Smaller segments are withheld: they could single people out.")

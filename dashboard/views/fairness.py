@@ -9,8 +9,8 @@ run_id = components.page("Fairness", "Does any persona leave out a group? Mark t
                          "segment's selection rate per group is compared with the most-selected group's.")
 
 rec = data.run(run_id)
-features = set(rec["features"] or [])
-candidates = [c for c in data.columns(rec["dataset"]) if c not in features and c != "user_id"]
+features = set(rec.features)
+candidates = [c for c in data.columns(rec.dataset) if c not in features and c != "user_id"]
 if not candidates:
     st.info("This dataset has no user attributes besides the features clustered: import a users table "
             "(with age band, gender, country, ...) to check fairness.")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import components, data
 from segcore.errors import SegcoreError
+from segcore.personas import COLOUR_RULE, NAME_MAX, DESCRIPTION_MAX, persona_problems
 
 run_id = components.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
                                       "profiles; edit any cell, then save. Every chart and export uses the saved names.")
@@ -17,11 +18,10 @@ edited = st.data_editor(
     column_config={
         "cluster": st.column_config.NumberColumn("Segment", width="small"),
         "users": st.column_config.NumberColumn("Users", format="localized", width="small"),
-        "name": st.column_config.TextColumn("Persona name", required=True, max_chars=60),
-        "description": st.column_config.TextColumn("Description", width="large", max_chars=300),
-        "colour": st.column_config.TextColumn("Colour (hex)", validate=r"^#[0-9A-Fa-f]{6}$", width="small"),
+        "name": st.column_config.TextColumn("Persona name", required=True, max_chars=NAME_MAX),
+        "description": st.column_config.TextColumn("Description", width="large", max_chars=DESCRIPTION_MAX),
+        "colour": st.column_config.TextColumn("Colour (hex)", validate=f"^{COLOUR_RULE}$", width="small"),
     })
-
 
 
 def _ink(hex_colour: str) -> str:
@@ -30,26 +30,18 @@ def _ink(hex_colour: str) -> str:
     return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "#FFFFFF"
 
 
-swatches = edited[["name", "colour"]][edited["colour"].fillna("").str.fullmatch(r"#[0-9A-Fa-f]{6}")]
+swatches = edited[["name", "colour"]][edited["colour"].fillna("").str.fullmatch(COLOUR_RULE)]
 if not swatches.empty:
     # the colours as every chart will draw them; names are drawn by the grid as text, never as HTML
     st.dataframe(swatches[["name"]].rename(columns={"name": "Persona"}).style.apply(
         lambda col: [f"background-color: {c}; color: {_ink(c)}" for c in swatches["colour"]]),
         hide_index=True, key=f"swatches_{run_id}")
 
-problems = []
+problems = persona_problems(edited)
 names = edited["name"].fillna("").str.strip()
-if (names == "").any():
-    problems.append("every segment needs a name")
-if names.duplicated().any():
-    problems.append(f"names must differ ({components.md(', '.join(sorted(set(names[names.duplicated()]))))} "
-                    "used twice)")
-bad_colour = ~edited["colour"].fillna("").str.fullmatch(r"#[0-9A-Fa-f]{6}")
-if bad_colour.any():
-    problems.append("colours must look like #1A2B3C")
 changed = not edited[["name", "description", "colour"]].equals(table[["name", "description", "colour"]])
 if problems:
-    st.warning("Cannot save yet: " + "; ".join(problems) + ".")
+    st.warning(components.md("Cannot save yet: " + "; ".join(problems) + "."))
 if st.button("Save personas", type="primary", disabled=bool(problems) or not changed):
     # only what this user changed is written, and only if nobody changed the same persona meanwhile
     fields = ["name", "description", "colour"]

@@ -23,7 +23,7 @@ if small:
 st.plotly_chart(components.zscore_heatmap(prof.z.loc[shown], names), key="zheat")
 left, right = st.columns([2, 3])
 left.plotly_chart(components.size_bars(prof.sizes, names, colours), key="sizes")
-stability = {int(c): v for c, v in (data.run(run_id)["metrics"].get("segment_stability") or {}).items()}
+stability = data.run(run_id).segment_stability
 with right:
     st.markdown("**In a sentence**")
     for c in shown:
@@ -37,7 +37,7 @@ with right:
 
 st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
 
-if data.run(run_id)["algo"] == "ward":
+if data.run(run_id).algo == "ward":
     st.plotly_chart(components.dendrogram_figure(data.dendrogram(run_id)), key="dendrogram")
 
 st.subheader("Rules of thumb")

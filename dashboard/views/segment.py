@@ -93,10 +93,10 @@ if st.button(label, type="primary" if result is not None or not method.needs_k e
 
 if st.session_state.get("_fitted_message") and st.session_state["_fitted_message"] == state.run_id():
     rec = data.run(state.run_id())
-    m = rec["metrics"]
+    m = rec.metrics
     unassigned = f" {m['unassigned']:,} users fit no dense group and are shown as Unassigned." \
         if m.get("unassigned") else ""
-    st.success(f"Fitted {rec['k']} segments (silhouette {m['silhouette']:.3f}).{unassigned} "
+    st.success(f"Fitted {rec.k} segments (silhouette {m['silhouette']:.3f}).{unassigned} "
                "Suggested persona names are ready to review.")
     c1, c2, c3 = st.columns(3)
     c1.page_link("views/explore.py", label="Explore the map", icon=":material/explore:")

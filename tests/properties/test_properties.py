@@ -58,7 +58,7 @@ def test_user_table_survives_a_trip_through_the_store(tmp_path_factory, ids, dat
     assert np.allclose(back["score"].to_numpy(float), expected["score"].to_numpy(float))
     # detected PII is hashed or dropped, never kept; other text survives unchanged
     kept = back["label"].fillna("").tolist() if "label" in back else None
-    if kept is not None and not any(p["column"] == "label" for p in store.dataset("rt")["privacy"]):
+    if kept is not None and not any(p["column"] == "label" for p in store.dataset("rt").privacy):
         assert kept == expected["label"].fillna("").tolist()
 
 
@@ -99,7 +99,7 @@ def test_malformed_csv_never_crashes_and_never_corrupts(tmp_path_factory, rows, 
     except SegcoreError as exc:
         assert str(exc)  # a message for a person
     pd.testing.assert_frame_equal(store.read_table("keep", "users"), before)
-    assert store.dataset("keep")["n_users"] == 1
+    assert store.dataset("keep").n_users == 1
 
 
 @SETTINGS
@@ -169,7 +169,7 @@ def test_any_column_names_are_stored_verbatim(tmp_path_factory, names):
         assert list(store.list_datasets()["name"]) == ["keep"]
         return
     stored = set(store.read_table("named", "users").columns)
-    dropped = {p["column"] for p in store.dataset("named")["privacy"] if p["action"] == "drop"}
+    dropped = {p["column"] for p in store.dataset("named").privacy if p["action"] == "drop"}
     assert stored == ({"user_id", *names} - dropped)
 
 

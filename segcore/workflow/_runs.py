@@ -11,25 +11,26 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import cluster, projection
-from .errors import InputError
-from .explain import feature_separation, segment_rules
-from .fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
-from .disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
-from .export import ExportReport, withhold_small, write
-from .features import FeatureInfo, catalog, default_features
-from .kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
-from .personas import PALETTE, UNASSIGNED, suggest_personas
-from .preprocess import Prepared, Preprocessing, prepare
-from .profile import Profiles, indicator_frame, profile_clusters
-from .stability import STABILITY_SAMPLE, segment_jaccard
-from .store import Store
+from .. import cluster, projection
+from ..errors import InputError
+from ..explain import feature_separation, segment_rules
+from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
+from ..disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
+from ..export import ExportReport, withhold_small, write
+from ..features import FeatureInfo, catalog, default_features
+from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
+from ..personas import PALETTE, UNASSIGNED, suggest_personas
+from ..preprocess import Prepared, Preprocessing, prepare
+from ..profile import Profiles, indicator_frame, profile_clusters
+from ..stability import STABILITY_SAMPLE, segment_jaccard
+from ..store import RunRecord, Store
 
-__all__ = ["Design", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run", "run_matrix",
+__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run", "run_matrix",
            "create_rfm_run", "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
            "library_versions"]
 
@@ -45,6 +46,7 @@ class Design:
     prepared: Prepared
     preprocessing: Preprocessing
     version: object = None  # the dataset's version (when it was imported) read before its features
+    run: RunRecord | None = None  # the run this design was rebuilt for (see run_matrix)
 
     @property
     def features(self) -> list[str]:
@@ -56,9 +58,17 @@ class Design:
         return hashlib.sha256(h.tobytes()).hexdigest()[:16]
 
 
+class RunMatrix(NamedTuple):
+    """A run's design and its assignments aligned to the design's rows (user_id, cluster, probability)."""
+
+    design: Design
+    assignments: pd.DataFrame
+
+
 def feature_catalog(store: Store, dataset: str) -> list[FeatureInfo]:
     """Candidate features of a dataset, grouped."""
-    return catalog(store.columns(dataset), store.column_stats(dataset))
+    with store.session():
+        return catalog(store.columns(dataset), store.column_stats(dataset))
 
 
 def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFrame]:
@@ -68,10 +78,15 @@ def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFra
     the suggestions find near-constant, the second of two duplicates, and any missing for more
     than half the users (see :func:`segcore.features.default_features`).
     """
-    from .suggest import SAMPLE, feature_suggestions
+    with store.session():
+        stats = store.column_stats(dataset)
+        return _default_selection(store, dataset, catalog(store.columns(dataset), stats), stats)
 
-    stats = store.column_stats(dataset)
-    infos = catalog(store.columns(dataset), stats)
+
+def _default_selection(store: Store, dataset: str, infos: list[FeatureInfo],
+                       stats: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    from ..suggest import SAMPLE, feature_suggestions
+
     candidates = default_features(infos)
     numeric = [f.name for f in infos if f.name in candidates and f.kind == "numeric"]
     # the suggestions look at a sample of users: read only that (at a million users, reading every one
@@ -85,8 +100,18 @@ def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFra
 def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
                   preprocessing: Preprocessing | None = None) -> Design:
     """Load the chosen features of a dataset and preprocess them."""
-    infos = {f.name: f for f in feature_catalog(store, dataset)}
-    features = list(features) if features else default_selection(store, dataset)[0]
+    with store.session():
+        frame, numeric, categorical, version = _read_design(store, dataset, features)
+    preprocessing = preprocessing or Preprocessing()
+    prepared = prepare(frame, numeric, categorical, preprocessing)
+    return Design(dataset, frame, numeric, categorical, prepared, preprocessing, version)
+
+
+def _read_design(store: Store, dataset: str, features) -> tuple[pd.DataFrame, list[str], list[str], object]:
+    """The chosen features' values (all reads, in the caller's session), split by kind, and the dataset's version."""
+    stats = store.column_stats(dataset)
+    infos = {f.name: f for f in catalog(store.columns(dataset), stats)}
+    features = list(features) if features else _default_selection(store, dataset, list(infos.values()), stats)[0]
     unknown = [f for f in features if f not in infos]
     if unknown:
         raise InputError(f"unknown feature(s) {', '.join(map(repr, unknown))} for dataset {dataset!r}; "
@@ -95,11 +120,9 @@ def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
     numeric = [f for f in features if infos[f].kind == "numeric"]
     categorical = [f for f in features if infos[f].kind == "categorical"]
     # the version is read first: a run is saved only if the dataset is still that version (Store.save_run)
-    version = store.dataset(dataset)["created_at"]
+    version = store.dataset(dataset).created_at
     frame = store.read_table(dataset, "features", ["user_id", *features])
-    preprocessing = preprocessing or Preprocessing()
-    prepared = prepare(frame, numeric, categorical, preprocessing)
-    return Design(dataset, frame, numeric, categorical, prepared, preprocessing, version)
+    return frame, numeric, categorical, version
 
 
 def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
@@ -115,7 +138,7 @@ def library_versions() -> dict:
     import duckdb
     import sklearn
 
-    from . import __version__
+    from .. import __version__
     return {"segcore": __version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
             "pandas": pd.__version__, "duckdb": duckdb.__version__}
 
@@ -151,7 +174,7 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
 def create_rfm_run(store: Store, dataset: str, *, progress=None) -> str:
     """Score every customer's recency, frequency and monetary value (:mod:`segcore.rfm`) and store the
     named RFM groups as a run: the classic baseline that a clustering can be compared with."""
-    from .rfm import RFM_GROUPS, RFM_INPUTS, rfm_groups, rfm_scores
+    from ..rfm import RFM_GROUPS, RFM_INPUTS, rfm_groups, rfm_scores
 
     say = progress or (lambda f, m: None)
     have = set(store.columns(dataset)["column_name"])
@@ -202,25 +225,29 @@ def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, person
     return run_id
 
 
-def run_matrix(store: Store, run_id: str) -> tuple[Design, pd.DataFrame]:
+def run_matrix(store: Store, run_id: str) -> RunMatrix:
     """Rebuild a run's design from its record, with its assignments aligned to the rows."""
-    rec = store.run(run_id)
-    design = design_matrix(store, rec["dataset"], rec["features"], Preprocessing(**rec["preprocessing"]))
-    assign = store.assignments(run_id)
+    with store.session():
+        rec = store.run(run_id)
+        frame, numeric, categorical, version = _read_design(store, rec.dataset, rec.features)
+        assign = store.assignments(run_id)
+    preprocessing = Preprocessing(**rec.preprocessing)
+    design = Design(rec.dataset, frame, numeric, categorical, prepare(frame, numeric, categorical, preprocessing),
+                    preprocessing, version, rec)
     aligned = design.frame[["user_id"]].merge(assign, on="user_id", how="left", validate="one_to_one")
     if aligned["cluster"].isna().any():
-        raise InputError(f"run {run_id!r} no longer matches dataset {rec['dataset']!r} (was it re-imported?)")
-    return design, aligned
+        raise InputError(f"run {run_id!r} no longer matches dataset {rec.dataset!r} (was it re-imported?)")
+    return RunMatrix(design, aligned)
 
 
-def run_profiles(store: Store, run_id: str, *, matrix: tuple | None = None) -> Profiles:
+def run_profiles(store: Store, run_id: str, *, matrix: RunMatrix | None = None) -> Profiles:
     """Profiles of a run's clusters over its features. ``matrix``: :func:`run_matrix`'s answer, when
     the caller holds it already (rebuilding it takes seconds at a million users)."""
     design, aligned = matrix or run_matrix(store, run_id)
     return _profiles(design, aligned["cluster"].to_numpy())
 
 
-def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: tuple | None = None) -> pd.DataFrame:
+def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: RunMatrix | None = None) -> pd.DataFrame:
     """Per-user silhouette (scikit-learn's silhouette_samples) on a seeded sample of a run's assigned users:
     cluster, silhouette. A segment whose users mostly sit below 0 overlaps its neighbours.
     ``matrix``: as for :func:`run_profiles`."""
@@ -230,7 +257,7 @@ def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: tu
     labels = aligned["cluster"].to_numpy()
     idx = np.flatnonzero(labels != cluster.NOISE)
     if len(idx) > sample:
-        idx = np.sort(np.random.default_rng(int(store.run(run_id)["seed"])).choice(idx, sample, replace=False))
+        idx = np.sort(np.random.default_rng((design.run or store.run(run_id)).seed).choice(idx, sample, replace=False))
     if len(np.unique(labels[idx])) < 2:
         raise InputError("silhouettes need at least two segments")
     values = silhouette_samples(design.prepared.X[idx], labels[idx])
@@ -239,7 +266,7 @@ def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: tu
 
 def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rules per segment and the feature separation stored with a run."""
-    exp = store.run(run_id).get("explanation") or {}
+    exp = store.run(run_id).explanation or {}
     rules = pd.DataFrame(exp.get("rules", []), columns=["cluster", "rule", "conditions", "precision", "coverage",
                                                         "users"])
     separation = pd.DataFrame(exp.get("separation", []), columns=["feature", "f_statistic", "p_value"])
@@ -247,7 +274,7 @@ def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                   umap=None, matrix: tuple | None = None,
+                   umap=None, matrix: RunMatrix | None = None,
                    min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users in segments of at least ``min_segment_size`` users (a position is
     a summary of the user's features: a withheld segment's users are not placed).
@@ -255,7 +282,7 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
     Computed once for every user, stored, and then read from the store (see :func:`_projection`).
     """
     coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix)
-    assign = matrix[1] if matrix is not None else store.assignments(run_id)  # the caller's copy when it has one
+    assign = matrix.assignments if matrix is not None else store.assignments(run_id)  # the caller's copy when it has one
     withheld = withheld_segments(assign["cluster"], min_segment_size)
     if withheld:
         hidden = set(assign.loc[assign["cluster"].isin(withheld), "user_id"])
@@ -265,7 +292,7 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
 
 
 def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                umap=None, matrix: tuple | None = None) -> tuple[pd.DataFrame, dict]:
+                umap=None, matrix: RunMatrix | None = None) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users, computed once and then read from the store.
 
     PCA places every user. UMAP is fitted on at most ``projection.UMAP_SAMPLE`` users, sampled
@@ -280,7 +307,7 @@ def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bo
     if cached is not None and (method == "pca" or not all_users or cached[1].get("all_users")):
         return cached
     design, aligned = matrix or run_matrix(store, run_id)
-    seed = int(store.run(run_id)["seed"])
+    seed = (design.run or store.run(run_id)).seed
     X = design.prepared.X
     users = aligned["user_id"].to_numpy()
     if method == "pca":
@@ -304,10 +331,11 @@ def run_kpis(store: Store, run_id: str, *, churn_days: float = CHURN_DAYS,
              min_segment_size: int = MIN_SEGMENT_SIZE) -> KpiReport:
     """KPIs per persona of a run, with the all-users baseline (small segments' KPIs withheld), their
     definitions, and what the data would need for the KPIs it does not support."""
-    rec = store.run(run_id)
-    have = set(store.columns(rec["dataset"])["column_name"])
-    frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
-    shape = (store.dataset(rec["dataset"])["event_facts"] or {}).get("shape")
+    with store.session():
+        rec = store.run(run_id)
+        have = set(store.columns(rec.dataset)["column_name"])
+        frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
+        shape = store.dataset(rec.dataset).shape
     return kpi_report(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size, shape=shape)
 
 
@@ -315,13 +343,14 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
                  threshold: float = FOUR_FIFTHS, min_group: int = 30,
                  min_segment_size: int = MIN_SEGMENT_SIZE) -> FairnessReport:
     """Four-fifths check of a run's personas over sensitive attributes (suggested from names when omitted)."""
-    rec = store.run(run_id)
-    columns = store.columns(rec["dataset"])["column_name"].tolist()
-    attributes = list(attributes) if attributes else suggest_sensitive(columns)
+    with store.session():
+        rec = store.run(run_id)
+        columns = store.columns(rec.dataset)["column_name"].tolist()
+        attributes = list(attributes) if attributes else suggest_sensitive(columns)
+        frame = store.segments(run_id, attributes) if attributes else None
     if not attributes:
-        raise InputError(f"dataset {rec['dataset']!r} has no column that looks like a sensitive attribute: "
+        raise InputError(f"dataset {rec.dataset!r} has no column that looks like a sensitive attribute: "
                          "name the attributes to assess", cli="--attr COLUMN", app="Sensitive attributes")
-    frame = store.segments(run_id, attributes)
     return fairness_report(frame[attributes], frame["persona"].fillna(UNASSIGNED), threshold=threshold,
                            min_group=min_group, min_segment_size=min_segment_size)
 
@@ -333,11 +362,12 @@ def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None
     The export is k-anonymous (k = ``min_segment_size``) over the user attributes it carries (who a user
     is: country, age band, device, ...; behavioural figures and hashed identifiers are not attributes),
     see :func:`segcore.disclosure.k_anonymise`."""
-    segments = store.segments(run_id, columns or [])
+    with store.session():
+        segments = store.segments(run_id, columns or [])
+        dataset = store.dataset(store.run(run_id).dataset)
+        behaviour = {f.name for f in feature_catalog(store, dataset.name) if f.group != "attributes"}
     kept, withheld = withhold_small(segments, min_segment_size)
-    dataset = store.run(run_id)["dataset"]
-    hashed = {p["column"] for p in store.dataset(dataset)["privacy"] if p["action"] == "hash"}
-    behaviour = {f.name for f in feature_catalog(store, dataset) if f.group != "attributes"}
+    hashed = dataset.hashed_columns
     attributes = [c for c in (columns or []) if c in kept.columns and c not in hashed and c not in behaviour
                   and c not in ("user_id", "cluster", "persona")]
     kept, anonymised = k_anonymise(kept, attributes, int(min_segment_size))

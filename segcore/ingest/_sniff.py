@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["FileInfo", "detect_format", "detect_encoding", "inspect_file", "max_import_bytes", "FORMATS"]
 
