@@ -18,7 +18,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from dashboard import components, data, state  # noqa: E402
+from dashboard import components, data, keys, state  # noqa: E402
 from segcore.errors import SegcoreError  # noqa: E402
 
 log = logging.getLogger("persona_lab")
@@ -61,21 +61,21 @@ def sidebar() -> None:
         st.markdown("### Persona Lab")
         if datasets.empty:
             st.caption("No dataset yet.")
-            st.session_state.pop(state.DATASET, None)
+            st.session_state.pop(keys.DATASET, None)
             return
         names = datasets["name"].tolist()
-        wanted = st.session_state.pop(state.NEXT_DATASET, None)
-        st.session_state[state.DATASET] = wanted if wanted in names else state.dataset()
-        st.selectbox("Dataset", names, key=state.DATASET)
+        wanted = st.session_state.pop(keys.NEXT_DATASET, None)
+        st.session_state[keys.DATASET] = wanted if wanted in names else state.dataset()
+        st.selectbox("Dataset", names, key=keys.DATASET)
         runs = data.runs(state.dataset())
         ids = runs["run_id"].tolist()
-        wanted = st.session_state.pop(state.NEXT_RUN, None)
-        st.session_state[state.RUN] = wanted if wanted in ids else state.run_id()
+        wanted = st.session_state.pop(keys.NEXT_RUN, None)
+        st.session_state[keys.RUN] = wanted if wanted in ids else state.run_id()
         if ids:
-            st.selectbox("Segmentation run", ids, key=state.RUN, format_func=lambda r: _run_label(runs, r))
+            st.selectbox("Segmentation run", ids, key=keys.RUN, format_func=lambda r: _run_label(runs, r))
         else:
             st.caption("No segmentation run yet for this dataset.")
-            st.session_state[state.RUN] = None
+            st.session_state[keys.RUN] = None
 
 
 def main() -> None:

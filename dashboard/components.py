@@ -8,12 +8,9 @@ import re
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 from plotly.subplots import make_subplots
 
 from segcore.features import describe_feature
-
-from . import state
 
 MAX_SCATTER_POINTS = 50_000
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360)
@@ -72,34 +69,6 @@ def label(feature: str) -> str:
     if "=" in feature:
         return feature
     return describe_feature(feature).label
-
-
-def page(title: str, caption: str, *, needs_run: bool = True) -> str | None:
-    """Title and caption, then stop with guidance unless there is a dataset (and a run, if needed).
-
-    Returns the current run id (or the dataset name when ``needs_run`` is False).
-    """
-    st.title(title)
-    st.caption(caption)
-    ds = need_dataset()
-    return need_run() if needs_run else ds
-
-
-def need_dataset() -> str:
-    ds = state.dataset()
-    if not ds:
-        st.info("The store has no dataset yet: import one on the Data page.")
-        st.stop()
-    return ds
-
-
-def need_run() -> str:
-    rid = state.run_id()
-    if not rid:
-        st.info("No segmentation yet for this dataset. Fit one on the Segment page first.")
-        st.page_link("views/segment.py", label="Go to Segment", icon=":material/scatter_plot:")
-        st.stop()
-    return rid
 
 
 def colour_map(personas: pd.DataFrame) -> dict[str, str]:
@@ -346,19 +315,14 @@ def dendrogram_figure(tree: dict) -> go.Figure:
     return safe(fig)
 
 
-def min_segment_size(key: str, help: str) -> int:
-    """The minimum segment size, shared by every page that withholds small segments. Below the default
-    only after ticking that smaller segments are allowed; the choice is the same on every page."""
-    from segcore.disclosure import MIN_SEGMENT_SIZE
+def crosstab_heatmap(crosstab: pd.DataFrame) -> go.Figure:
+    """Where run A's segments went in run B: each row's users as shares of the row, counts on hover."""
+    share = crosstab.div(crosstab.sum(axis=1), axis=0)
+    fig = go.Figure(go.Heatmap(z=share.to_numpy(), x=list(share.columns), y=list(share.index), zmin=0, zmax=1,
+                               colorscale="Blues", customdata=crosstab.to_numpy(),
+                               hovertemplate="%{y} → %{x}: %{customdata:,} users (%{z:.0%} of the row)<extra></extra>"))
+    fig.update_layout(title="Where run A's segments went in run B (share of each row)", xaxis_title="Run B",
+                      yaxis_title="Run A", height=max(320, 50 * len(share) + 160), margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(autorange="reversed"))
+    return safe(fig)
 
-    allow = st.checkbox(f"Allow below {MIN_SEGMENT_SIZE}", key=f"{key}_allow_small",
-                        value=st.session_state.get(state.ALLOW_SMALL, False),
-                        help="Figures about a few people can single them out: only for data you may show "
-                             "at that level. The outputs say which minimum they used.")
-    st.session_state[state.ALLOW_SMALL] = allow
-    low = 1 if allow else MIN_SEGMENT_SIZE
-    value = max(int(st.session_state.get(state.MIN_SIZE, MIN_SEGMENT_SIZE)), low)
-    chosen = int(st.number_input("Minimum segment size", min_value=low, value=value, step=10, key=f"{key}_min_size",
-                                 help=help))
-    st.session_state[state.MIN_SIZE] = chosen
-    return chosen

@@ -1,14 +1,14 @@
-"""Cached loaders over segcore: the only place pages get data from.
+"""Cached loaders over segcore: the only place pages read data from (they write through dashboard.actions).
 
-Runs are immutable, so anything keyed by run id caches forever. Dataset-level
-results are keyed by the dataset's creation time as well, so a re-import under
-the same name never serves stale features. Persona names are read fresh (a
-tiny query) because the Personas page edits them.
+Runs are immutable, so anything keyed by run id caches forever. Dataset-level results are keyed by
+the dataset's version (its creation time) as well (:func:`by_dataset`), so a re-import under the same
+name never serves stale features. Persona names are read fresh (a tiny query) because the Personas
+page edits them. Loaders compute nothing themselves: each calls segcore and keeps the answer.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import time
 
@@ -16,6 +16,8 @@ import streamlit as st
 
 import segcore
 from segcore.preprocess import Preprocessing
+
+from . import keys
 
 # One Store object per process: it holds only the path (connections are short-lived, see segcore.store).
 @st.cache_resource(show_spinner="Opening the store (a new store is seeded with the sample)...")
@@ -61,14 +63,15 @@ def session_id() -> str:
 
 
 def new_script_run() -> None:
-    """Called by app.py at the top of every rerun: forget the answers of the previous one."""
-    st.session_state["_run_memo"] = {}
+    """Called by app.py at the top of every rerun (and by an action after a write): forget the answers of
+    the previous one."""
+    st.session_state[keys.RUN_MEMO] = {}
 
 
 def _once_per_run(key: tuple, ask):
     """Ask the store once per script run: the sidebar, the page and the cached loaders all need the
     dataset and run lists, and every question opens a connection (see segcore.store)."""
-    memo = st.session_state.setdefault("_run_memo", {})
+    memo = st.session_state.setdefault(keys.RUN_MEMO, {})
     if key not in memo:
         memo[key] = ask()
     return memo[key]
@@ -84,44 +87,72 @@ def version(dataset: str) -> str:
     return str(row.iloc[0]) if len(row) else str(store().dataset(dataset).created_at)  # raises NotFoundError
 
 
+def by_dataset(max_entries: int = 32):
+    """Cache a loader ``f(dataset, *args)`` by its arguments and the dataset's version (:func:`version`).
+
+    Each loader gets a cache of its own: Streamlit keys a cache by the function's qualified name and
+    source, which are the same for every function this decorator makes, so each is given its loader's name.
+    """
+    def wrap(fn):
+        def cached(version_key: str, dataset: str, *args):
+            return fn(dataset, *args)
+
+        cached.__qualname__ = f"{fn.__qualname__}@version"
+        cached = st.cache_data(show_spinner=False, max_entries=max_entries)(cached)
+
+        @functools.wraps(fn)
+        def loader(dataset: str, *args):
+            return cached(version(dataset), dataset, *args)
+
+        loader.clear = cached.clear
+        return loader
+    return wrap
+
+
 def runs(dataset: str):
     return _once_per_run(("runs", dataset), lambda: store().list_runs(dataset))
+
+
+def dataset_record(dataset: str):
+    """The dataset's record (privacy actions, what its import found), read once per script run."""
+    return _once_per_run(("dataset", dataset), lambda: store().dataset(dataset))
+
+
+def previous_version(dataset: str):
+    """The version the last replace set aside, or None."""
+    return _once_per_run(("previous", dataset), lambda: store().previous_version(dataset))
+
+
+def tables(dataset: str) -> list[str]:
+    return _once_per_run(("tables", dataset), lambda: store().tables(dataset))
 
 
 def personas(run_id: str):
     return store().personas(run_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _catalog(dataset: str, version_key: str) -> list:
+@by_dataset(max_entries=64)
+def feature_catalog(dataset: str) -> list:
     return segcore.feature_catalog(store(), dataset)
 
 
-def feature_catalog(dataset: str) -> list:
-    return _catalog(dataset, version(dataset))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _default_features(dataset: str, version_key: str) -> list[str]:
-    return segcore.default_selection(store(), dataset)[0]
-
-
+@by_dataset(max_entries=64)
 def default_features(dataset: str) -> list[str]:
-    return _default_features(dataset, version(dataset))
+    return segcore.default_selection(store(), dataset)[0]
 
 
 def not_built(dataset: str) -> dict[str, str]:
     """Features the dataset's log could not support, each with what it would need (from its import)."""
-    return store().dataset(dataset).left_out
+    return dataset_record(dataset).left_out
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _table(dataset: str, role: str, columns: tuple | None, limit: int | None, version_key: str):
+@by_dataset()
+def _table(dataset: str, role: str, columns: tuple | None, limit: int | None):
     return store().read_table(dataset, role, list(columns) if columns else None, limit)
 
 
 def table(dataset: str, role: str = "features", columns=None, limit=None):
-    return _table(dataset, role, tuple(columns) if columns else None, limit, version(dataset))
+    return _table(dataset, role, tuple(columns) if columns else None, limit)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -163,54 +194,39 @@ def proposed_mapping(path: str, overrides: tuple = ()) -> dict:
     return segcore.propose_mapping(list(head.columns), head)
 
 
-CORRELATION_SAMPLE = 100_000
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _histogram(dataset: str, feature: str, version_key: str):
-    import numpy as np
-
-    values = store().read_table(dataset, "features", [feature])[feature].astype(float).to_numpy()
-    values = values[np.isfinite(values)]
-    return np.histogram(values, bins=50) if len(values) else (np.zeros(0), np.zeros(1))
-
-
+@by_dataset(max_entries=64)
 def histogram(dataset: str, feature: str):
     """50 bins of one feature over every user (counts and edges)."""
-    return _histogram(dataset, feature, version(dataset))
+    from segcore.distribution import histogram as bins
+
+    return bins(store().read_table(dataset, "features", [feature])[feature], 50)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _correlations(dataset: str, numeric: tuple, version_key: str):
-    frame = store().read_table(dataset, "features", list(numeric))
-    sampled = None
-    if len(frame) > CORRELATION_SAMPLE:  # ranks of a seeded sample: seconds saved, the same picture
-        frame, sampled = frame.sample(CORRELATION_SAMPLE, random_state=0), CORRELATION_SAMPLE
-    return frame.astype(float).corr(method="spearman"), sampled
+@by_dataset(max_entries=16)
+def _correlations(dataset: str, numeric: tuple):
+    from segcore.distribution import rank_correlations
+
+    return rank_correlations(store().read_table(dataset, "features", list(numeric)))
 
 
 def correlations(dataset: str, numeric):
     """Spearman correlations of the chosen numeric features, and the sample size if sampled."""
-    return _correlations(dataset, tuple(numeric), version(dataset))
+    return _correlations(dataset, tuple(numeric))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _summary(dataset: str, role: str, version_key: str):
+@by_dataset()
+def summary(dataset: str, role: str = "features"):
     return store().summarize(dataset, role)
 
 
-def summary(dataset: str, role: str = "features"):
-    return _summary(dataset, role, version(dataset))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _prepared_report(dataset: str, features: tuple, prep: tuple, version_key: str):
+@by_dataset(max_entries=16)
+def _prepared_report(dataset: str, features: tuple, prep: tuple):
     design = segcore.design_matrix(store(), dataset, list(features), Preprocessing(**dict(prep)))
     return design.prepared.report, design.prepared.X.shape, design.prepared.pca_explained
 
 
 def prepared_report(dataset: str, features, prep: Preprocessing):
-    return _prepared_report(dataset, tuple(features), tuple(prep.as_dict().items()), version(dataset))
+    return _prepared_report(dataset, tuple(features), tuple(prep.as_dict().items()))
 
 
 def _sweep_key(dataset, features, prep: Preprocessing, ks, algo, seed, params) -> tuple:
@@ -224,14 +240,14 @@ def cached_sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params)
     Sweeps live in session state rather than st.cache_data: they report progress to the page while they
     run, and cache_data cannot replay elements drawn into a block created outside the cached function.
     """
-    return st.session_state.get("_sweeps", {}).get(_sweep_key(dataset, features, prep, ks, algo, seed, params))
+    return st.session_state.get(keys.SWEEPS, {}).get(_sweep_key(dataset, features, prep, ks, algo, seed, params))
 
 
 def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params, progress=None):
     """Run a sweep (with progress) and keep it for this session."""
     result = segcore.run_sweep(store(), dataset, list(ks), algo=algo, features=list(features),
                                preprocessing=prep, seed=int(seed), params=params, progress=progress)
-    sweeps = st.session_state.setdefault("_sweeps", {})
+    sweeps = st.session_state.setdefault(keys.SWEEPS, {})
     if len(sweeps) >= 16:  # bounded: forget the oldest
         sweeps.pop(next(iter(sweeps)))
     sweeps[_sweep_key(dataset, features, prep, ks, algo, seed, params)] = result
@@ -239,34 +255,24 @@ def sweep(dataset, features, prep: Preprocessing, ks, algo, seed, params, progre
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def run(run_id: str) -> dict:
+def run(run_id: str):
     return store().run(run_id)  # a run record never changes once stored
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _columns(dataset: str, version_key: str) -> list[str]:
+@by_dataset()
+def columns(dataset: str) -> list[str]:
     return store().columns(dataset)["column_name"].tolist()
 
 
-def columns(dataset: str) -> list[str]:
-    return _columns(dataset, version(dataset))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _segment_columns(dataset: str, version_key: str) -> list[str]:
-    return store().segment_columns(dataset)
-
-
+@by_dataset()
 def segment_columns(dataset: str) -> list[str]:
     """Columns an export can carry: the features, then the users table's others (hashed ids)."""
-    return _segment_columns(dataset, version(dataset))
+    return store().segment_columns(dataset)
 
 
 def hashed_columns(dataset: str) -> set[str]:
     """Columns the import stored as SHA-256 hashes (from the dataset's privacy record)."""
-    privacy = datasets().loc[lambda d: d["name"] == dataset, "privacy"]
-    actions = json.loads(privacy.iloc[0] or "[]") if len(privacy) else []
-    return {p["column"] for p in actions if p["action"] == "hash"}
+    return dataset_record(dataset).hashed_columns
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -289,18 +295,21 @@ MAP_PIXELS = 600  # the image's width at a million users; fewer users get coarse
 def run_design(run_id: str):
     """A seeded sample of at most DESIGN_SAMPLE users of the run (raw features and cluster), in random
     order, with the numeric and categorical feature names and the number of users in the run."""
-    design, aligned = run_matrix(run_id)
-    frame = design.frame
-    # sample first, then add the cluster: adding it to every user would copy a million rows
-    picked = frame.sample(min(len(frame), DESIGN_SAMPLE), random_state=0)
-    clusters = aligned["cluster"].to_numpy()[frame.index.get_indexer(picked.index)]
-    return (picked.assign(cluster=clusters).reset_index(drop=True), design.numeric, design.categorical,
-            len(frame))
+    matrix = run_matrix(run_id)
+    design = matrix.design
+    return segcore.workflow.run_sample(matrix, DESIGN_SAMPLE), design.numeric, design.categorical, len(design.frame)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def profiles(run_id: str):
     return segcore.run_profiles(store(), run_id, matrix=run_matrix(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def summaries(run_id: str, names: tuple, min_size: int):
+    """Every segment as the Profiles page shows it, and the features that separate them (``names``, the
+    personas, is part of the key: a renamed persona shows at once)."""
+    return segcore.workflow.run_summaries(store(), run_id, min_segment_size=min_size, matrix=run_matrix(run_id))
 
 
 UMAP_IN_WORKER = os.environ.get("PERSONA_LAB_UMAP_WORKER", "1") != "0"
@@ -342,16 +351,9 @@ def projection_info(run_id: str, method: str) -> dict:
 def _map_positions(run_id: str, method: str, placed_version: str = ""):
     """Every user's map position in the rows of the run's design (NaN where not placed), and the
     projection's description. Shared, never copied, like run_matrix; callers must not change it."""
-    import numpy as np
-    import pandas as pd
-
     coords, info = projection(run_id, method)
     design, _ = run_matrix(run_id)
-    rows = pd.Index(design.frame["user_id"]).get_indexer(coords["user_id"])
-    found = rows >= 0
-    xy = np.full((len(design.frame), 2), np.nan)
-    xy[rows[found]] = coords.loc[found, ["x", "y"]].to_numpy(dtype=float)
-    return xy, info
+    return segcore.maps.positions_by_row(design.frame["user_id"], coords["user_id"], coords[["x", "y"]]), info
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -366,10 +368,8 @@ def map_points(run_id: str, method: str, placed_version: str = ""):
     xy, info = _map_positions(run_id, method, placed_version)
     design, aligned = run_matrix(run_id)  # read, not copied: only the dots' rows are taken
     clusters = aligned["cluster"].to_numpy()
-    placed = np.flatnonzero(~np.isnan(xy[:, 0]))
-    sizes = pd.Series(clusters[placed]).value_counts()
-    if len(placed) > MAP_DOTS:
-        placed = np.sort(np.random.default_rng(0).choice(placed, MAP_DOTS, replace=False))
+    sizes = pd.Series(clusters[~np.isnan(xy[:, 0])]).value_counts()
+    placed = segcore.maps.sample_placed(xy, MAP_DOTS)
     points = design.frame.iloc[placed].assign(cluster=clusters[placed], x=xy[placed, 0], y=xy[placed, 1])
     return points.reset_index(drop=True), info, int(sizes.sum()), sizes, design.numeric, design.categorical
 
@@ -378,26 +378,9 @@ def map_points(run_id: str, method: str, placed_version: str = ""):
 def map_image(run_id: str, method: str, placed_version: str, colours: tuple):
     """Every placed user as a PNG (segcore.maps.density_image) and where it sits: (data URI, x0, x1, y0, y1).
     ``colours``: (cluster, "#rrggbb") pairs; a cluster without one is grey."""
-    import base64
-    import io
-
-    import numpy as np
-    from PIL import Image
-
     xy, _ = _map_positions(run_id, method, placed_version)
     _, aligned = run_matrix(run_id)
-    clusters = aligned["cluster"].to_numpy()
-    known = dict(colours)
-    ids = np.unique(clusters)
-    palette = [[int(known.get(int(c), "#888888")[i:i + 2], 16) for i in (1, 3, 5)] for c in ids]
-    placed = int((~np.isnan(xy[:, 0])).sum())
-    width = int(np.clip(np.sqrt(placed) * 1.5, 120, MAP_PIXELS))
-    image = segcore.maps.density_image(xy[:, 0], xy[:, 1], np.searchsorted(ids, clusters), palette,
-                                       width=width, height=width * 2 // 3)
-    png = io.BytesIO()
-    Image.fromarray(image.rgba, "RGBA").save(png, format="PNG")
-    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
-    return uri, image.x0, image.x1, image.y0, image.y1
+    return segcore.maps.density_png(xy, aligned["cluster"].to_numpy(), dict(colours), max_width=MAP_PIXELS)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -431,26 +414,17 @@ def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def explanation(run_id: str):
-    return segcore.run_explanation(store(), run_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
 def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
     from segcore.workflow import compare_runs
 
     return compare_runs(store(), run_a, run_b)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _suggestions(dataset: str, numeric: tuple, version_key: str):
+@by_dataset(max_entries=16)
+def suggestions(dataset: str, numeric: tuple):
     from segcore.suggest import feature_suggestions
 
     return feature_suggestions(store().read_table(dataset, "features", list(numeric)), list(numeric))
-
-
-def suggestions(dataset: str, numeric: tuple):
-    return _suggestions(dataset, numeric, version(dataset))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -466,12 +440,8 @@ def dendrogram(run_id: str):
     return ward_dendrogram(design.prepared.X, seed=store().run(run_id).seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _quality(dataset: str, version_key: str):
+@by_dataset(max_entries=16)
+def quality(dataset: str):
     from segcore.workflow import quality_report
 
     return quality_report(store(), dataset)
-
-
-def quality(dataset: str):
-    return _quality(dataset, version(dataset))

@@ -1,26 +1,20 @@
-"""What a user has chosen, carried across pages.
+"""What a user has chosen, carried across pages, and the scaffolding every page starts with.
 
 Widgets on a page reset when the user leaves it, so choices that other pages
-need live in plain session-state keys, copied from the widgets on change.
-The dataset and run pickers live in the sidebar (drawn by app.py on every
-page), so they persist on their own.
+need live in plain session-state keys (named in :mod:`dashboard.keys`), copied
+from the widgets on change. The dataset and run pickers live in the sidebar
+(drawn by app.py on every page), so they persist on their own.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from segcore.disclosure import MIN_SEGMENT_SIZE
 from segcore.preprocess import Preprocessing
 
 from . import data
-
-DATASET = "dataset"  # sidebar widget key
-RUN = "run_id"  # sidebar widget key
-NEXT_RUN = "_next_run"  # a page asks the sidebar to select this run on the next rerun
-NEXT_DATASET = "_next_dataset"  # likewise for a dataset (the Data page, after an import)
-LAST_IMPORT = "_last_import"  # what the last import did, shown once after the rerun that selects it
-MIN_SIZE = "_min_segment_size"  # the minimum segment size, one for every page
-ALLOW_SMALL = "_allow_small_segments"  # whether it may go below the default
+from .keys import ALLOW_SMALL, DATASET, FEATURES, MIN_SIZE, NEXT_RUN, PREPROCESSING, RUN
 
 
 def dataset() -> str | None:
@@ -48,19 +42,69 @@ def select_run(run_id: str) -> None:
 def features(dataset: str) -> list[str]:
     """The features chosen for a dataset (defaults: engineered behaviour, value and context, less what the
     suggestions find near-constant or duplicated and what is mostly missing)."""
-    chosen = st.session_state.setdefault("features", {})
+    chosen = st.session_state.setdefault(FEATURES, {})
     if dataset not in chosen:
         chosen[dataset] = data.default_features(dataset)
     return chosen[dataset]
 
 
 def set_features(dataset: str, names: list[str]) -> None:
-    st.session_state.setdefault("features", {})[dataset] = list(names)
+    st.session_state.setdefault(FEATURES, {})[dataset] = list(names)
 
 
 def preprocessing() -> Preprocessing:
-    return st.session_state.get("preprocessing") or Preprocessing()
+    return st.session_state.get(PREPROCESSING) or Preprocessing()
 
 
 def set_preprocessing(prep: Preprocessing) -> None:
-    st.session_state["preprocessing"] = prep
+    st.session_state[PREPROCESSING] = prep
+
+
+def page(title: str, caption: str, *, needs_run: bool = True) -> str | None:
+    """Title and caption, then stop with guidance unless there is a dataset (and a run, if needed).
+
+    Returns the current run id (or the dataset name when ``needs_run`` is False).
+    """
+    st.title(title)
+    st.caption(caption)
+    ds = need_dataset()
+    return need_run() if needs_run else ds
+
+
+def need_dataset() -> str:
+    ds = dataset()
+    if not ds:
+        st.info("The store has no dataset yet: import one on the Data page.")
+        st.stop()
+    return ds
+
+
+def need_run() -> str:
+    rid = run_id()
+    if not rid:
+        st.info("No segmentation yet for this dataset. Fit one on the Segment page first.")
+        st.page_link("views/segment.py", label="Go to Segment", icon=":material/scatter_plot:")
+        st.stop()
+    return rid
+
+
+def min_segment_size(key: str, help: str) -> int:
+    """The minimum segment size, shared by every page that withholds small segments. Below the default
+    only after ticking that smaller segments are allowed; the choice is the same on every page."""
+    allow = st.checkbox(f"Allow below {MIN_SEGMENT_SIZE}", key=f"{key}_allow_small",
+                        value=st.session_state.get(ALLOW_SMALL, False),
+                        help="Figures about a few people can single them out: only for data you may show "
+                             "at that level. The outputs say which minimum they used.")
+    st.session_state[ALLOW_SMALL] = allow
+    low = 1 if allow else MIN_SEGMENT_SIZE
+    value = max(int(st.session_state.get(MIN_SIZE, MIN_SEGMENT_SIZE)), low)
+    chosen = int(st.number_input("Minimum segment size", min_value=low, value=value, step=10, key=f"{key}_min_size",
+                                 help=help))
+    st.session_state[MIN_SIZE] = chosen
+    return chosen
+
+
+def chosen_min_size() -> int:
+    """The minimum segment size last chosen on any page (the default until one is)."""
+    return int(st.session_state.get(MIN_SIZE, MIN_SEGMENT_SIZE))
+

@@ -16,6 +16,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ._common import is_text, normalise_name
+
 __all__ = ["EVENT_KINDS", "EVENT_KIND_LABELS", "EVENT_ROLES", "REQUIRED_EVENT_ROLES", "SHAPES", "TimestampFormat",
            "propose_event_vocabulary", "propose_mapping", "propose_shape", "timestamp_format"]
 
@@ -170,12 +172,7 @@ def _compact_dates(num: pd.Series) -> TimestampFormat | None:
                            _examples(text, good))
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
-
-
-def _is_text(s: pd.Series) -> bool:
-    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+_norm, _is_text = normalise_name, is_text
 
 
 def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> dict[str, str]:

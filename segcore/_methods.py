@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._common import seeded_rows
 from .errors import InputError
 
 NOISE = -1
@@ -65,9 +66,7 @@ class Method:
 def _sample(n: int, max_fit: int, seed: int) -> np.ndarray | None:
     """Sorted row numbers of a seeded sample of ``max_fit`` of ``n`` rows (O(max_fit), no permutation
     of n), or None when every row fits."""
-    if n <= max_fit:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_fit, replace=False))
+    return None if n <= max_fit else seeded_rows(n, max_fit, seed)
 
 
 def _nearest_centroid(X: np.ndarray, fitted_idx: np.ndarray, fitted_labels: np.ndarray) -> np.ndarray:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.cluster.hierarchy import dendrogram, linkage
 
+from ._common import seeded_rows
+
 __all__ = ["ward_dendrogram"]
 
 
 def ward_dendrogram(X: np.ndarray, *, sample: int = 2000, leaves: int = 30, seed: int = 0) -> dict:
     """Ward linkage on a seeded sample; returns scipy's layout (icoord, dcoord, leaf labels, leaf sizes)."""
     X = np.asarray(X, dtype=np.float64)
-    idx = np.arange(len(X)) if len(X) <= sample else np.sort(
-        np.random.default_rng(seed).choice(len(X), size=sample, replace=False))
+    idx = seeded_rows(len(X), sample, seed)
     Z = linkage(X[idx], method="ward")
     tree = dendrogram(Z, truncate_mode="lastp", p=leaves, no_plot=True, show_leaf_counts=True)
     return {"icoord": tree["icoord"], "dcoord": tree["dcoord"], "leaves": tree["ivl"], "sample": int(len(idx)),

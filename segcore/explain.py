@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.feature_selection import f_classif
 from sklearn.tree import DecisionTreeClassifier
 
+from ._common import finite_numbers, seeded_rows
 from ._methods import NOISE
 from .errors import InputError
 from .features import describe_feature
@@ -106,11 +107,10 @@ def segment_rules(values: pd.DataFrame, labels, *, max_rules: int = 3, max_depth
     labels = np.asarray(labels)
     if len(labels) != len(values):
         raise InputError(f"{len(labels)} labels for {len(values)} users")
-    X = values.astype(float).replace([np.inf, -np.inf], np.nan)
+    X = finite_numbers(values)
     X = X.fillna(X.median()).fillna(0.0).to_numpy()
     names = list(values.columns)
-    fit_rows = np.arange(len(X)) if len(X) <= fit_sample else \
-        np.sort(np.random.default_rng(seed).choice(len(X), size=fit_sample, replace=False))
+    fit_rows = seeded_rows(len(X), fit_sample, seed)
     min_leaf = max(5, len(fit_rows) // 200)  # a rule must describe at least 0.5 % of users
     rows = []
     for c in sorted(set(labels.tolist()) - {NOISE}):
@@ -140,7 +140,7 @@ def feature_separation(values: pd.DataFrame, labels) -> pd.DataFrame:
     """Features ranked by how strongly they separate the segments (ANOVA F; unassigned users left out)."""
     labels = np.asarray(labels)
     keep = labels != NOISE
-    X = values.astype(float).replace([np.inf, -np.inf], np.nan)
+    X = finite_numbers(values)
     X = X.fillna(X.median()).fillna(0.0)
     usable = X.columns[X[keep].std() > 0]
     with warnings.catch_warnings():

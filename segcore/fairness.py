@@ -13,12 +13,12 @@ ratio over a handful of people says nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ._common import normalise_name
 from .errors import InputError
 
 __all__ = ["FairnessReport", "FOUR_FIFTHS", "fairness_report", "suggest_sensitive"]
@@ -33,7 +33,7 @@ def suggest_sensitive(columns: list[str]) -> list[str]:
     """Columns whose names suggest a protected or sensitive attribute."""
     out = []
     for c in columns:
-        norm = re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_")
+        norm = normalise_name(c)
         if norm in _HINTS or any(norm.startswith(h + "_") or norm.endswith("_" + h) for h in _HINTS):
             out.append(c)
     return out

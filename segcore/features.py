@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ._common import is_numeric_type
+
 __all__ = ["FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature"]
 
 GROUPS = ("behaviour", "value", "context", "attributes")
@@ -102,7 +104,7 @@ def catalog(columns: pd.DataFrame, stats: pd.DataFrame | None = None) -> list[Fe
         ctype = str(ctype).upper()
         if name == "user_id" or name == "churned" or name in empty:
             continue
-        if any(t in ctype for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")) and "INTERVAL" not in ctype:
+        if is_numeric_type(ctype):
             out.append(describe_feature(name, "numeric"))
         elif ctype in ("VARCHAR", "BOOLEAN") or ctype.startswith("ENUM"):
             n = distinct.get(name)

@@ -16,7 +16,8 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["DensityImage", "density_image", "in_regions", "MIN_OPACITY"]
+__all__ = ["DensityImage", "density_image", "density_png", "positions_by_row", "sample_placed", "in_regions",
+           "MIN_OPACITY"]
 
 MIN_OPACITY = 0.25  # a pixel holding a single user: faint, but visible on white
 
@@ -143,3 +144,46 @@ def _in_polygon(x, y, xs, ys) -> np.ndarray:
     inside = np.zeros(x.shape, dtype=bool)
     inside[near] = shapely.intersects_xy(shape, x[near], y[near])
     return inside
+
+
+def positions_by_row(user_ids, placed_ids, placed_xy) -> np.ndarray:
+    """Positions aligned to ``user_ids`` (a run's rows): NaN for a user not placed (``placed_ids`` with
+    their ``placed_xy``, as a projection stores them)."""
+    import pandas as pd
+
+    rows = pd.Index(user_ids).get_indexer(placed_ids)
+    found = rows >= 0
+    xy = np.full((len(user_ids), 2), np.nan)
+    xy[rows[found]] = np.asarray(placed_xy, dtype=float)[found]
+    return xy
+
+
+def sample_placed(xy: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Row numbers of a seeded sample of at most ``size`` placed users (those with a position), in order."""
+    from ._common import seeded_rows
+
+    return seeded_rows(np.flatnonzero(~np.isnan(xy[:, 0])), size, seed)
+
+
+def density_png(xy: np.ndarray, labels, colours: dict, *, max_width: int = 600) -> tuple[str, float, float, float, float]:
+    """Every placed user as a PNG data URI (:func:`density_image`) and where it sits: (uri, x0, x1, y0, y1).
+
+    ``labels``: each row's segment; ``colours``: segment -> ``#rrggbb`` (grey for a segment without one).
+    The image is about 1.5 pixels wide per square root of the users placed, between 120 and ``max_width``."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    labels = np.asarray(labels)
+    ids = np.unique(labels)
+    palette = [[int(colours.get(int(c), "#888888")[i:i + 2], 16) for i in (1, 3, 5)] for c in ids]
+    placed = int((~np.isnan(xy[:, 0])).sum())
+    width = int(np.clip(np.sqrt(placed) * 1.5, 120, max_width))
+    image = density_image(xy[:, 0], xy[:, 1], np.searchsorted(ids, labels), palette, width=width,
+                          height=width * 2 // 3)
+    png = io.BytesIO()
+    Image.fromarray(image.rgba, "RGBA").save(png, format="PNG")
+    return ("data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), image.x0, image.x1, image.y0,
+            image.y1)
+

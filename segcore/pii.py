@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ._common import is_text, normalise_name
+
 __all__ = ["PiiFinding", "detect_pii", "is_card_number", "mask_text", "ACTIONS", "MASK_PREFILTER"]
 # hash or drop a column; mask the personal data inside each value; keep it as it is (only when asked)
 ACTIONS = ("hash", "drop", "mask", "keep")
@@ -165,7 +167,7 @@ def _content_kind(values: pd.Series) -> tuple[str, float] | None:
 
 
 def _name_kind(column: str) -> str | None:
-    norm = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
+    norm = normalise_name(column)
     for kind, hints in _NAME_HINTS.items():
         if norm in hints or any(norm.endswith("_" + h) or norm.startswith(h + "_") for h in hints if len(h) > 3):
             return kind
@@ -191,10 +193,10 @@ def detect_pii(sample: pd.DataFrame, *, protect: tuple[str, ...] = ()) -> list[P
     findings = []
     for col in sample.columns:
         values = sample[col].dropna()
-        is_text = values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
-        if is_text and values.map(lambda x: isinstance(x, (dict, list, tuple))).any():
+        text = is_text(values)
+        if text and values.map(lambda x: isinstance(x, (dict, list, tuple))).any():
             continue  # nested: never stored (see ingest)
-        by_content = _content_kind(values) if is_text or col in protect or pd.api.types.is_numeric_dtype(
+        by_content = _content_kind(values) if text or col in protect or pd.api.types.is_numeric_dtype(
             values.dtype) else None
         if by_content and by_content[0] == "phone" and _ID_NAME.search(str(col)):
             by_content = None  # ids like 702409-0 have a phone's shape; a column named as an id is not phones
@@ -202,7 +204,7 @@ def detect_pii(sample: pd.DataFrame, *, protect: tuple[str, ...] = ()) -> list[P
         if by_content:
             kind, share = by_content
             evidence = f"{share:.0%} of sampled values look like {kind.replace('_', ' ')}s"
-        elif by_name and (is_text or by_name in ("phone", "payment_card")):
+        elif by_name and (text or by_name in ("phone", "payment_card")):
             kind, evidence = by_name, f"column name suggests {by_name.replace('_', ' ')}"
         else:
             continue

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from typing import TYPE_CHECKING
 
+from ._common import finite_numbers
 from .errors import InputError
 
 if TYPE_CHECKING:  # scikit-learn is imported when a matrix is prepared, not when the config is built
@@ -134,8 +135,7 @@ def prepare(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()
         raise InputError(f"unknown feature(s): {', '.join(missing)}")
     if len(frame) < 2:
         raise InputError(f"the dataset has {len(frame)} user(s); clustering needs at least 2")
-    num = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
-    num = num.replace([np.inf, -np.inf], np.nan)
+    num = finite_numbers(frame[numeric])
     empty = [c for c in numeric if num[c].isna().all()] + [c for c in categorical if frame[c].isna().all()]
     if empty:
         raise InputError(f"feature(s) {', '.join(empty)} have no values; deselect them")

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._common import finite_numbers
+from .disclosure import withheld_sizes
 from .errors import InputError
 from .features import describe_feature
+from .stability import UNSTABLE_BELOW
 
-__all__ = ["Profiles", "profile_clusters", "indicator_frame", "contrast"]
+__all__ = ["Profiles", "SegmentSummary", "profile_clusters", "indicator_frame", "contrast", "summarise_segments"]
 
 MIN_ABS_Z = 0.4  # below this a difference is not worth a word in a description
 
@@ -38,8 +41,7 @@ class Profiles:
 
 def indicator_frame(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()) -> pd.DataFrame:
     """Numeric columns as floats, categorical columns as 0/1 indicators named ``col=value``."""
-    num = frame[list(numeric)].apply(pd.to_numeric, errors="coerce").astype(float)
-    num = num.replace([np.inf, -np.inf], np.nan)
+    num = finite_numbers(frame[list(numeric)])
     if not categorical:
         return num
     cats = pd.get_dummies(frame[list(categorical)].astype("object"), prefix_sep="=", dtype=float)
@@ -153,3 +155,44 @@ def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], se
     table = table.drop(columns="std").assign(z=z.fillna(0.0))
     table.index.name = "feature"
     return table.iloc[np.argsort(-table["z"].abs().to_numpy(), kind="stable")]
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    """One segment as every surface shows it (the CLI's ``profile``, the Profiles page): its size, and unless
+    it is withheld (fewer users than the minimum segment size), what stands out, how stable it is and its rules."""
+
+    cluster: int
+    name: str
+    size: int
+    share: float
+    withheld: bool
+    description: str = ""
+    top: tuple[tuple[str, float], ...] = ()
+    stability: float | None = None
+    rules: tuple[tuple[str, float, float], ...] = ()  # (rule, precision, coverage)
+
+    @property
+    def unstable(self) -> bool:
+        """Whether resampled refits found it less often than :data:`segcore.stability.UNSTABLE_BELOW`."""
+        return self.stability is not None and self.stability < UNSTABLE_BELOW
+
+
+def summarise_segments(prof: Profiles, names: dict, *, stability: dict[int, float], rules: pd.DataFrame,
+                       min_segment_size: int) -> list[SegmentSummary]:
+    """Every segment of a run in one structure (``names``: cluster -> persona name; ``stability``: cluster ->
+    mean Jaccard; ``rules``: cluster, rule, precision, coverage), small segments withheld."""
+    small = set(withheld_sizes(prof.sizes["size"], min_segment_size))
+    out = []
+    for c, row in prof.sizes.iterrows():
+        base = dict(cluster=int(c), name=str(names.get(c, c)), size=int(row["size"]), share=float(row["share"]))
+        if c in small:
+            out.append(SegmentSummary(**base, withheld=True))
+            continue
+        mine = rules[rules["cluster"] == c] if len(rules) else rules
+        out.append(SegmentSummary(**base, withheld=False, description=prof.descriptions[c],
+                                  top=tuple(prof.top[c]), stability=stability.get(int(c)),
+                                  rules=tuple((r.rule, float(r.precision), float(r.coverage))
+                                              for r in mine.itertuples())))
+    return out
+

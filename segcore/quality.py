@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ._common import is_numeric_type
+
 __all__ = ["Finding", "QualityReport", "outlier_fences", "assess"]
 
 MISSING_WARN = 0.2
 OUTLIER_WARN = 0.05  # behavioural data is heavy-tailed: only flag columns where extremes are common
 LOW_ACTIVITY_EVENTS = 3
-_NUMERIC = ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class QualityReport:
 def outlier_fences(summ: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """Per numeric column of a summary (:meth:`Store.summarize`): the values beyond which a value is an extreme
     outlier, 3 interquartile ranges from the quartiles."""
-    numeric = summ["column_type"].astype(str).str.upper().str.contains("|".join(_NUMERIC))
+    numeric = summ["column_type"].map(is_numeric_type).astype(bool)
     fences = {}
     for r in summ[numeric].itertuples():
         q1, q3 = pd.to_numeric(r.q25, errors="coerce"), pd.to_numeric(r.q75, errors="coerce")

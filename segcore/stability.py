@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
+from ._common import seeded_rows
 from ._methods import NOISE, _fit_one, _mixed, get_method, resolve_params
 
 __all__ = ["STABILITY_SAMPLE", "UNSTABLE_BELOW", "k_stability", "segment_jaccard"]
@@ -34,10 +35,6 @@ def _labels(X, k, method, seed, params, mixed):
     return np.asarray(labels)
 
 
-def _base_sample(n: int, max_users: int, rng: np.random.Generator) -> np.ndarray:
-    return np.arange(n) if n <= max_users else np.sort(rng.choice(n, size=max_users, replace=False))
-
-
 def k_stability(X: np.ndarray, k: int | None, *, algo: str = "kmeans", params: dict | None = None, mixed=None,
                 seed: int = 0, n_pairs: int = 5, fraction: float = 0.8,
                 max_users: int = STABILITY_SAMPLE) -> tuple[float, float]:
@@ -45,12 +42,11 @@ def k_stability(X: np.ndarray, k: int | None, *, algo: str = "kmeans", params: d
     method = get_method(algo)
     params = resolve_params(method, params)
     rng = np.random.default_rng(seed)
-    base = _base_sample(len(X), max_users, rng)
+    base = seeded_rows(len(X), max_users, rng)
     m = int(round(fraction * len(base)))
     scores = []
     for b in range(n_pairs):
-        a_idx = np.sort(rng.choice(base, size=m, replace=False))
-        b_idx = np.sort(rng.choice(base, size=m, replace=False))
+        a_idx, b_idx = seeded_rows(base, m, rng), seeded_rows(base, m, rng)
         la = _labels(X[a_idx], k, method, seed + 2 * b + 1, params, _subset(mixed, a_idx))
         lb = _labels(X[b_idx], k, method, seed + 2 * b + 2, params, _subset(mixed, b_idx))
         common, pa, pb = np.intersect1d(a_idx, b_idx, return_indices=True)
@@ -66,7 +62,7 @@ def segment_jaccard(X: np.ndarray, labels: np.ndarray, k: int | None, *, algo: s
     params = resolve_params(method, params)
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    base = _base_sample(len(X), max_users, rng)
+    base = seeded_rows(len(X), max_users, rng)
     clusters = sorted(set(labels[base].tolist()) - {NOISE})
     totals = {c: 0.0 for c in clusters}
     for b in range(n_boot):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._common import finite_numbers
+
 __all__ = ["feature_suggestions"]
 
 NEAR_CONSTANT = 0.95
@@ -28,7 +30,7 @@ def feature_suggestions(frame: pd.DataFrame, numeric: list[str], *, seed: int = 
     """One row per finding: feature, issue, detail, suggestion, the measured ``value`` (share of the
     top value, share of extreme users, or Spearman's rho) and the ``partner`` a correlated feature
     is correlated with (empty frame when all is well)."""
-    df = frame[list(numeric)].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    df = finite_numbers(frame[list(numeric)])
     if len(df) > SAMPLE:
         df = df.sample(SAMPLE, random_state=seed)
     rows = []

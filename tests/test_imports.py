@@ -8,17 +8,38 @@ from pathlib import Path
 SEGCORE = Path(__file__).resolve().parent.parent / "segcore"
 
 
+def _module(path: Path) -> str:
+    """A file's module name inside segcore: 'cluster', 'store._runs', 'store' for store/__init__.py."""
+    parts = list(path.relative_to(SEGCORE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "__init__"
+
+
 def _graph() -> dict[str, set[str]]:
+    files = {_module(p): p for p in SEGCORE.rglob("*.py")}
+    packages = {_module(p) for p in SEGCORE.rglob("__init__.py")}
+
+    def resolve(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
     graph = {}
-    for path in SEGCORE.glob("*.py"):
+    for mod, path in files.items():
+        package = mod if mod in packages else mod.rpartition(".")[0]
+        if mod == "__init__":
+            package = ""
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # top-level and inside functions
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    deps.add(node.module.split(".")[0])
-                else:
-                    deps |= {a.name for a in node.names}
-        graph[path.stem] = deps - {path.stem}
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = package.split(".") if package else []
+            base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+            stem = ".".join(base + ([node.module] if node.module else []))
+            targets = [stem] if node.module else [".".join(filter(None, [stem, a.name])) for a in node.names]
+            deps |= {t for t in map(resolve, targets) if t}
+        graph[mod] = deps - {mod}
     return graph
 
 
@@ -48,3 +69,10 @@ def test_segcore_never_imports_streamlit():
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | \
             {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not any(str(n).split(".")[0] == "streamlit" for n in names), path
+
+
+def test_the_graph_sees_imports_inside_packages():
+    graph = _graph()
+    assert "store" in graph["workflow._runs"] and "store._sql" in graph["store._runs"]
+    assert "_common" in graph["store._features"] and "ingest._sniff" in graph["ingest"]
+

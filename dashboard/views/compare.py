@@ -1,11 +1,10 @@
 """Compare: two runs of the same dataset side by side: agreement, cross-tab, matched segments."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import components, data, state
 
-ds = components.page("Compare runs", "Did a different k, method or feature set find the same segments? "
+ds = state.page("Compare runs", "Did a different k, method or feature set find the same segments? "
                                      "Pick two runs of this dataset.", needs_run=False)
 runs = data.runs(ds)
 if len(runs) < 2:
@@ -22,14 +21,7 @@ if run_a == run_b:
 cmp = data.comparison(run_a, run_b, tuple(data.personas(run_a)["name"]), tuple(data.personas(run_b)["name"]))
 st.metric("Agreement (adjusted Rand index)", f"{cmp.ari:.2f}",
           help="1 = the same segmentation, 0 = no more alike than chance")
-share = cmp.crosstab.div(cmp.crosstab.sum(axis=1), axis=0)
-fig = go.Figure(go.Heatmap(z=share.to_numpy(), x=list(share.columns), y=list(share.index), zmin=0, zmax=1,
-                           colorscale="Blues", customdata=cmp.crosstab.to_numpy(),
-                           hovertemplate="%{y} → %{x}: %{customdata:,} users (%{z:.0%} of the row)<extra></extra>"))
-fig.update_layout(title="Where run A's segments went in run B (share of each row)", xaxis_title="Run B",
-                  yaxis_title="Run A", height=max(320, 50 * len(share) + 160), margin=dict(l=10, r=10, t=40, b=10),
-                  yaxis=dict(autorange="reversed"))
-st.plotly_chart(components.safe(fig), key="crosstab")
+st.plotly_chart(components.crosstab_heatmap(cmp.crosstab), key="crosstab")
 st.markdown("**Each segment of run B and its closest segment in run A**")
 st.dataframe(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard", "description_b",
                           "description_a"]], hide_index=True, column_config={

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import segcore
-from dashboard import components, data, state, uploads
+from dashboard import actions, components, data, keys, state, uploads
 from segcore.ingest import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
                               timestamp_format)
 from segcore.errors import SegcoreError
@@ -15,7 +15,7 @@ from segcore.store import AGGREGATES
 
 st.title("Data")
 st.caption("What is in the store, what each column looks like, and how to bring your own file.")
-last_import = st.session_state.pop(state.LAST_IMPORT, None)
+last_import = st.session_state.pop(keys.LAST_IMPORT, None)
 if last_import:
     st.success(f"Dataset “{components.md(last_import['name'])}” is imported and selected in the sidebar.")
     with st.expander("What the import did", expanded=True):
@@ -36,20 +36,20 @@ if not datasets.empty:
         "has_previous": st.column_config.CheckboxColumn("Replaced version kept")})
 
 ds = state.dataset()
-previous = data.store().previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
+previous = data.previous_version(ds) if ds and datasets.set_index("name")["has_previous"].get(ds) else None
 if previous:
     st.info(f"“{components.md(ds)}” was replaced. The replaced version "
             f"(imported {previous.created_at:%d %b %H:%M}, "
             f"{previous.n_users:,} users, {previous.n_runs} run(s)) is kept until you confirm.")
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Keep the new version", key="discard_prev"):
-        data.store().discard_previous(ds)
+        actions.discard_previous(ds)
         st.rerun()
     if b2.button("Restore the replaced version", key="restore_prev"):
-        data.store().restore_previous(ds)
+        actions.restore_previous(ds)
         st.rerun()
 if ds:
-    tables = data.store().tables(ds)
+    tables = data.tables(ds)
     st.subheader(f"Dataset “{components.md(ds)}”")
     role = st.radio("Table", tables, horizontal=True, index=tables.index("features") if "features" in tables else 0,
                     format_func={"features": "Per-user features", "users": "Users", "events": "Events"}.get)
@@ -77,7 +77,7 @@ if ds:
                 + (f". *{components.md(f.fix)}*" if f.fix else ""))
         if not report.findings:
             st.caption("No problems found.")
-    privacy = data.store().dataset(ds).privacy
+    privacy = data.dataset_record(ds).privacy
     if privacy:
         st.caption("Personal data found or named on import, and what was done with it: " + "; ".join(
             f"**{components.md(p['column'])}** ({p['kind'].replace('_', ' ')}: {components.md(p['evidence'])}) "
@@ -100,29 +100,29 @@ _PII_HELP = ("hash: SHA-256 of the normalised value (joins still work); drop: th
 
 
 data.sweep_uploads()
-_folder = st.session_state.get("_upload_folder")
+_folder = st.session_state.get(keys.UPLOAD_FOLDER)
 if _folder is None or not _folder.path.exists():  # new, or swept while the session was away
-    _folder = st.session_state["_upload_folder"] = uploads.UploadFolder(session=data.session_id())
+    _folder = st.session_state[keys.UPLOAD_FOLDER] = uploads.UploadFolder(session=data.session_id())
 # a new key empties the uploaders after an import, so the imported file is not saved again
-_generation = st.session_state.setdefault("_upload_generation", 0)
+_generation = st.session_state.setdefault(keys.UPLOAD_GENERATION, 0)
 _WIDGETS = {"upload": f"upload_{_generation}", "users": f"upload_users_{_generation}"}
 
 
 def _saved(upload, slot: str) -> str:
     """The upload saved to this session's folder once: DuckDB streams from a file, pandas never parses it whole."""
     cache_key = (upload.name, upload.size, upload.file_id)
-    saved = st.session_state.get(f"_{slot}_path")
-    if st.session_state.get(f"_{slot}_key") != cache_key or not (saved and Path(saved).exists()):
+    saved = st.session_state.get(keys.upload_path(slot))
+    if st.session_state.get(keys.upload_key(slot)) != cache_key or not (saved and Path(saved).exists()):
         path = _folder.save(slot, upload.getbuffer(), upload.name)
-        st.session_state[f"_{slot}_key"], st.session_state[f"_{slot}_path"] = cache_key, str(path)
-    return st.session_state[f"_{slot}_path"]
+        st.session_state[keys.upload_key(slot)], st.session_state[keys.upload_path(slot)] = cache_key, str(path)
+    return st.session_state[keys.upload_path(slot)]
 
 
 def _forget(slot: str) -> None:
     """Delete the saved copy of an upload that is gone (cleared, or imported)."""
     _folder.discard(slot)
-    st.session_state.pop(f"_{slot}_key", None)
-    st.session_state.pop(f"_{slot}_path", None)
+    st.session_state.pop(keys.upload_key(slot), None)
+    st.session_state.pop(keys.upload_path(slot), None)
 
 
 def _read_options(slot: str, info) -> dict:
@@ -280,13 +280,13 @@ else:
     findings = segcore.detect_pii(head, protect=(id_column,) if id_column and kind == "users" else ())
     if user_head is not None:
         findings += segcore.detect_pii(user_head, protect=(id_column,))
-    actions = {}
+    pii_choice = {}
     found = {f.column for f in findings}
     if findings:
         st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
             pii_label = f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"
-            actions[f.column] = st.selectbox(components.md(pii_label), _PII_ACTIONS, index=_PII_ACTIONS.index(f.action),
+            pii_choice[f.column] = st.selectbox(components.md(pii_label), _PII_ACTIONS, index=_PII_ACTIONS.index(f.action),
                                              key=f"pii_{f.column}", format_func=_PII_WORDS.get,
                                              disabled=f.column == id_column, help=_PII_HELP)
     others = [c for c in columns + (list(user_head.columns) if user_head is not None else [])
@@ -296,9 +296,9 @@ else:
                                 "phone numbers, which are masked; names and addresses inside free text cannot be "
                                 "found that way. Name such columns here.")
     for c in named:
-        actions[c] = st.selectbox(components.md(c), _PII_ACTIONS, index=_PII_ACTIONS.index("drop"),
+        pii_choice[c] = st.selectbox(components.md(c), _PII_ACTIONS, index=_PII_ACTIONS.index("drop"),
                                   key=f"pii_named_{c}", format_func=_PII_WORDS.get, help=_PII_HELP)
-    kept = [c for c, a in actions.items() if a == "keep"]
+    kept = [c for c, a in pii_choice.items() if a == "keep"]
     if kept:
         st.warning("Kept as they are, not checked for personal data: " + ", ".join(map(components.md, kept)))
     replace = False
@@ -313,9 +313,9 @@ else:
         with st.status(f"Importing {components.md(upload.name)}...", expanded=True) as status:
             bar = st.progress(0.0, text="starting")
             try:
-                report = segcore.import_file(
-                    data.store(), path, name, kind=kind, id_column=id_column, mapping=mapping,
-                    pii_actions=actions, replace=replace, users_path=users_path,
+                report = actions.import_file(
+                    path, name, kind=kind, id_column=id_column, mapping=mapping,
+                    pii_actions=pii_choice, replace=replace, users_path=users_path,
                     read_options=info.csv_options or None,
                     users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
                     keep_events=keep_events, shape=shape, vocabulary=vocabulary,
@@ -331,8 +331,8 @@ else:
         _forget("upload")
         _forget("users")
         data.upload_preview.clear()
-        st.session_state["_upload_generation"] = _generation + 1
+        st.session_state[keys.UPLOAD_GENERATION] = _generation + 1
         # select the new dataset, and show what the import did once the sidebar has it
-        st.session_state[state.NEXT_DATASET] = name
-        st.session_state[state.LAST_IMPORT] = {"name": name, "lines": report.lines(surface="app")}
+        st.session_state[keys.NEXT_DATASET] = name
+        st.session_state[keys.LAST_IMPORT] = {"name": name, "lines": report.lines(surface="app")}
         st.rerun()

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import segcore
-from dashboard import components, data
+from dashboard import components, data, keys, state
 from segcore.export import to_bytes
 
-run_id = components.page("Explore", "Every user is placed so that similar users sit close together, coloured "
+run_id = state.page("Explore", "Every user is placed so that similar users sit close together, coloured "
                                     "by segment. Draw a box or lasso around a group to see what its users have "
                                     "in common.")
 
@@ -29,7 +29,7 @@ if method == "umap" and not data.has_projection(run_id, "umap"):
         started = time.perf_counter()
         data.projection(run_id, "umap")
         status.update(label="UMAP ready", state="complete", expanded=False)
-    st.session_state["_umap_seconds"] = time.perf_counter() - started
+    st.session_state[keys.UMAP_SECONDS] = time.perf_counter() - started
     st.rerun()  # draw the page afresh: the map, without the offer to compute it
 
 stored = data.projection_info(run_id, method)  # a small query: its size keys the cached map
@@ -49,7 +49,7 @@ if method == "pca":
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
 if method == "umap" and "_umap_seconds" in st.session_state:
-    st.caption(f"UMAP computed in {st.session_state.pop('_umap_seconds'):.0f} s and stored with the run.")
+    st.caption(f"UMAP computed in {st.session_state.pop(keys.UMAP_SECONDS):.0f} s and stored with the run.")
 fig = components.scatter(points, {names.get(c, str(c)): int(n) for c, n in cluster_sizes.items()},
                          components.colour_map(personas), hover, subtitle, image)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import components, data, state
 from segcore.export import MIME, to_bytes
 
-run_id = components.page("Export", "Download each user's segment and persona, with the features you choose, "
+run_id = state.page("Export", "Download each user's segment and persona, with the features you choose, "
                                    "for your CRM or ad platform.")
 
 rec = data.run(run_id)
@@ -17,7 +17,7 @@ hashed = data.hashed_columns(rec.dataset)
 columns = c2.multiselect("Extra columns", available, default=[c for c in rec.features if c in available][:5],
                          format_func=lambda c: components.label(c) + (" (SHA-256)" if c in hashed else ""))
 with c3:
-    min_size = components.min_segment_size("export", "Smaller segments are withheld: they could single people out.")
+    min_size = state.min_segment_size("export", "Smaller segments are withheld: they could single people out.")
 frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(personas["name"]))
 if not report.withheld.empty:
     st.warning("Withheld (below the minimum size): " + components.md("; ".join(

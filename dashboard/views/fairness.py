@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import components, data, state
 from segcore.fairness import FOUR_FIFTHS, suggest_sensitive
 
-run_id = components.page("Fairness", "Does any persona leave out a group? Mark the sensitive attributes; each "
+run_id = state.page("Fairness", "Does any persona leave out a group? Mark the sensitive attributes; each "
                          "segment's selection rate per group is compared with the most-selected group's.")
 
 rec = data.run(run_id)
@@ -22,7 +22,7 @@ attributes = left.multiselect("Sensitive attributes", candidates, default=sugges
 min_group = mid.number_input("Smallest group judged", min_value=1, value=30, step=10,
                              help="Smaller groups are shown but not flagged: a rate over a few people says little.")
 with right:
-    min_size = components.min_segment_size("fairness", "Smaller segments and their users are left out, of the "
+    min_size = state.min_segment_size("fairness", "Smaller segments and their users are left out, of the "
                                                        "population compared with too: figures about a few people "
                                                        "single them out.")
 if not attributes:

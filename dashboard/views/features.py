@@ -6,7 +6,7 @@ from dashboard import components, data, state
 from segcore.features import GROUPS
 from segcore.preprocess import Preprocessing
 
-ds = components.page("Features", "Choose the behaviour the segments should be built from, and how values are cleaned "
+ds = state.page("Features", "Choose the behaviour the segments should be built from, and how values are cleaned "
                      "before clustering.", needs_run=False)
 infos = data.feature_catalog(ds)
 chosen = set(state.features(ds))

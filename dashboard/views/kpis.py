@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import components, data, state
 
-run_id = components.page("KPIs", "How each persona performs against the average across all users.")
+run_id = state.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
 with st.columns([1, 3])[0]:
-    min_size = components.min_segment_size("kpis", "Smaller segments are withheld from every figure, the all-users "
+    min_size = state.min_segment_size("kpis", "Smaller segments are withheld from every figure, the all-users "
                                                     "baseline included: figures about a few people single them out.")
 report = data.kpis(run_id, tuple(personas["name"]), int(min_size))
 kpis = report.table.rename(columns={"segment": "persona"})

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard import components, data
+from dashboard import actions, components, data, keys, state
 from segcore.errors import SegcoreError
 from segcore.personas import COLOUR_RULE, NAME_MAX, DESCRIPTION_MAX, persona_problems
 
-run_id = components.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
+run_id = state.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
                                       "profiles; edit any cell, then save. Every chart and export uses the saved names.")
 
 personas = data.personas(run_id)
@@ -49,14 +49,14 @@ if st.button("Save personas", type="primary", disabled=bool(problems) or not cha
     base = table.set_index("cluster")[fields]
     rows = [c for c in mine.index if not mine.loc[c].equals(base.loc[c])]
     try:
-        data.store().update_personas(run_id, {int(c): mine.loc[c].to_dict() for c in rows},
+        actions.update_personas(run_id, {int(c): mine.loc[c].to_dict() for c in rows},
                                      expected={int(c): base.loc[c].to_dict() for c in rows})
     except SegcoreError as exc:
         st.error(components.md(str(exc)))
         st.stop()
-    st.session_state["_personas_saved"] = run_id  # shown after the rerun that redraws with the new names
+    st.session_state[keys.PERSONAS_SAVED] = run_id  # shown after the rerun that redraws with the new names
     st.rerun()
-if st.session_state.get("_personas_saved") == run_id and not changed:
+if st.session_state.get(keys.PERSONAS_SAVED) == run_id and not changed:
     st.success("Saved. Every page now uses these names.")
 elif not changed:
     st.caption("No unsaved changes.")

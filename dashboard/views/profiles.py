@@ -3,36 +3,36 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import components, data
-from segcore.disclosure import MIN_SEGMENT_SIZE, withheld_sizes
-from segcore.stability import UNSTABLE_BELOW
+from dashboard import components, data, state
 
-run_id = components.page("Profiles", "What makes each segment different from the average user.")
+run_id = state.page("Profiles", "What makes each segment different from the average user.")
 
 prof = data.profiles(run_id)
 personas = data.personas(run_id)
 names = personas.set_index("cluster")["name"]
 colours = components.colour_map(personas)
+min_size = state.chosen_min_size()
 # segments below the minimum size show their size and nothing else (see segcore.disclosure)
-small = set(withheld_sizes(prof.sizes["size"], MIN_SEGMENT_SIZE))
-shown = [c for c in prof.sizes.index if c not in small]
+summaries, separation = data.summaries(run_id, tuple(names), min_size)
+shown = [s.cluster for s in summaries if not s.withheld]
+small = [s for s in summaries if s.withheld]
 if small:
-    st.info(f"{len(small)} segment(s) with fewer than {MIN_SEGMENT_SIZE} users are withheld: only their size is "
+    st.info(f"{len(small)} segment(s) with fewer than {min_size} users are withheld: only their size is "
             "shown, as a profile of so few people could single them out.")
 
 st.plotly_chart(components.zscore_heatmap(prof.z.loc[shown], names), key="zheat")
 left, right = st.columns([2, 3])
 left.plotly_chart(components.size_bars(prof.sizes, names, colours), key="sizes")
-stability = data.run(run_id).segment_stability
 with right:
     st.markdown("**In a sentence**")
-    for c in shown:
-        tops = components.md(", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in prof.top[c]))
-        if c in stability:
-            flag = " · **unstable: may not come back on new data**" if stability[c] < UNSTABLE_BELOW else ""
-            tops += f" · stability {stability[c]:.2f}{flag}"
-        st.markdown(f"**{components.md(names.get(c, c))}** ({prof.sizes.loc[c, 'share']:.0%}): "
-                    f"{components.md(prof.descriptions[c])}")
+    for s in summaries:
+        if s.withheld:
+            continue
+        tops = components.md(", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in s.top))
+        if s.stability is not None:
+            flag = " · **unstable: may not come back on new data**" if s.unstable else ""
+            tops += f" · stability {s.stability:.2f}{flag}"
+        st.markdown(f"**{components.md(s.name)}** ({s.share:.0%}): {components.md(s.description)}")
         st.caption(tops)
 
 st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
@@ -43,19 +43,17 @@ if data.run(run_id).algo == "ward":
 st.subheader("Rules of thumb")
 st.caption("Each segment in plain rules, learnt from the raw values by a small decision tree. Precision: of the "
            "users a rule matches, the share in the segment. Coverage: of the segment, the share the rule matches.")
-rules, separation = data.explanation(run_id)
 left, right = st.columns([3, 2])
 with left:
-    if rules.empty:
+    if not any(s.rules for s in summaries):
         st.info("No rules were stored with this run.")
-    for c in shown:
-        mine = rules[rules["cluster"] == c]
-        if mine.empty:
+    for s in summaries:
+        if s.withheld or not s.rules:
             continue
-        st.markdown(f"**{components.md(names.get(c, c))}**")
-        for r in mine.itertuples():
-            st.markdown(f"- {components.md(r.rule)}")
-            st.caption(f"precision {r.precision:.0%} · covers {r.coverage:.0%} of the segment")
+        st.markdown(f"**{components.md(s.name)}**")
+        for rule, precision, coverage in s.rules:
+            st.markdown(f"- {components.md(rule)}")
+            st.caption(f"precision {precision:.0%} · covers {coverage:.0%} of the segment")
 with right:
     if not separation.empty:
         st.plotly_chart(components.separation_bars(separation.head(12)), key="separation")

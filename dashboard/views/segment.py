@@ -3,9 +3,9 @@
 import streamlit as st
 
 import segcore
-from dashboard import components, data, state
+from dashboard import actions, components, data, keys, state
 
-ds = components.page("Segment", "How many segments does the data support? Try a range of k, then fit the one "
+ds = state.page("Segment", "How many segments does the data support? Try a range of k, then fit the one "
                      "you choose.", needs_run=False)
 features = state.features(ds)
 prep = state.preprocessing()
@@ -83,15 +83,15 @@ label = f"Fit {k} segments" if k else f"Fit {method.label}"
 if st.button(label, type="primary" if result is not None or not method.needs_k else "secondary"):
     with st.status(f"Fitting {method.label}...", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
-        run_id = segcore.create_run(data.store(), ds, k, algo=algo, features=features, preprocessing=prep,
+        run_id = actions.create_run(ds, k, algo=algo, features=features, preprocessing=prep,
                                     seed=int(seed), params=params,
                                     progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
         status.update(label=f"Saved run {run_id}", state="complete", expanded=False)
     state.select_run(run_id)
-    st.session_state["_fitted_message"] = run_id
+    st.session_state[keys.FITTED] = run_id
     st.rerun()
 
-if st.session_state.get("_fitted_message") and st.session_state["_fitted_message"] == state.run_id():
+if st.session_state.get(keys.FITTED) and st.session_state[keys.FITTED] == state.run_id():
     rec = data.run(state.run_id())
     m = rec.metrics
     unassigned = f" {m['unassigned']:,} users fit no dense group and are shown as Unassigned." \
@@ -110,7 +110,7 @@ if {"recency_days", "n_purchases"} <= set(data.columns(ds)):
                "...). Stored as a run: compare a clustering with it on the Compare page.")
     if st.button("Score the RFM groups"):
         with st.spinner("Scoring recency, frequency and monetary value..."):
-            run_id = segcore.create_rfm_run(data.store(), ds)
+            run_id = actions.create_rfm_run(ds)
         state.select_run(run_id)
-        st.session_state["_fitted_message"] = run_id
+        st.session_state[keys.FITTED] = run_id
         st.rerun()

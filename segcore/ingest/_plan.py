@@ -11,15 +11,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
+from .._common import is_text
 from .. import store as _files
 from .._mapping import (EVENT_KINDS, EVENT_ROLES, REQUIRED_EVENT_ROLES, _per_user_constants, propose_mapping,
                         timestamp_format)
 from ..errors import InputError
 from ..pii import ACTIONS, PiiFinding, detect_pii
-from ..store import AGGREGATES, CARRY_PREFIX, ColumnPlan, TablePlan
+from ..store import AGGREGATES, CARRY_PREFIX, READ_ERRORS, ColumnPlan, TablePlan
 from ._report import NAMED, NUMERIC_ROLES
 from ._sniff import FileInfo, reader_error
 
@@ -48,8 +48,6 @@ class FilePlan:
     carry: dict[str, str] = field(default_factory=dict)
 
 
-# How reading a file can fail (DuckDB's readers, the file system, a file's text); anything else is a bug.
-READ_ERRORS = (duckdb.Error, OSError, UnicodeError)
 SAMPLE_ROWS = 2000
 
 
@@ -137,7 +135,7 @@ def _checked(values: pd.Series, fmt: str) -> str:
         return "keep"
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "checked"  # integers: their type kept, card numbers removed
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+    if is_text(values):
         return "mask"
     return "keep"  # dates and times
 
@@ -187,7 +185,7 @@ def _numeric_column(values: pd.Series, fmt: str) -> bool:
     numbers. Parquet and JSON declare their types: text there stays text (codes like '0042')."""
     if pd.api.types.is_float_dtype(values):
         return True
-    if fmt != "csv" or not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+    if fmt != "csv" or not is_text(values):
         return False
     present = values.dropna().astype(str).str.strip()
     present = present[present != ""]

@@ -17,7 +17,7 @@ Identifiers are always quoted with :func:`quote_ident`; values are always bound.
 """
 
 from ._connection import default_store_path, memory_limit
-from ._files import peek, repeated_ids, value_counts
+from ._files import READ_ERRORS, peek, repeated_ids, value_counts
 from ._features import AGGREGATES, CARRY_PREFIX, carried_name
 from ._loader import DATASET_NAME_RULE, PREVIOUS_SUFFIX
 from ._plans import CSV_OPTIONS, ColumnPlan, TablePlan
@@ -28,4 +28,4 @@ from ._store import Store
 
 __all__ = ["Store", "DatasetRecord", "RunRecord", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path",
            "memory_limit", "DATASET_NAME_RULE", "AGGREGATES", "CARRY_PREFIX", "carried_name", "CSV_OPTIONS",
-           "PREVIOUS_SUFFIX", "SCHEMA_VERSION", "STORE_MARKER", "peek", "value_counts", "repeated_ids"]
+           "PREVIOUS_SUFFIX", "SCHEMA_VERSION", "STORE_MARKER", "peek", "value_counts", "repeated_ids", "READ_ERRORS"]

@@ -7,13 +7,13 @@ and event kinds a log fills, fills the files' markers with the parts that depend
 
 from __future__ import annotations
 
-import re
 
 import pandas as pd
 
+from .._common import normalise_name
 from .._mapping import EVENT_KINDS, propose_event_vocabulary
 from ..pii import mask_text
-from ._sql import execute, exists, fill, quote_ident, sql_resource, table_name
+from ._sql import execute, exists, fill, one_row_per_user, quote_ident, sql_resource, table_name
 
 __all__ = ["build_features", "carried_name", "AGGREGATES", "CARRY_PREFIX"]
 
@@ -47,9 +47,8 @@ _OPTIONAL_ROLES = ("amount", "quantity", "unit_price", "device") + tuple(role fo
 MAX_TYPE_SHARES = 8
 
 
-def _type_name(value: str) -> str:
-    """An event type as part of a column name: letters and digits, runs of anything else as one '_'."""
-    return re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_")
+# An event type as part of a column name: letters and digits, runs of anything else as one '_'.
+_type_name = normalise_name
 
 
 # How many of a log's event types an import lists in its facts.
@@ -220,7 +219,7 @@ def build_features(con, name: str, *, shape: str, vocabulary: dict[str, list[str
                          if c != "user_id" and c not in taken and c not in pseudonyms)
         # one users row per id, so a repeated id cannot duplicate a user's features
         users_rel = (table_name(name, "users") if unique_users else
-                     f"(SELECT DISTINCT ON (user_id) * FROM {table_name(name, 'users')} WHERE user_id IS NOT NULL)")
+                     one_row_per_user(table_name(name, "users")))
         join += f"LEFT JOIN {users_rel} u USING (user_id)"
     exclude = f" EXCLUDE ({', '.join(map(quote_ident, left_out))})" if left_out else ""
     execute(con, f"CREATE TABLE {table_name(name, 'features')} AS SELECT f.*{exclude}{attrs} FROM {_ids_checked(sql)} f {join} "

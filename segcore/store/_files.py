@@ -16,7 +16,10 @@ from ._connection import CONFIG, memory_limit
 from ._plans import TablePlan, reader
 from ._sql import quote_ident
 
-__all__ = ["peek", "value_counts", "repeated_ids"]
+__all__ = ["peek", "value_counts", "repeated_ids", "READ_ERRORS"]
+
+# How reading a file can fail (DuckDB's readers, the file system, a file's text); anything else is a bug.
+READ_ERRORS = (duckdb.Error, OSError, UnicodeError)
 
 
 @contextmanager

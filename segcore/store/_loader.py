@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError
 from ._features import build_features
 from ._plans import MASKED_PREFIX, UNREAD_PREFIX, TablePlan, personal_data_checks, select, source_name, _HASHING
-from ._sql import count, execute, quote_ident, table_name
+from ._sql import count, execute, one_row_per_user, quote_ident, table_name
 
 __all__ = ["DATASET_NAME_RULE", "PREVIOUS_SUFFIX", "previous_name"]
 
@@ -188,8 +188,8 @@ class _Loader:
                 con.execute(f"DROP {'VIEW' if keep_events or events.fmt == 'parquet' else 'TABLE'} events")
             else:
                 exclude = f" EXCLUDE ({', '.join(map(quote_ident, pseudonyms))})" if pseudonyms else ""
-                con.execute(f"CREATE TABLE {table_name(name, 'features')} AS SELECT DISTINCT ON (user_id) *{exclude} "
-                            f"FROM {table_name(name, 'users')} WHERE user_id IS NOT NULL ORDER BY user_id")
+                con.execute(f"CREATE TABLE {table_name(name, 'features')} AS SELECT *{exclude} "
+                            f"FROM {one_row_per_user(table_name(name, 'users'))} ORDER BY user_id")
             n_users = con.execute(f"SELECT count(*) FROM {table_name(name, 'features')}").fetchall()[0][0]
             if n_users == 0:
                 what = "user id" if events is None else "user id and a readable timestamp"

@@ -12,7 +12,7 @@ from ..errors import InputError, NotFoundError
 from ..personas import check_personas
 from ._loader import PREVIOUS_SUFFIX
 from ._records import RunRecord
-from ._sql import quote_ident, table_name
+from ._sql import one_row_per_user, quote_ident, table_name
 
 _NO_RUN_HINT = {"cli": "`segcore runs` lists them", "app": "the sidebar lists the runs"}
 
@@ -163,8 +163,8 @@ class _Runs:
         extra = "".join(f", {'f' if c in feats else 'u'}.{quote_ident(c)}" for c in columns)
         from_users = [quote_ident(c) for c in columns if c in users_only]
         join = "" if not from_users else (
-            f"LEFT JOIN (SELECT DISTINCT ON (user_id) user_id, {', '.join(from_users)} FROM {table_name(name, 'users')} "
-            "WHERE user_id IS NOT NULL) u ON u.user_id = a.user_id ")
+            f"LEFT JOIN {one_row_per_user(table_name(name, 'users'), ', '.join(['user_id', *from_users]))} u "
+            "ON u.user_id = a.user_id ")
         return self._df(
             f"SELECT a.user_id, a.cluster, p.name AS persona{extra} FROM assignments a "
             f"LEFT JOIN personas p ON p.run_id = a.run_id AND p.cluster = a.cluster "

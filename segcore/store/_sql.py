@@ -6,7 +6,7 @@ import re
 import threading
 from importlib import resources
 
-__all__ = ["quote_ident", "table_name", "sql_text", "count", "exists", "execute", "sql_resource", "fill"]
+__all__ = ["quote_ident", "table_name", "one_row_per_user", "sql_text", "count", "exists", "execute", "sql_resource", "fill"]
 
 # A dataset's tables are named ds:<dataset>:<role>.
 ROLES_TABLES = ("users", "events", "features")
@@ -20,6 +20,12 @@ def quote_ident(name: str) -> str:
 def table_name(dataset: str, role: str) -> str:
     """The quoted name of a dataset's table (``role`` one of :data:`ROLES_TABLES`)."""
     return quote_ident(f"ds:{dataset}:{role}")
+
+
+def one_row_per_user(table: str, columns: str = "*") -> str:
+    """A users table as a subquery with one row per user id (one of a repeated id's rows; none without an id):
+    a repeated id must not duplicate a user's features, exports or KPIs."""
+    return f"(SELECT DISTINCT ON (user_id) {columns} FROM {table} WHERE user_id IS NOT NULL)"
 
 
 def sql_text(value: str) -> str:

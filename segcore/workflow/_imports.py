@@ -9,12 +9,10 @@ from .._bundled import SAMPLE_DIR
 from .._mapping import EVENT_ROLES, SHAPES, propose_shape
 from ..errors import InputError
 from ..ingest import (ImportReport, check_named, check_vocabulary, column_fates, count_warnings, events_plan,
-                      inspect_file, join_warnings, masked_lines, peek_file, repeated_ids, user_column_fates,
-                      users_plan)
-from ..ingest._plan import READ_ERRORS
-from ..ingest._sniff import reader_error
+                      inspect_file, join_warnings, masked_lines, peek_file, reader_error, repeated_ids,
+                      user_column_fates, users_plan)
 from ..pii import PiiFinding
-from ..store import Store
+from ..store import READ_ERRORS, Store
 
 __all__ = ["import_file", "import_sample", "open_store"]
 

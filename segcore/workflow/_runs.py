@@ -26,12 +26,12 @@ from ..features import FeatureInfo, catalog, default_features
 from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
 from ..personas import PALETTE, UNASSIGNED, suggest_personas
 from ..preprocess import Prepared, Preprocessing, prepare
-from ..profile import Profiles, indicator_frame, profile_clusters
+from ..profile import Profiles, SegmentSummary, indicator_frame, profile_clusters, summarise_segments
 from ..stability import STABILITY_SAMPLE, segment_jaccard
 from ..store import RunRecord, Store
 
 __all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "create_rfm_run", "run_profiles", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
+           "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
            "library_versions"]
 
 
@@ -240,11 +240,34 @@ def run_matrix(store: Store, run_id: str) -> RunMatrix:
     return RunMatrix(design, aligned)
 
 
+def run_sample(matrix: RunMatrix, size: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded sample of at most ``size`` of a run's users, in random order (its first n rows are a random n):
+    their raw features and cluster."""
+    frame, aligned = matrix.design.frame, matrix.assignments
+    # sample first, then add the cluster: adding it to every user would copy a million rows
+    picked = frame.sample(min(len(frame), size), random_state=seed)
+    clusters = aligned["cluster"].to_numpy()[frame.index.get_indexer(picked.index)]
+    return picked.assign(cluster=clusters).reset_index(drop=True)
+
+
 def run_profiles(store: Store, run_id: str, *, matrix: RunMatrix | None = None) -> Profiles:
     """Profiles of a run's clusters over its features. ``matrix``: :func:`run_matrix`'s answer, when
     the caller holds it already (rebuilding it takes seconds at a million users)."""
     design, aligned = matrix or run_matrix(store, run_id)
     return _profiles(design, aligned["cluster"].to_numpy())
+
+
+def run_summaries(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE,
+                  matrix: RunMatrix | None = None) -> tuple[list[SegmentSummary], pd.DataFrame]:
+    """Every segment of a run as the CLI and the Profiles page show it (see
+    :func:`segcore.profile.summarise_segments`), and the features that separate segments most."""
+    prof = run_profiles(store, run_id, matrix=matrix)
+    with store.session():
+        rules, separation = run_explanation(store, run_id)
+        names = store.personas(run_id).set_index("cluster")["name"].to_dict()
+        stability = store.run(run_id).segment_stability
+    return summarise_segments(prof, names, stability=stability, rules=rules,
+                              min_segment_size=min_segment_size), separation
 
 
 def run_silhouettes(store: Store, run_id: str, *, sample: int = 5000, matrix: RunMatrix | None = None) -> pd.DataFrame:

@@ -33,7 +33,7 @@ def _paths(tmp):
 
 
 def _verbs():
-    parser = cli._parser()
+    parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return {name: p for name, p in sub.choices.items() if name not in SKIP}
 

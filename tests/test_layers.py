@@ -1,0 +1,92 @@
+"""The house in order (issue 16): rooms of bounded size, SQL only in the store, a Store only in workflow and
+the store, pages that read through cached loaders and write through named actions."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted([*ROOT.joinpath("segcore").rglob("*.py"), *ROOT.joinpath("dashboard").rglob("*.py")])
+
+
+def _tree(path: Path) -> ast.AST:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    return {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | \
+        {f"{'.' * n.level}{n.module or ''}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | \
+        {f"{'.' * n.level}{n.module + '.' if n.module else ''}{a.name}" for n in ast.walk(tree)
+         if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_over_450_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 450
+
+
+def test_only_the_store_speaks_sql():
+    # library_versions reads duckdb's version string, nothing more
+    allowed = {ROOT / "segcore" / "workflow" / "_runs.py"}
+    speakers = [p for p in SOURCES if "duckdb" in {i.split(".")[0] for i in _imported(_tree(p))}
+                and "store" not in p.relative_to(ROOT).parts and p not in allowed]
+    assert speakers == []
+    runs = (ROOT / "segcore" / "workflow" / "_runs.py").read_text(encoding="utf-8")
+    assert "duckdb.connect" not in runs and "execute(" not in runs
+
+
+def test_only_workflow_and_the_store_take_a_store():
+    takers = []
+    for path in SOURCES:
+        parts = path.relative_to(ROOT).parts
+        if parts[0] != "segcore" or parts[1] in ("store", "workflow"):
+            continue
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                annotations = [a.annotation for a in node.args.args + node.args.kwonlyargs if a.annotation]
+                if any("Store" in ast.unparse(a) for a in annotations):
+                    takers.append(f"{path.name}:{node.name}")
+    assert takers == []
+
+
+def test_pages_read_through_loaders_and_write_through_actions():
+    for path in ROOT.joinpath("dashboard", "views").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "data.store()" not in text, path.name
+        assert "import plotly" not in text, path.name  # figures are drawn in components
+        assert "session_state[\"" not in text and "session_state.get(\"" not in text, path.name  # keys.*
+
+
+def test_components_draw_and_know_nothing_of_state():
+    imported = _imported(_tree(ROOT / "dashboard" / "components.py"))
+    assert not {i for i in imported if i.endswith(("state", "data", "actions"))}
+
+
+def test_each_version_keyed_loader_has_a_cache_of_its_own(monkeypatch):
+    from dashboard import data
+
+    version = {"v": "1"}
+    monkeypatch.setattr(data, "version", lambda dataset: version["v"])
+    calls = []
+
+    @data.by_dataset()
+    def first(dataset, n):
+        calls.append(("first", dataset, n))
+        return ("first", n)
+
+    @data.by_dataset()
+    def second(dataset, n):
+        calls.append(("second", dataset, n))
+        return ("second", n)
+
+    try:
+        assert first("d", 1) == ("first", 1) and second("d", 1) == ("second", 1)  # one source, two caches
+        assert first("d", 1) == ("first", 1) and len(calls) == 2  # the second call is served from the cache
+        version["v"] = "2"  # the dataset was imported again
+        assert first("d", 1) == ("first", 1) and len(calls) == 3
+    finally:
+        first.clear()
+        second.clear()
