@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-fast bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 # everything but the browser walk and the tests marked slow: for the edit-test loop (CI runs `make test`)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) and mypy, as configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) persona_lab.duckdb persona_lab.duckdb.wal test-artifacts

@@ -11,7 +11,8 @@ so the worker's background compilation counts against it.
 Starts `segcore app` on a free port, drives Debian's chromium with Playwright, and prints a table
 (also written as JSON with --out). A visit is timed from the click in the navigation until the
 script has finished and nothing is loading. Chromium is started before the app (a user's browser
-is already open), so first paint counts the app's start, not the browser's. The baseline for "instant" is the target of issue 5:
+is already open), so first paint counts the app's start, not the browser's. The baseline for "instant" is the
+target of issue 5:
 a cached revisit under 1 s; first paint under 5 s.
 """
 

@@ -41,8 +41,8 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 import segcore  # noqa: E402
 from segcore.cluster import parse_k_range  # noqa: E402
-from segcore.workflow import import_sample  # noqa: E402
 from segcore.sample import SAMPLE_DIR, write_sample  # noqa: E402
+from segcore.workflow import import_sample  # noqa: E402
 
 
 def timed(fn):
@@ -145,7 +145,7 @@ def main() -> int:
         # each repeat imports into a fresh store; the last one is kept for the stages below
         (work / "bench.duckdb").unlink(missing_ok=True)
         store = segcore.Store(work / "bench.duckdb")
-        times["ours"].append(timed(lambda: import_sample(store, "bench", sample_dir=data_dir))[1])
+        times["ours"].append(timed(lambda s=store: import_sample(s, "bench", sample_dir=data_dir))[1])
     ours, base, base9 = (float(np.median(times[k])) for k in ("ours", "base", "base9"))
     stage("import + features", ours, base, "bare DuckDB aggregation, 16 features")
     stage("  (earlier baseline)", ours, base9, "9 aggregates fetched into Python")

@@ -67,7 +67,7 @@ def sidebar() -> None:
         wanted = st.session_state.pop(keys.NEXT_DATASET, None)
         st.session_state[keys.DATASET] = wanted if wanted in names else state.dataset()
         st.selectbox("Dataset", names, key=keys.DATASET)
-        runs = data.runs(state.dataset())
+        runs = data.runs(st.session_state[keys.DATASET])
         ids = runs["run_id"].tolist()
         wanted = st.session_state.pop(keys.NEXT_RUN, None)
         st.session_state[keys.RUN] = wanted if wanted in ids else state.run_id()

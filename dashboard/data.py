@@ -19,6 +19,7 @@ from segcore.preprocess import Preprocessing
 
 from . import keys
 
+
 # One Store object per process: it holds only the path (connections are short-lived, see segcore.store).
 @st.cache_resource(show_spinner="Opening the store (a new store is seeded with the sample)...")
 def store() -> segcore.Store:

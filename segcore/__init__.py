@@ -22,13 +22,15 @@ _LAZY = {
     "segment_kpis": "kpi", "PALETTE": "personas", "suggest_personas": "personas", "detect_pii": "pii",
     "Preprocessing": "preprocess", "prepare": "preprocess", "Profiles": "profile", "profile_clusters": "profile",
     "Store": "store", "default_store_path": "store",
-    "create_run": "workflow", "create_rfm_run": "workflow", "default_selection": "workflow", "design_matrix": "workflow", "export_run": "workflow", "feature_catalog": "workflow",
+    "create_run": "workflow", "create_rfm_run": "workflow", "default_selection": "workflow",
+    "design_matrix": "workflow", "export_run": "workflow", "feature_catalog": "workflow",
     "run_explanation": "workflow", "run_kpis": "workflow", "run_matrix": "workflow", "run_profiles": "workflow",
     "run_projection": "workflow", "run_sweep": "workflow", "run_fairness": "workflow",
     "feature_separation": "explain", "segment_rules": "explain",
 }
 _SUBMODULES = {"cluster", "compare", "dendrogram", "explain", "export", "fairness", "features", "ingest", "kpi",
-               "maps", "personas", "pii", "preprocess", "profile", "projection", "quality", "sample", "stability", "store",
+               "maps", "personas", "pii", "preprocess", "profile", "projection", "quality", "sample", "stability",
+               "store",
                "suggest", "workflow", "cli"}
 
 __all__ = ["InputError", "NotFoundError", "SegcoreError", "StoreBusyError", *_LAZY]

@@ -15,7 +15,7 @@ def seeded_rows(rows, size: int, seed) -> np.ndarray:
 
     Drawn without replacement and sorted, so a sample keeps the frame's row order; the same seed gives
     the same rows. With no more rows than ``size``, every row (``seed`` may then be a Generator too)."""
-    pool = np.arange(rows) if np.isscalar(rows) else np.asarray(rows)
+    pool = np.arange(rows) if isinstance(rows, (int, np.integer)) else np.asarray(rows)
     if len(pool) <= size:
         return pool
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

@@ -14,8 +14,8 @@ predict, or the label of the nearest sampled user).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -169,13 +169,15 @@ def _fit_kprototypes(X, k, seed, p, mixed):
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("kmeans", "k-means", True, (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),
-                                        Param("fit_sample", int, 100_000, 0, 100_000_000, label="Restarts on a sample of",
-                                              help="above this many users, restarts run on a sample and the best "
-                                                   "is refined on everyone (0 = always all users)")),
+    Method("kmeans", "k-means", True,
+           (Param("n_init", int, 4, 1, 50, help="fits from different starts; the best is kept", label="Restarts"),
+            Param("fit_sample", int, 100_000, 0, 100_000_000, label="Restarts on a sample of",
+                  help="above this many users, restarts run on a sample and the best "
+                       "is refined on everyone (0 = always all users)")),
            _fit_kmeans, "Round segments of similar size; the default."),
     Method("minibatch", "Mini-batch k-means", True,
-           (Param("n_init", int, 3, 1, 50, label="Restarts"), Param("batch_size", int, 4096, 256, 1_000_000, label="Batch size")),
+           (Param("n_init", int, 3, 1, 50, label="Restarts"),
+            Param("batch_size", int, 4096, 256, 1_000_000, label="Batch size")),
            _fit_minibatch, "k-means on batches: faster on very large data, usually a looser fit."),
     Method("gmm", "Gaussian mixture", True,
            (Param("covariance_type", str, "full", choices=("full", "diag", "tied", "spherical"), label="Segment shape"),
@@ -195,7 +197,8 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            _fit_hdbscan, "Finds dense groups by itself (no k); users in no dense group stay unassigned. "
                          "Works best after PCA to a few dimensions."),
     Method("kprototypes", "k-prototypes (mixed)", True,
-           (Param("n_init", int, 2, 1, 20, label="Restarts"), Param("max_fit", int, 5000, 100, 50000, label="Users to fit on")),
+           (Param("n_init", int, 2, 1, 20, label="Restarts"),
+            Param("max_fit", int, 5000, 100, 50000, label="Users to fit on")),
            _fit_kprototypes, "For numbers and categories together: categories are matched, not one-hot encoded."),
 )}
 
@@ -228,7 +231,7 @@ def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: di
         labels, proba, facts = method.fit(X, k, seed, params, mixed)
     labels = np.asarray(labels, dtype=np.int64)
     found = len(np.unique(labels[labels != NOISE]))
-    if method.needs_k and found < k:
+    if method.needs_k and k is not None and found < k:
         raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
                          "distinct users exist; choose a smaller k")
     if not method.needs_k and found < 2:

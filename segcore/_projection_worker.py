@@ -20,6 +20,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from .errors import SegcoreError
 
@@ -69,18 +70,26 @@ class ProjectionWorker:
         # non-blocking: has the warm-up reply arrived?
         import select
 
-        if select.select([self._proc.stdout], [], [], 0)[0]:
+        if select.select([self._pipe("stdout")], [], [], 0)[0]:
             self._finish_warm_up()
         return not self._warming
 
+    def _pipe(self, name: str):
+        """The running worker's stdin or stdout."""
+        pipe = getattr(self._proc, name, None) if self._proc is not None else None
+        if pipe is None:
+            raise WorkerError("the projection worker is not running; try again")
+        return pipe
+
     def _discard(self) -> None:
-        self._proc.kill()
-        self._proc.wait()  # reaped: no zombie, and its resource usage is counted
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()  # reaped: no zombie, and its resource usage is counted
         self._proc = None
 
     def _read(self):
         try:
-            return pickle.load(self._proc.stdout)
+            return pickle.load(self._pipe("stdout"))
         except (EOFError, pickle.UnpicklingError, OSError) as exc:
             self._discard()
             raise WorkerError("the projection worker stopped (out of memory?); try again") from exc
@@ -97,8 +106,9 @@ class ProjectionWorker:
             if self._warming:
                 self._finish_warm_up()  # blocks until compiled
             try:
-                pickle.dump((name, args, kwargs), self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                self._proc.stdin.flush()
+                stdin = self._pipe("stdin")
+                pickle.dump((name, args, kwargs), stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
             except OSError as exc:
                 self._discard()
                 raise WorkerError("the projection worker stopped; try again") from exc
@@ -140,13 +150,15 @@ def _serve() -> None:
     inp = sys.stdin.buffer
     from segcore import projection
 
+    reply: tuple[str, object]
     try:
         reply = ("ok", 0.0 if "--cold" in sys.argv else projection.warm_up_umap())
     except Exception as exc:  # noqa: BLE001 - reported to the app, which falls back to compiling in the job
         reply = ("error", exc)
     pickle.dump(reply, out)
     out.flush()
-    allowed = {"umap_2d": projection.umap_2d, "pca_2d": projection.pca_2d, "peak_memory_mb": _peak_memory_mb}
+    allowed: dict[str, Callable[..., object]] = {"umap_2d": projection.umap_2d, "pca_2d": projection.pca_2d,
+                                                 "peak_memory_mb": _peak_memory_mb}
     while True:
         try:
             name, args, kwargs = pickle.load(inp)

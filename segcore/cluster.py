@@ -11,8 +11,8 @@ users and estimated on seeded samples beyond it; the method is reported with the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -113,12 +113,12 @@ def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
     if n <= silhouette_sample:
         return silhouette(X, labels), 0.0
     size = silhouette_sample // 2
-    values = []
+    scores = []
     for i in range(SILHOUETTE_REPEATS):
         idx = _sample(n, size, seed + i)
         # a sample may miss small segments; with fewer than two left, silhouette is undefined
-        values.append(silhouette(X[idx], labels[idx], dtype=np.float32) if len(np.unique(labels[idx])) > 1 else np.nan)
-    values = np.array(values)
+        scores.append(silhouette(X[idx], labels[idx], dtype=np.float32) if len(np.unique(labels[idx])) > 1 else np.nan)
+    values = np.array(scores)
     half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
     return float(values.mean()), half
 
@@ -189,12 +189,13 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
     if method.needs_k:
         if k is None:
             raise InputError(f"{method.label} needs k, the number of segments")
-        _check(X, [int(k)])
+        k = int(k)
+        _check(X, [k])
     else:
+        k = None
         _check(X, [])
     start = time.perf_counter()
-    labels, proba, facts = _fit_one(X, int(k) if method.needs_k else None, method, int(seed), params,
-                                    _mixed(X, mixed))
+    labels, proba, facts = _fit_one(X, k, method, int(seed), params, _mixed(X, mixed))
     labels = _relabel_by_size(labels)
     found = int(len(np.unique(labels[labels != NOISE])))
     metrics = {"inertia": facts.pop("inertia", None) or _wcss(X, labels),
@@ -303,7 +304,8 @@ def recommend_k(table: pd.DataFrame) -> tuple[int, str, int | None, str]:
                          f"± {best['stability_std']:.2f}).")
             overall = table.loc[table["silhouette"].idxmax()]
             if int(overall["k"]) != k:
-                parts.append(f"k={int(overall['k'])} separates slightly better (silhouette {overall['silhouette']:.2f}) "
+                parts.append(f"k={int(overall['k'])} separates slightly better "
+                             f"(silhouette {overall['silhouette']:.2f}) "
                              f"but does not come back reliably (ARI {overall['stability']:.2f}).")
     if knee is None:
         parts.append("The inertia curve has no clear elbow.")

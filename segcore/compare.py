@@ -14,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from .disclosure import MIN_SEGMENT_SIZE, withheld_sizes
 from .errors import InputError
+
 __all__ = ["Comparison", "compare_assignments"]
 
 

@@ -14,6 +14,7 @@ ratio of between-segment to within-segment variance of each feature.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ def format_rule(conditions: list[tuple[str, str, float]]) -> str:
 
 def _leaf_paths(tree) -> dict[int, list[tuple[int, str, float]]]:
     t = tree.tree_
-    paths, stack = {}, [(0, [])]
+    paths: dict[int, list[tuple[int, str, float]]] = {}
+    stack: list[tuple[int, list[tuple[int, str, float]]]] = [(0, [])]
     while stack:
         node, conds = stack.pop()
         if t.children_left[node] == -1:
@@ -118,7 +120,7 @@ def segment_rules(values: pd.DataFrame, labels, *, max_rules: int = 3, max_depth
         tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_leaf, class_weight="balanced",
                                       random_state=seed).fit(X[fit_rows], y[fit_rows])
         leaf_of = tree.apply(X)
-        found = []
+        found: list[dict[str, Any]] = []
         for leaf, conds in _leaf_paths(tree).items():
             members = leaf_of == leaf
             n = int(members.sum())

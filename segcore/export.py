@@ -49,7 +49,8 @@ def format_from_path(path: str | Path) -> str:
     return fmt
 
 
-def withhold_small(segments: pd.DataFrame, min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, pd.DataFrame]:
+def withhold_small(segments: pd.DataFrame,
+                   min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``segments`` (user_id, cluster, persona, ...) into what may leave and what is withheld."""
     if int(min_segment_size) < 1:
         raise InputError(f"min_segment_size={min_segment_size} should be >= 1")

@@ -111,7 +111,8 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
     seg = seg[shown].reset_index(drop=True)
     rows = []
     for attr in attributes.columns:
-        groups = attributes[attr].reset_index(drop=True)[shown].reset_index(drop=True).astype("string").fillna("missing")
+        groups = attributes[attr].reset_index(drop=True)[shown].reset_index(drop=True)
+        groups = groups.astype("string").fillna("missing")
         if groups.nunique() > _MAX_GROUPS:
             raise InputError(f"attribute {attr!r} has {groups.nunique():,} distinct values: pick a grouped "
                              f"attribute (at most {_MAX_GROUPS} groups), e.g. an age band rather than an age")

@@ -27,7 +27,8 @@ import pandas as pd
 from .disclosure import shown_users
 from .errors import InputError
 
-__all__ = ["CHURN_DAYS", "KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition", "kpi_availability",
+__all__ = ["CHURN_DAYS", "KPIS", "KPI_INPUTS", "KPI_LABELS", "KpiReport", "KpiSpec", "churn_definition",
+           "kpi_availability",
            "kpi_report", "segment_kpis"]
 
 
@@ -128,7 +129,7 @@ def _churned(g: pd.DataFrame, rule: str, window: float | None) -> pd.Series:
 
 
 def _kpis(g: pd.DataFrame, specs: list[KpiSpec], rule: str, window: float | None) -> dict:
-    out = {"users": len(g)}
+    out: dict[str, float] = {"users": len(g)}
     names = {k.name for k in specs}
 
     def ratio(num, den):
@@ -140,7 +141,8 @@ def _kpis(g: pd.DataFrame, specs: list[KpiSpec], rule: str, window: float | None
         out["conversion_rate"] = ratio((g["conversion_rate"].fillna(0) * g["n_sessions"]).sum(), g["n_sessions"].sum())
     if "revenue_per_user" in names:
         out["revenue_per_user"] = g["revenue"].fillna(0).sum() / len(g)
-    orders = g["n_purchases"].fillna(0) if "n_purchases" in g else None
+    # every KPI of orders needs n_purchases (see kpi_availability): zeros stand in where none is asked for
+    orders = g["n_purchases"].fillna(0) if "n_purchases" in g else pd.Series(0.0, index=g.index)
     if "orders_per_user" in names:
         out["orders_per_user"] = orders.sum() / len(g)
     if "avg_order_value" in names:

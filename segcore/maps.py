@@ -165,7 +165,8 @@ def sample_placed(xy: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     return seeded_rows(np.flatnonzero(~np.isnan(xy[:, 0])), size, seed)
 
 
-def density_png(xy: np.ndarray, labels, colours: dict, *, max_width: int = 600) -> tuple[str, float, float, float, float]:
+def density_png(xy: np.ndarray, labels, colours: dict, *,
+                max_width: int = 600) -> tuple[str, float, float, float, float]:
     """Every placed user as a PNG data URI (:func:`density_image`) and where it sits: (uri, x0, x1, y0, y1).
 
     ``labels``: each row's segment; ``colours``: segment -> ``#rrggbb`` (grey for a segment without one).

@@ -9,11 +9,12 @@ says, per feature, what was done to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from typing import TYPE_CHECKING
 
 from ._common import finite_numbers
 from .errors import InputError
@@ -107,7 +108,7 @@ def _numeric_pipeline(config: Preprocessing) -> Pipeline:
     return Pipeline(steps)
 
 
-def prepare(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = (),
+def prepare(frame: pd.DataFrame, numeric: list[str], categorical: Sequence[str] = (),
             config: Preprocessing | None = None) -> Prepared:
     """Fit the preprocessing on ``frame`` and return the clustering matrix.
 

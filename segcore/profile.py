@@ -10,6 +10,7 @@ their "mean" is the share of users in that category.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,7 @@ class Profiles:
     descriptions: dict[int, str]
 
 
-def indicator_frame(frame: pd.DataFrame, numeric: list[str], categorical: list[str] = ()) -> pd.DataFrame:
+def indicator_frame(frame: pd.DataFrame, numeric: list[str], categorical: Sequence[str] = ()) -> pd.DataFrame:
     """Numeric columns as floats, categorical columns as 0/1 indicators named ``col=value``."""
     num = finite_numbers(frame[list(numeric)])
     if not categorical:
@@ -185,12 +186,12 @@ def summarise_segments(prof: Profiles, names: dict, *, stability: dict[int, floa
     small = set(withheld_sizes(prof.sizes["size"], min_segment_size))
     out = []
     for c, row in prof.sizes.iterrows():
-        base = dict(cluster=int(c), name=str(names.get(c, c)), size=int(row["size"]), share=float(row["share"]))
+        cluster, name, size, share = int(c), str(names.get(c, c)), int(row["size"]), float(row["share"])
         if c in small:
-            out.append(SegmentSummary(**base, withheld=True))
+            out.append(SegmentSummary(cluster, name, size, share, withheld=True))
             continue
         mine = rules[rules["cluster"] == c] if len(rules) else rules
-        out.append(SegmentSummary(**base, withheld=False, description=prof.descriptions[c],
+        out.append(SegmentSummary(cluster, name, size, share, withheld=False, description=prof.descriptions[c],
                                   top=tuple(prof.top[c]), stability=stability.get(int(c)),
                                   rules=tuple((r.rule, float(r.precision), float(r.coverage))
                                               for r in mine.itertuples())))

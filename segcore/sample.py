@@ -202,7 +202,8 @@ def generate_sample(scale: float = 1.0, seed: int = 20261123, events_per_user: f
     first_names = np.array(_FIRST)[rng.integers(0, len(_FIRST), n_users)]
     last_names = np.array(_LAST)[rng.integers(0, len(_LAST), n_users)]
     domains = np.array(_DOMAINS)[rng.integers(0, len(_DOMAINS), n_users)]
-    emails = [f"{f}.{l}{i % 1000}@{d}" for i, (f, l, d) in enumerate(zip(first_names, last_names, domains))]
+    emails = [f"{first}.{last}{i % 1000}@{d}" for i, (first, last, d) in
+              enumerate(zip(first_names, last_names, domains))]
     users = pd.DataFrame({
         "user_id": pd.array(user_id, dtype="str"),
         "email": pd.array(emails, dtype="str"),

@@ -31,7 +31,8 @@ REFUSED = [
      ["column 1 of 'blank.csv' has no name", "row index"]),
     ("one column only", "semi.csv", b"user_id;x\n1;2\n", {"read_options": {"delimiter": ","}},
      ["--delimiter", ","], ["'semi.csv'", "single column", "--delimiter"]),
-    ("all ids missing", "noids.csv", b"user_id,x\n,1\n,2\n", {}, [], ["id column 'user_id'", "'noids.csv'", "no values"]),
+    ("all ids missing", "noids.csv", b"user_id,x\n,1\n,2\n", {}, [],
+     ["id column 'user_id'", "'noids.csv'", "no values"]),
     ("no id column", "noid.csv", b"name_x,score\na,1\n", {}, [], ["'noid.csv'", "no 'user_id' column", "--id"]),
     ("timestamps that never parse", "ev.csv", b"user_id,ts,event_type\nu1,soon,view\nu2,later,view\n",
      {"kind": "events"}, ["--kind", "events"],
@@ -46,5 +47,6 @@ REFUSED = [
      ["--kind", "events", "--map", "buyer=user_id"], ["unknown role 'buyer'"]),
     ("mapped column missing", "roles2.csv", b"user_id,ts\nu1,2026-01-01\n",
      {"kind": "events", "mapping": {"user_id": "user_id", "timestamp": "when"}},
-     ["--kind", "events", "--map", "user_id=user_id", "--map", "timestamp=when"], ["column 'when'", "not in 'roles2.csv'"]),
+     ["--kind", "events", "--map", "user_id=user_id", "--map", "timestamp=when"],
+     ["column 'when'", "not in 'roles2.csv'"]),
 ]

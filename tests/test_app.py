@@ -161,7 +161,7 @@ def test_upload_a_users_file_with_personal_data(app_store):
     next(t for t in at.text_input if t.label == "Dataset name").set_value("crm")
     at.run()
     labels = [_seen(s.label) for s in at.selectbox]
-    assert any(l.startswith("email: email") for l in labels) and any(l.startswith("phone: phone") for l in labels)
+    assert any(t.startswith("email: email") for t in labels) and any(t.startswith("phone: phone") for t in labels)
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
     assert any("imported and selected" in s.value for s in at.success)

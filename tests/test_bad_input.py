@@ -7,14 +7,12 @@ import json
 import re
 
 import pandas as pd
-
 import pytest
+from _bad_files import REFUSED, latin1_cities  # the battery, shared with test_app
 
 import segcore
 from segcore import cli
 from segcore.errors import InputError, SegcoreError
-
-from _bad_files import REFUSED, latin1_cities  # the battery, shared with test_app
 
 
 @pytest.fixture
@@ -77,7 +75,7 @@ def _import(store, tmp_path, fname, content, **kw):
 def test_sql_looking_column_names_are_just_names(guarded, tmp_path):
     store, _ = guarded
     evil = 'x"; DROP TABLE datasets; --'
-    content = ('user_id,"x""; DROP TABLE datasets; --",select\n1,2,3\n2,4,5\n').encode()
+    content = (b'user_id,"x""; DROP TABLE datasets; --",select\n1,2,3\n2,4,5\n')
     _import(store, tmp_path, "evil.csv", content)
     assert evil in store.read_table("new", "users").columns
     assert set(store.list_datasets()["name"]) == {"keep", "new"}

@@ -37,7 +37,6 @@ if not os.environ.get("CI"):  # playwright comes with the test extra; a machine 
 from _app_server import app_server  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-
 _STORE_OF: dict[str, str] = {}
 
 

@@ -194,9 +194,9 @@ def test_warnings_about_the_result_become_one_plain_note():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.warn("Number of distinct clusters (3) found smaller than n_clusters (5).\nsecond line",
-                      ConvergenceWarning)
+                      ConvergenceWarning, stacklevel=1)
         warnings.warn("Number of distinct clusters (3) found smaller than n_clusters (5).\nsecond line",
-                      ConvergenceWarning)
-        warnings.warn("divide by zero encountered in divide", RuntimeWarning)
-        warnings.warn("x is deprecated", FutureWarning)
+                      ConvergenceWarning, stacklevel=1)
+        warnings.warn("divide by zero encountered in divide", RuntimeWarning, stacklevel=1)
+        warnings.warn("x is deprecated", FutureWarning, stacklevel=1)
     assert _notes(caught) == ["Number of distinct clusters (3) found smaller than n_clusters (5)."]

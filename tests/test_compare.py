@@ -3,8 +3,8 @@
 import pytest
 
 import segcore
-from segcore.workflow import compare_runs
 from segcore.errors import InputError
+from segcore.workflow import compare_runs
 
 
 @pytest.fixture(scope="module")

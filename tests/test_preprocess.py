@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segcore.errors import InputError
 from segcore._transformers import QuantileCapper, SkewedLog
+from segcore.errors import InputError
 from segcore.preprocess import Preprocessing, prepare
 
 

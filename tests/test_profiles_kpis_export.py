@@ -81,7 +81,8 @@ def test_export_round_trips(sample_store, sample_run, tmp_path, ext):
 
 
 def test_small_segments_are_withheld():
-    seg = pd.DataFrame({"user_id": list("abcdef"), "cluster": [0, 0, 0, 0, 1, 1], "persona": ["Big"] * 4 + ["Tiny"] * 2})
+    seg = pd.DataFrame({"user_id": list("abcdef"), "cluster": [0, 0, 0, 0, 1, 1],
+                        "persona": ["Big"] * 4 + ["Tiny"] * 2})
     kept, withheld = withhold_small(seg, 3)
     assert set(kept["persona"]) == {"Big"} and withheld.to_dict("records") == [
         {"cluster": 1, "persona": "Tiny", "size": 2}]

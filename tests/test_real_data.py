@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_cli import segcore as cli
 
 import segcore
-from test_cli import segcore as cli
 
 DATA = Path(__file__).resolve().parent / "data"
 CDNOW = DATA / "cdnow" / "cdnow_sample.csv"

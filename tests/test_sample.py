@@ -1,8 +1,8 @@
 """The bundled sample: deterministic, the promised size, personas planted, committed files match the generator."""
 
 import pandas as pd
-import pytest
 import pandas.testing as pdt
+import pytest
 
 from segcore.sample import PERSONAS, SAMPLE_DIR, generate_sample
 

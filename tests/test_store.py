@@ -93,8 +93,10 @@ def test_a_parquet_file_in_one_row_group_is_read_in_row_ranges(tmp_path, monkeyp
     for label, rows in (("ranges", 100), ("whole", 10**9)):
         monkeypatch.setattr(store_module, "MIN_RANGE_ROWS", rows)
         store = segcore.open_store(tmp_path / f"{label}.duckdb", seed_sample=False)
-        segcore.import_file(store, tmp_path / "events.parquet", "d", kind="events", users_path=tmp_path / "users.parquet")
-        tables[label] = (store.read_table("d", "users").sort_values("user_id", ignore_index=True), store.read_table("d"))
+        segcore.import_file(store, tmp_path / "events.parquet", "d", kind="events",
+                            users_path=tmp_path / "users.parquet")
+        tables[label] = (store.read_table("d", "users").sort_values("user_id", ignore_index=True),
+                         store.read_table("d"))
     for a, b in zip(tables["ranges"], tables["whole"]):
         pd.testing.assert_frame_equal(a, b)
     assert len(tables["ranges"][0]) == 1_000 and (tables["ranges"][1]["n_sessions"] == 1).all()
@@ -112,10 +114,11 @@ def test_active_days_are_the_same_counted_with_day_bits_or_in_a_pass_of_their_ow
 def test_failed_run_write_leaves_store_unchanged(store_copy):
     before = store_copy.list_runs()
     n_assign = len(store_copy._df("SELECT * FROM assignments"))
-    bad_personas = pd.DataFrame({"cluster": ["not-a-number"], "name": ["x"], "description": [""], "colour": ["#000000"]})
+    bad_personas = pd.DataFrame({"cluster": ["not-a-number"], "name": ["x"], "description": [""],
+                                 "colour": ["#000000"]})
     record = {"run_id": "r1", "dataset": "sample", "algo": "kmeans", "k": 2, "seed": 0, "created_at": None}
     assign = pd.DataFrame({"user_id": ["a", "b"], "cluster": [0, 1]})
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.ConversionException):  # the personas' cluster, after the run and assignments
         store_copy.save_run(record, assign, bad_personas)
     assert store_copy.list_runs().equals(before)
     assert len(store_copy._df("SELECT * FROM assignments")) == n_assign
@@ -127,7 +130,7 @@ def test_failed_import_leaves_store_unchanged(store_copy, tmp_path):
     plan = TablePlan(str(good), "csv", (ColumnPlan("user_id", "user_id", "text"), ColumnPlan("x", "x")))
     broken = TablePlan(str(good), "csv", (ColumnPlan("nope", "user_id", "text"),))
     tables_before = store_copy._df("SELECT table_name FROM information_schema.tables ORDER BY 1")
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.BinderException, match="nope"):  # after the users table was written
         store_copy.import_dataset("new", users=plan, events=broken, kind="users", source="u.csv")
     assert not store_copy.has_dataset("new")
     assert store_copy._df("SELECT table_name FROM information_schema.tables ORDER BY 1").equals(tables_before)

@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from _app_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

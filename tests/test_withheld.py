@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import segcore
 from segcore import workflow
-from segcore.workflow import compare_runs
 from segcore.disclosure import MIN_SEGMENT_SIZE, check_min_size
 from segcore.errors import InputError
+from segcore.workflow import compare_runs
 
 TINY = 12  # users planted in a segment of their own
 
@@ -99,7 +99,8 @@ def test_a_minimum_below_the_default_needs_saying_so(planted):
     with pytest.raises(InputError, match="below the default 50"):
         check_min_size(10)
     assert check_min_size(10, allow_small=True) == 10
-    cli = [sys.executable, "-m", "segcore.cli", "--store", str(store.path), "kpis", run_id, "--json", "--min-size", "10"]
+    cli = [sys.executable, "-m", "segcore.cli", "--store", str(store.path), "kpis", run_id, "--json",
+           "--min-size", "10"]
     done = subprocess.run(cli, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and done.stderr.strip().count("\n") == 0 and "below the default 50" in done.stderr
     done = subprocess.run(cli + ["--allow-small-segments"], capture_output=True, text=True, timeout=300)
@@ -139,7 +140,8 @@ def test_every_combination_is_held_by_k_rows(rows, k):
 
 def test_an_export_with_attributes_is_k_anonymous_and_says_so(planted):
     store, run_id, _ = planted
-    frame, report = workflow.export_run(store, run_id, columns=["country", "age_band", "acquisition_channel", "revenue"])
+    frame, report = workflow.export_run(store, run_id,
+                                        columns=["country", "age_band", "acquisition_channel", "revenue"])
     combos = frame.astype(str).groupby(["country", "age_band", "acquisition_channel"]).size()
     assert combos.min() >= MIN_SEGMENT_SIZE
     assert any(line.startswith("k-anonymous (k = 50): ") and "suppressed" in line for line in report.lines())

@@ -8,9 +8,15 @@ import streamlit as st
 
 import segcore
 from dashboard import actions, components, data, keys, state, uploads
-from segcore.ingest import (EVENT_KIND_LABELS, EVENT_KINDS, SHAPES, propose_event_vocabulary, propose_shape,
-                              timestamp_format)
 from segcore.errors import SegcoreError
+from segcore.ingest import (
+    EVENT_KIND_LABELS,
+    EVENT_KINDS,
+    SHAPES,
+    propose_event_vocabulary,
+    propose_shape,
+    timestamp_format,
+)
 from segcore.store import AGGREGATES
 
 st.title("Data")
@@ -32,7 +38,8 @@ if not datasets.empty:
     st.dataframe(shown, hide_index=True, column_config={
         "name": "Dataset", "kind": "Kind", "n_users": st.column_config.NumberColumn("Users", format="localized"),
         "n_events": st.column_config.NumberColumn("Events", format="localized"), "source": "Source",
-        "privacy": "Personal data", "created_at": st.column_config.DatetimeColumn("Imported", format="D MMM YYYY, HH:mm"),
+        "privacy": "Personal data",
+        "created_at": st.column_config.DatetimeColumn("Imported", format="D MMM YYYY, HH:mm"),
         "has_previous": st.column_config.CheckboxColumn("Replaced version kept")})
 
 ds = state.dataset()
@@ -206,7 +213,8 @@ else:
         mapping = {}
         for i, role in enumerate(segcore.EVENT_ROLES):
             options = ["(none)"] + columns
-            choice = cols[i % 4].selectbox(role, options, index=options.index(proposed[role]) if role in proposed else 0,
+            choice = cols[i % 4].selectbox(role, options,
+                                           index=options.index(proposed[role]) if role in proposed else 0,
                                            key=f"map_{role}")
             if choice != "(none)":
                 mapping[role] = choice
@@ -286,7 +294,8 @@ else:
         st.markdown("**Personal data found** (raw values are never stored; choose per column)")
         for f in findings:
             pii_label = f"{f.column}: {f.kind.replace('_', ' ')} ({f.evidence})"
-            pii_choice[f.column] = st.selectbox(components.md(pii_label), _PII_ACTIONS, index=_PII_ACTIONS.index(f.action),
+            pii_choice[f.column] = st.selectbox(components.md(pii_label), _PII_ACTIONS,
+                                                index=_PII_ACTIONS.index(f.action),
                                              key=f"pii_{f.column}", format_func=_PII_WORDS.get,
                                              disabled=f.column == id_column, help=_PII_HELP)
     others = [c for c in columns + (list(user_head.columns) if user_head is not None else [])
@@ -320,7 +329,8 @@ else:
                     users_read_options=user_info.csv_options or None if user_info else None, date_format=date_format,
                     keep_events=keep_events, shape=shape, vocabulary=vocabulary,
                     aggregates=aggregates,
-                    source=" + ".join(u.name for u in (upload, st.session_state.get(_WIDGETS["users"])) if u is not None),
+                    source=" + ".join(u.name for u in (upload, st.session_state.get(_WIDGETS["users"]))
+                                      if u is not None),
                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")

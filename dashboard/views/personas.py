@@ -4,10 +4,10 @@ import streamlit as st
 
 from dashboard import actions, components, data, keys, state
 from segcore.errors import SegcoreError
-from segcore.personas import COLOUR_RULE, NAME_MAX, DESCRIPTION_MAX, persona_problems
+from segcore.personas import COLOUR_RULE, DESCRIPTION_MAX, NAME_MAX, persona_problems
 
 run_id = state.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
-                                      "profiles; edit any cell, then save. Every chart and export uses the saved names.")
+                                 "profiles; edit any cell, then save. Every chart and export uses the saved names.")
 
 personas = data.personas(run_id)
 sizes = data.profiles(run_id).sizes

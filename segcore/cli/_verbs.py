@@ -333,7 +333,10 @@ def app(args) -> int:
     import importlib.util
 
     # found through the package, in a source tree and in an installed wheel alike
-    app_file = Path(importlib.util.find_spec("dashboard").origin).resolve().parent / "app.py"
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or spec.origin is None:
+        raise InputError("the dashboard is not installed beside segcore: reinstall persona-lab")
+    app_file = Path(spec.origin).resolve().parent / "app.py"
     env = {**os.environ, "SEGCORE_STORE": str(path.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(args.port),
            "--server.address", args.host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]

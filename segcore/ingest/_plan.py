@@ -13,10 +13,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .._common import is_text
 from .. import store as _files
-from .._mapping import (EVENT_KINDS, EVENT_ROLES, REQUIRED_EVENT_ROLES, _per_user_constants, propose_mapping,
-                        timestamp_format)
+from .._common import is_text
+from .._mapping import (
+    EVENT_KINDS,
+    EVENT_ROLES,
+    REQUIRED_EVENT_ROLES,
+    _per_user_constants,
+    propose_mapping,
+    timestamp_format,
+)
 from ..errors import InputError
 from ..pii import ACTIONS, PiiFinding, detect_pii
 from ..store import AGGREGATES, CARRY_PREFIX, READ_ERRORS, ColumnPlan, TablePlan
@@ -43,7 +49,7 @@ class FilePlan:
     columns: list[str]
     nested: list[str]
     warnings: list[str] = field(default_factory=list)
-    read_as: str | None = None
+    read_as: str = ""
     mapping: dict[str, str] = field(default_factory=dict)
     carry: dict[str, str] = field(default_factory=dict)
 
@@ -87,7 +93,8 @@ def repeated_ids(info: FileInfo, column: str) -> int:
         return _files.repeated_ids(str(info.path), info.fmt, column, csv_options=info.csv_options)
 
 
-def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None, columns: list[str]) -> dict[str, PiiFinding]:
+def _pii_plan(findings: list[PiiFinding], overrides: dict[str, str] | None,
+              columns: list[str]) -> dict[str, PiiFinding]:
     """The detected columns with their actions, overridden by the user's choices for any column of the
     file, detected or not (a column no file has is refused by :func:`check_named`)."""
     overrides = overrides or {}
@@ -214,9 +221,9 @@ def events_plan(info: FileInfo, mapping: dict[str, str] | None, pii_actions: dic
     unknown_roles = [r for r in mapping if r not in EVENT_ROLES]
     if unknown_roles:
         raise InputError(f"unknown role {unknown_roles[0]!r}: roles are {', '.join(EVENT_ROLES)}")
-    for role, col in mapping.items():
-        if col not in columns:
-            raise InputError(f"column {col!r} (mapped to {role}) is not in {name!r} "
+    for role, named in mapping.items():
+        if named not in columns:
+            raise InputError(f"column {named!r} (mapped to {role}) is not in {name!r} "
                              f"(columns: {', '.join(columns[:12])})")
     missing = [r for r in REQUIRED_EVENT_ROLES if r not in mapping]
     if missing:
@@ -245,8 +252,9 @@ def events_plan(info: FileInfo, mapping: dict[str, str] | None, pii_actions: dic
                          "example", cli="--map timestamp=COLUMN or --date-format FORMAT",
                          app="Column roles, or Timestamp format")
     if ts.ambiguous:
+        swapped = (ts.arg or "").replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
         warnings.append(f"timestamps in {ts_col!r} read as day/month ({ts.arg}); month/day reads them too: "
-                        f"give the date format '{ts.arg.replace('%d', '%_').replace('%m', '%d').replace('%_', '%m')}' "
+                        f"give the date format '{swapped}' "
                         "if months come first")
     cols = []
     for role in EVENT_ROLES:

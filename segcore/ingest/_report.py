@@ -188,9 +188,9 @@ def count_warnings(counts: dict, users: TablePlan | None, events: TablePlan | No
                     "an amount (text, infinity, NaN, or a trillion or more, which may be a card number)"
                 out.append(f"{n:,} of {rows:,} values in column {sources.get(target, target)!r} of "
                            f"{Path(plan.path).name!r} do not read as {what}: they are kept as missing")
-    if counts.get("skipped_ids"):
+    if counts.get("skipped_ids") and users is not None:
         out.append(f"{counts['skipped_ids']:,} rows of {Path(users.path).name!r} have no user id and are left out")
-    if counts.get("duplicate_ids"):
+    if counts.get("duplicate_ids") and users is not None:
         out.append(f"{counts['duplicate_ids']:,} rows of {Path(users.path).name!r} repeat a user id: one row "
                    "per id is used")
     return out

@@ -17,9 +17,9 @@ Identifiers are always quoted with :func:`quote_ident`; values are always bound.
 """
 
 from ._connection import default_store_path, memory_limit
-from ._files import READ_ERRORS, peek, repeated_ids, value_counts
+from ._datasets import DATASET_NAME_RULE, PREVIOUS_SUFFIX
 from ._features import AGGREGATES, CARRY_PREFIX, carried_name
-from ._loader import DATASET_NAME_RULE, PREVIOUS_SUFFIX
+from ._files import READ_ERRORS, peek, repeated_ids, value_counts
 from ._plans import CSV_OPTIONS, ColumnPlan, TablePlan
 from ._records import DatasetRecord, RunRecord
 from ._schema import SCHEMA_VERSION, STORE_MARKER

@@ -18,9 +18,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -31,7 +31,8 @@ __all__ = ["default_store_path", "memory_limit"]
 
 # DuckDB never fetches an extension for us: the store needs none, and a foreign file (SQLite) made
 # DuckDB try to download one. Every connection to a file in one process must share one configuration.
-CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False,
+                                                             "autoload_known_extensions": False}
 
 
 def default_store_path() -> Path:

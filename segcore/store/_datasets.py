@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pandas as pd
 
 from ..errors import NotFoundError
-from ._loader import PREVIOUS_SUFFIX, previous_name
+from ._connection import _Connections
 from ._records import DatasetRecord
 from ._sql import ROLES_TABLES, quote_ident, table_name
 
+DATASET_NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # the whole name (fullmatch: no newline)
 
-class _Datasets:
+# A replaced dataset is kept under its name plus this suffix (which no dataset name may contain).
+PREVIOUS_SUFFIX = "~previous"
+
+
+def previous_name(name: str) -> str:
+    """The name a replaced version of dataset ``name`` is kept under."""
+    return name + PREVIOUS_SUFFIX
+
+
+class _Datasets(_Connections):
     """The store's datasets room (mixed into :class:`~segcore.store.Store`)."""
 
     def list_datasets(self) -> pd.DataFrame:
@@ -142,7 +153,8 @@ class _Datasets:
         u, f = table_name(name, "users"), table_name(name, "features")
         with self._connect() as con:
             r = con.execute(f"SELECT (SELECT count(DISTINCT user_id) FROM {u}), "
-                            f"(SELECT count(DISTINCT user_id) FROM {u} WHERE user_id NOT IN (SELECT user_id FROM {f})), "
+                            f"(SELECT count(DISTINCT user_id) FROM {u} "
+                            f"WHERE user_id NOT IN (SELECT user_id FROM {f})), "
                             f"(SELECT count(*) FROM {f} WHERE user_id NOT IN "
                             f"(SELECT user_id FROM {u} WHERE user_id IS NOT NULL))").fetchall()[0]
         return {"users": int(r[0]), "users_without_events": int(r[1]), "event_users_without_row": int(r[2])}

@@ -7,7 +7,6 @@ and event kinds a log fills, fills the files' markers with the parts that depend
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from .._common import normalise_name
@@ -84,7 +83,7 @@ def _event_types(con, vocabulary: dict[str, list[str]] | None):
     # "" for a type that is no kind of ours (None would not survive the group-by below)
     counts["kind"] = [kinds.get(v, v if v in EVENT_KINDS else "") for v in counts["value"]]
     counts = counts.sort_values(["events", "value"], ascending=[False, True])
-    facts = {"vocabulary": {k: sorted(mask_text(v) for v, kk in kinds.items() if kk == k)
+    facts = {"vocabulary": {k: sorted(str(mask_text(v)) for v, kk in kinds.items() if kk == k)
                             for k in dict.fromkeys(kinds.values())},
              "event_types": [{"value": mask_text(v), "events": int(n), "kind": k or None} for v, n, k in
                              counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)],
@@ -160,7 +159,7 @@ def build_features(con, name: str, *, shape: str, vocabulary: dict[str, list[str
     counts_sql = "".join(f", count(*) FILTER (idx = {i}) AS cat_{i}" for i in names)
     # A user with categorised events but none in category c has share 0, not missing.
     shares = "".join(f", CASE WHEN u.categorised > 0 THEN u.cat_{i} / u.categorised END "
-                     f"AS {quote_ident('share_' + names[i])}" for i in sorted(names, key=names.get))
+                     f"AS {quote_ident('share_' + names[i])}" for i in sorted(names, key=lambda i: names[i]))
     diversity = " + ".join([f"(u.cat_{i} > 0)::BIGINT" for i in names if i < top] or ["0::BIGINT"])
     tail = ""
     if top in names:
@@ -222,8 +221,9 @@ def build_features(con, name: str, *, shape: str, vocabulary: dict[str, list[str
                      one_row_per_user(table_name(name, "users")))
         join += f"LEFT JOIN {users_rel} u USING (user_id)"
     exclude = f" EXCLUDE ({', '.join(map(quote_ident, left_out))})" if left_out else ""
-    execute(con, f"CREATE TABLE {table_name(name, 'features')} AS SELECT f.*{exclude}{attrs} FROM {_ids_checked(sql)} f {join} "
-             "ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15, hi, "engineering per-user features")
+    execute(con, f"CREATE TABLE {table_name(name, 'features')} AS SELECT f.*{exclude}{attrs} "
+            f"FROM {_ids_checked(sql)} f {join} ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15, hi,
+            "engineering per-user features")
     con.execute("DROP TABLE cat_map")
     con.execute(f"DROP {ev_kind} ev")
     con.execute("DROP VIEW clean_events")

@@ -6,8 +6,8 @@ never opens (or waits for) a store, and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 import pandas as pd

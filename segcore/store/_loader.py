@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import InputError
+from ._datasets import DATASET_NAME_RULE, _Datasets, previous_name
 from ._features import build_features
-from ._plans import MASKED_PREFIX, UNREAD_PREFIX, TablePlan, personal_data_checks, select, source_name, _HASHING
+from ._plans import _HASHING, MASKED_PREFIX, UNREAD_PREFIX, TablePlan, personal_data_checks, select, source_name
 from ._sql import count, execute, one_row_per_user, quote_ident, table_name
-
-__all__ = ["DATASET_NAME_RULE", "PREVIOUS_SUFFIX", "previous_name"]
-
-DATASET_NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # the whole name (fullmatch: no newline)
-
-# A replaced dataset is kept under its name plus this suffix (which no dataset name may contain).
-PREVIOUS_SUFFIX = "~previous"
-
-
-def previous_name(name: str) -> str:
-    """The name a replaced version of dataset ``name`` is kept under."""
-    return name + PREVIOUS_SUFFIX
 
 
 def _id_facts(con, relation: str, last) -> tuple[int, object, int]:
@@ -43,7 +31,7 @@ def _id_facts(con, relation: str, last) -> tuple[int, object, int]:
 
 
 
-class _Loader:
+class _Loader(_Datasets):
     """The store's import room (mixed into :class:`~segcore.store.Store`)."""
 
     def import_dataset(self, name: str, *, users: TablePlan | None = None, events: TablePlan | None = None,
@@ -147,7 +135,8 @@ class _Loader:
                 tallies = [count(con, relation, quote_ident(f)) for f in flags]
                 counts["rows"][role] = int(row[0])
                 for key, prefix in (("unread", UNREAD_PREFIX), ("masked", MASKED_PREFIX)):
-                    counts[key][role] = {f[len(prefix):]: int(n) for f, n in zip(flags, tallies) if f.startswith(prefix)}
+                    counts[key][role] = {f[len(prefix):]: int(n) for f, n in zip(flags, tallies)
+                                         if f.startswith(prefix)}
                 if kept:
                     for f in flags:
                         con.execute(f"ALTER TABLE {relation} DROP COLUMN {quote_ident(f)}")
@@ -170,8 +159,8 @@ class _Loader:
                     if kept:  # the feature SQL reads `events`
                         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {relation}")
             if users is not None:
-                r = con.execute(f"SELECT count(*) FILTER (WHERE user_id IS NULL), "
-                                f"count(user_id) - count(DISTINCT user_id) FROM {table_name(name, 'users')}").fetchall()[0]
+                r = con.execute(f"SELECT count(*) FILTER (WHERE user_id IS NULL), count(user_id) - "
+                                f"count(DISTINCT user_id) FROM {table_name(name, 'users')}").fetchall()[0]
                 counts["skipped_ids"], counts["duplicate_ids"] = int(r[0]), int(r[1])
             # Hashed identifiers (an email's SHA-256, the key ad platforms match on) are kept once, in the
             # users table: segments() fetches them from there for an export. Copying them into the features
@@ -180,7 +169,7 @@ class _Loader:
             n_events = None
             if events is not None:
                 n_events = counts["rows"]["events"]
-                facts |= build_features(con, name, shape=shape, vocabulary=vocabulary, carry=carry or {},
+                facts = (facts or {}) | build_features(con, name, shape=shape, vocabulary=vocabulary, carry=carry or {},
                                               t_ref=t_ref, first=first, unsessioned=unsessioned,
                                               with_users=users is not None, pseudonyms=pseudonyms,
                                               top=top_categories, unique_users=counts["duplicate_ids"] == 0,
@@ -197,7 +186,7 @@ class _Loader:
             con.execute("INSERT INTO datasets (name, kind, source, n_users, n_events, privacy, created_at, "
                         "event_facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [name, kind, source, n_users, n_events, json.dumps(privacy or []),
-                         datetime.now(timezone.utc).replace(tzinfo=None), None if facts is None else json.dumps(facts)])
+                         datetime.now(UTC).replace(tzinfo=None), None if facts is None else json.dumps(facts)])
         if progress:
             progress(1.0, "done")
         counts["facts"] = facts

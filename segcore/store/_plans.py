@@ -21,7 +21,8 @@ class ColumnPlan:
     """How one column of a file becomes one column of the store.
 
     ``transform`` is one of ``keep``, ``text``, ``double``, ``timestamp``,
-    ``amount`` (``double`` below a trillion), ``strptime`` (``arg`` is the format, e.g. ``%d/%m/%Y %H:%M``), ``epoch_s``,
+    ``amount`` (``double`` below a trillion), ``strptime`` (``arg`` is the format, e.g.
+    ``%d/%m/%Y %H:%M``), ``epoch_s``,
     ``epoch_ms``, ``hash_email``, ``hash_phone``, ``hash``, ``null_text`` and
     ``null_double`` (the last two need no source). Values that a parsing
     transform cannot read become NULL and are counted (see
@@ -67,7 +68,8 @@ _TRANSFORMS = {
     "epoch_ms": "CAST(to_timestamp(TRY_CAST({s} AS DOUBLE) / 1000.0) AS TIMESTAMP)",
     # hashes keep a missing value missing rather than hashing ''
     "hash_email": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(lower(trim(CAST({s} AS VARCHAR)))) END",
-    "hash_phone": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(regexp_replace(CAST({s} AS VARCHAR), '[^0-9+]', '', 'g')) END",
+    "hash_phone": "CASE WHEN {s} IS NULL THEN NULL "
+                  "ELSE sha256(regexp_replace(CAST({s} AS VARCHAR), '[^0-9+]', '', 'g')) END",
     "hash": "CASE WHEN {s} IS NULL THEN NULL ELSE sha256(CAST({s} AS VARCHAR)) END",
     "null_text": "CAST(NULL AS VARCHAR)",
     "null_double": "CAST(NULL AS DOUBLE)",

@@ -10,14 +10,14 @@ import pandas as pd
 
 from ..errors import InputError, NotFoundError
 from ..personas import check_personas
-from ._loader import PREVIOUS_SUFFIX
+from ._datasets import PREVIOUS_SUFFIX, _Datasets
 from ._records import RunRecord
 from ._sql import one_row_per_user, quote_ident, table_name
 
 _NO_RUN_HINT = {"cli": "`segcore runs` lists them", "app": "the sidebar lists the runs"}
 
 
-class _Runs:
+class _Runs(_Datasets):
     """The store's runs room (mixed into :class:`~segcore.store.Store`)."""
 
     def save_run(self, run: RunRecord | dict, assignments: pd.DataFrame, personas: pd.DataFrame, *,
@@ -114,7 +114,8 @@ class _Runs:
                 clusters = current["cluster"].tolist()
                 missing = sorted(set(changes) - set(clusters))
                 if missing or (every_cluster and sorted(changes) != clusters):
-                    raise InputError(f"run {run_id} has no cluster {missing[0]}; clusters: {', '.join(map(str, clusters))}"
+                    raise InputError(f"run {run_id} has no cluster {missing[0]}; "
+                                     f"clusters: {', '.join(map(str, clusters))}"
                                      if missing else "personas must name each cluster of the run exactly once: "
                                      f"clusters {clusters}")
                 df = current.set_index("cluster")

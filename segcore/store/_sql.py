@@ -6,7 +6,8 @@ import re
 import threading
 from importlib import resources
 
-__all__ = ["quote_ident", "table_name", "one_row_per_user", "sql_text", "count", "exists", "execute", "sql_resource", "fill"]
+__all__ = ["quote_ident", "table_name", "one_row_per_user", "sql_text", "count", "exists", "execute", "sql_resource",
+           "fill"]
 
 # A dataset's tables are named ds:<dataset>:<role>.
 ROLES_TABLES = ("users", "events", "features")

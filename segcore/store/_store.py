@@ -6,14 +6,13 @@ import threading
 from pathlib import Path
 
 from ..errors import InputError
-from ._connection import _Connections, default_store_path
-from ._datasets import _Datasets
+from ._connection import default_store_path
 from ._loader import _Loader
 from ._runs import _Runs
 from ._schema import SCHEMA_VERSION, check_file, create, migrate, read_version
 
 
-class Store(_Connections, _Loader, _Datasets, _Runs):
+class Store(_Loader, _Runs):
     """A Persona Lab store in one DuckDB file.
 
     Parameters

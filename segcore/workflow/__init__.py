@@ -7,12 +7,29 @@ preprocess, methods, profiles, KPIs, fairness, disclosure) and writes their resu
 
 from ._imports import import_file, import_sample, open_store
 from ._review import compare_runs, quality_report
-from ._runs import (Design, RunMatrix, create_rfm_run, create_run, default_selection, design_matrix, export_run,
-                    feature_catalog, library_versions, run_explanation, run_fairness, run_kpis, run_matrix,
-                    run_profiles, run_projection, run_sample, run_silhouettes, run_summaries,
-                    run_sweep)
+from ._runs import (
+                    Design,
+                    RunMatrix,
+                    create_rfm_run,
+                    create_run,
+                    default_selection,
+                    design_matrix,
+                    export_run,
+                    feature_catalog,
+                    library_versions,
+                    run_explanation,
+                    run_fairness,
+                    run_kpis,
+                    run_matrix,
+                    run_profiles,
+                    run_projection,
+                    run_sample,
+                    run_silhouettes,
+                    run_summaries,
+                    run_sweep,
+)
 
 __all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run",
-           "run_matrix", "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation", "run_projection", "run_silhouettes",
-           "run_kpis", "run_fairness", "export_run", "library_versions", "import_file", "import_sample", "open_store",
-           "quality_report", "compare_runs"]
+           "run_matrix", "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation",
+           "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run", "library_versions",
+           "import_file", "import_sample", "open_store", "quality_report", "compare_runs"]

@@ -8,9 +8,22 @@ from pathlib import Path
 from .._bundled import SAMPLE_DIR
 from .._mapping import EVENT_ROLES, SHAPES, propose_shape
 from ..errors import InputError
-from ..ingest import (ImportReport, check_named, check_vocabulary, column_fates, count_warnings, events_plan,
-                      inspect_file, join_warnings, masked_lines, peek_file, reader_error, repeated_ids,
-                      user_column_fates, users_plan)
+from ..ingest import (
+    ImportReport,
+    check_named,
+    check_vocabulary,
+    column_fates,
+    count_warnings,
+    events_plan,
+    inspect_file,
+    join_warnings,
+    masked_lines,
+    peek_file,
+    reader_error,
+    repeated_ids,
+    user_column_fates,
+    users_plan,
+)
 from ..pii import PiiFinding
 from ..store import READ_ERRORS, Store
 
@@ -111,8 +124,7 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
         check_named(pii_actions, planned.columns, repr(info.path.name))
         columns = user_column_fates(planned.columns, users, findings, planned.nested)
         if not allow_repeated_ids:
-            ids = next(c.source for c in users.columns if c.target == "user_id")
-            repeated = repeated_ids(info, ids)
+            repeated = repeated_ids(info, id_column or "user_id")  # the id column users_plan found
             if repeated:
                 raise InputError(f"{repeated:,} rows of {info.path.name!r} repeat a user id and would be discarded "
                                  "as a users table (one row per id is kept): it looks like an event or transaction "
@@ -147,7 +159,9 @@ def import_file(store: Store, path: str | Path, name: str, *, kind: str = "users
     except InputError:
         raise
     except READ_ERRORS as exc:  # a file that failed while the store read it in full (a bad row far down)
-        raise reader_error(exc, (events or users).path, (events or users).fmt) from exc
+        failed = events if events is not None else users
+        raise reader_error(exc, failed.path if failed else "?", failed.fmt if failed else "csv") from exc
+    assert counts is not None  # if_missing is off: an import stores or raises
     warnings += count_warnings(counts, users, events)
     masked = masked_lines(counts, users, events)
     with store.session():

@@ -10,18 +10,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .. import cluster, projection
+from ..disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
 from ..errors import InputError
 from ..explain import feature_separation, segment_rules
-from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
-from ..disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
 from ..export import ExportReport, withhold_small, write
+from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from ..features import FeatureInfo, catalog, default_features
 from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
 from ..personas import PALETTE, UNASSIGNED, suggest_personas
@@ -30,9 +30,9 @@ from ..profile import Profiles, SegmentSummary, indicator_frame, profile_cluster
 from ..stability import STABILITY_SAMPLE, segment_jaccard
 from ..store import RunRecord, Store
 
-__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run", "run_matrix",
-           "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run",
-           "library_versions"]
+__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run",
+           "run_matrix", "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation",
+           "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run", "library_versions"]
 
 
 @dataclass
@@ -209,7 +209,7 @@ def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, person
     rules = segment_rules(values, labels, seed=seed)
     separation = feature_separation(values, labels)
     explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     run_id = f"{algo}-k{k}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     metrics = dict(metrics)
     if design.prepared.pca_explained is not None:
@@ -305,7 +305,8 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
     Computed once for every user, stored, and then read from the store (see :func:`_projection`).
     """
     coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix)
-    assign = matrix.assignments if matrix is not None else store.assignments(run_id)  # the caller's copy when it has one
+    # the caller's copy when it has one
+    assign = matrix.assignments if matrix is not None else store.assignments(run_id)
     withheld = withheld_segments(assign["cluster"], min_segment_size)
     if withheld:
         hidden = set(assign.loc[assign["cluster"].isin(withheld), "user_id"])
@@ -347,7 +348,10 @@ def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bo
                     sample="stratified by segment" if len(idx) < len(X) else "everyone")
     df = pd.DataFrame({"user_id": users, "x": coords[:, 0], "y": coords[:, 1]})
     store.save_projection(run_id, method, df, info)
-    return store.projection(run_id, method)
+    saved = store.projection(run_id, method)  # as stored (float32), the same answer every later call gives
+    if saved is None:
+        raise RuntimeError(f"the {method} projection of run {run_id!r} was not stored")
+    return saved
 
 
 def run_kpis(store: Store, run_id: str, *, churn_days: float = CHURN_DAYS,
@@ -370,7 +374,8 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
         rec = store.run(run_id)
         columns = store.columns(rec.dataset)["column_name"].tolist()
         attributes = list(attributes) if attributes else suggest_sensitive(columns)
-        frame = store.segments(run_id, attributes) if attributes else None
+        if attributes:
+            frame = store.segments(run_id, attributes)
     if not attributes:
         raise InputError(f"dataset {rec.dataset!r} has no column that looks like a sensitive attribute: "
                          "name the attributes to assess", cli="--attr COLUMN", app="Sensitive attributes")
