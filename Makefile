@@ -20,9 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# everything but the browser walk and the tests marked slow: for the edit-test loop (CI runs `make test`)
+# everything but the browser walk and the tests marked slow, on two workers (a test file stays on one worker,
+# so a module's fixture is built once): for the edit-test loop (CI runs `make test`)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -m "not browser and not slow" -n 2 --dist loadfile
 
 # ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) and mypy, as configured in pyproject.toml
 lint: $(STAMP)

@@ -333,8 +333,9 @@ def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
                 taken.add(value)
                 break
     if "purchase" not in vocab and "with_amount" in counts:
-        free = counts[~counts["value"].astype(str).isin(taken) & (counts["events"] > 0)
-                      & ~counts["value"].astype(str).map(lambda v: bool(_BROWSING.search(_norm(v))))]
+        values = counts["value"].astype(str)
+        browsing = np.array([bool(_BROWSING.search(_norm(v))) for v in values], dtype=bool)
+        free = counts[~values.isin(taken).to_numpy() & (counts["events"] > 0).to_numpy() & ~browsing]
         paying = free[free["with_amount"] >= 0.5 * free["events"]]
         if not paying.empty:
             vocab["purchase"] = [str(paying.sort_values(["events", "value"]).iloc[0]["value"])]

@@ -102,6 +102,7 @@ def test_errors_are_one_clear_line(cli_store, args, message):
     assert message in lines[0]
 
 
+@pytest.mark.slow
 def test_help_on_every_verb(cli_store):
     for verb in ("import", "datasets", "quality", "features", "sweep", "run", "runs", "profile", "personas", "compare",
                  "kpis", "export", "app"):
@@ -138,6 +139,7 @@ def test_a_dataset_name_with_a_trailing_newline_is_refused(tmp_path):
     assert store.list_datasets().empty
 
 
+@pytest.mark.slow
 def test_the_app_listens_on_this_machine_only(tmp_path):
     """`segcore app` binds to 127.0.0.1: another address of this machine is refused."""
     import socket

@@ -42,6 +42,7 @@ def test_exact_silhouette_below_the_sample_size(blobs):
     assert r.metrics["silhouette_method"] == "exact on all 1,500 users" and r.metrics["silhouette_ci"] == 0
 
 
+@pytest.mark.slow
 def test_planted_blobs_get_their_k_recommended(blobs):
     X, y = blobs
     result = sweep(X, range(2, 9), seed=0)
@@ -50,6 +51,7 @@ def test_planted_blobs_get_their_k_recommended(blobs):
     assert adjusted_rand_score(y, fit(X, 4, seed=0).labels) > 0.95
 
 
+@pytest.mark.slow
 def test_uniform_noise_is_flagged_weak():
     X = np.random.default_rng(0).uniform(size=(1500, 8))
     result = sweep(X, range(2, 9), seed=0)

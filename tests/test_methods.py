@@ -36,7 +36,8 @@ def _plain(algo, X, k):
 
 
 @pytest.mark.parametrize("name", list(LOADERS))
-@pytest.mark.parametrize("algo", ["kmeans", "minibatch", "gmm", "ward", "hdbscan"])
+@pytest.mark.parametrize("algo", ["kmeans", "minibatch", pytest.param("gmm", marks=pytest.mark.slow), "ward",
+                                  "hdbscan"])
 def test_ari_matches_a_plain_pipeline(name, algo):
     X, y, k = _data(name)
     plain = _plain(algo, X, k)
@@ -86,6 +87,7 @@ def test_same_seed_same_labels(algo):
     assert np.array_equal(a.labels, b.labels)
 
 
+@pytest.mark.slow
 def test_mixture_sweep_reports_bic_and_aic_and_probabilities():
     X, _ = make_blobs(n_samples=600, centers=[[0, 0], [8, 0], [0, 8]], cluster_std=1.0, random_state=0)
     result = segcore.sweep(X, [2, 3, 4, 5], algo="gmm", seed=0)

@@ -45,6 +45,7 @@ def test_sweep_recommends_a_stable_k_and_says_why(blobs):
     assert result.recommended_k == 3 and "stable" in result.reason
 
 
+@pytest.mark.slow
 def test_uniform_noise_gets_no_confident_recommendation():
     X = np.random.default_rng(1).uniform(size=(1500, 6))
     result = segcore.sweep(X, range(2, 9), seed=0)

@@ -59,6 +59,7 @@ def test_an_edit_over_someone_elses_change_is_refused_not_lost(store_copy, sampl
     assert store_copy.personas(sample_run).set_index("cluster").loc[0, "name"] == "Theirs"
 
 
+@pytest.mark.slow
 def test_a_run_fitted_while_its_dataset_is_replaced_is_not_saved(tmp_path):
     store = segcore.open_store(tmp_path / "s.duckdb")
     runs_before = len(store.list_runs())
