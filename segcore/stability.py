@@ -49,7 +49,7 @@ def k_stability(X: np.ndarray, k: int | None, *, algo: str = "kmeans", params: d
         a_idx, b_idx = seeded_rows(base, m, rng), seeded_rows(base, m, rng)
         la = _labels(X[a_idx], k, method, seed + 2 * b + 1, params, _subset(mixed, a_idx))
         lb = _labels(X[b_idx], k, method, seed + 2 * b + 2, params, _subset(mixed, b_idx))
-        common, pa, pb = np.intersect1d(a_idx, b_idx, return_indices=True)
+        _, pa, pb = np.intersect1d(a_idx, b_idx, return_indices=True)
         scores.append(adjusted_rand_score(la[pa], lb[pb]))
     return float(np.mean(scores)), float(np.std(scores))
 
