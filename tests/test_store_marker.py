@@ -85,12 +85,20 @@ def test_a_store_made_before_the_marker_is_brought_up_to_date(tmp_path):
     con.execute("CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, dataset VARCHAR, algo VARCHAR, k INTEGER, "
                 "seed INTEGER, params VARCHAR, features VARCHAR, preprocessing VARCHAR, fingerprint VARCHAR, "
                 "metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP)")
+    con.execute("CREATE TABLE assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER)")
     con.close()
     store = segcore.Store(path)
     assert store.list_datasets().empty
     con = duckdb.connect(str(path), read_only=True)
     assert "event_facts" in [r[0] for r in con.execute("DESCRIBE datasets").fetchall()]
     assert con.execute("SELECT value FROM persona_lab_store WHERE key = 'store'").fetchall() == [(STORE_MARKER,)]
+    # the explicit migration from version 1 adds the tables and columns a young store may lack
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"personas", "projections", "projection_info"} <= tables
+    assert "probability" in [r[0] for r in con.execute("DESCRIBE assignments").fetchall()]
+    assert "explanation" in [r[0] for r in con.execute("DESCRIBE runs").fetchall()]
+    version = con.execute("SELECT value FROM persona_lab_store WHERE key = 'schema_version'").fetchall()
+    assert version == [(str(SCHEMA_VERSION),)]
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path):

@@ -1,16 +1,15 @@
-"""The store in rooms (issue 16): one connection per public call, SQL markers filled exactly once, explicit
-migrations, typed records."""
+"""The store in rooms (issue 16): one connection per public call, SQL markers filled exactly once, typed
+records (the migrations are tested with the store marker)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import duckdb
 import pytest
 
 import segcore
 from segcore import workflow
-from segcore.store import SCHEMA_VERSION, DatasetRecord, RunRecord, Store
+from segcore.store import DatasetRecord, RunRecord, Store
 from segcore.store._sql import fill
 
 
@@ -70,26 +69,6 @@ def test_markers_are_filled_exactly_once():
         fill(sql, first="", second="", thrid="")
     with pytest.raises(ValueError, match="repeated \\['first'\\]"):
         fill(sql + " /*first*/", first="", second="")
-
-
-def test_a_store_missing_tables_and_columns_of_version_1_is_migrated(tmp_path):
-    path = tmp_path / "v1.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE datasets (name VARCHAR PRIMARY KEY, kind VARCHAR, source VARCHAR, n_users BIGINT, "
-                "n_events BIGINT, privacy VARCHAR, created_at TIMESTAMP)")
-    con.execute("CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, dataset VARCHAR, algo VARCHAR, k INTEGER, "
-                "seed INTEGER, params VARCHAR, features VARCHAR, preprocessing VARCHAR, fingerprint VARCHAR, "
-                "metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP)")
-    con.execute("CREATE TABLE assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER)")
-    con.close()
-    Store(path)
-    con = duckdb.connect(str(path), read_only=True)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"personas", "projections", "projection_info", "persona_lab_store"} <= tables
-    assert "probability" in [r[0] for r in con.execute("DESCRIBE assignments").fetchall()]
-    assert "explanation" in [r[0] for r in con.execute("DESCRIBE runs").fetchall()]
-    version = con.execute("SELECT value FROM persona_lab_store WHERE key = 'schema_version'").fetchall()
-    assert version == [(str(SCHEMA_VERSION),)]
 
 
 def test_records_are_typed_and_decoded_once(sample_store, sample_run):

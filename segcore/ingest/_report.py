@@ -152,12 +152,15 @@ def user_column_fates(columns: list[str], plan: TablePlan, findings: list[PiiFin
     return out
 
 
+def _imported(users: TablePlan | None, events: TablePlan | None) -> list[tuple[str, TablePlan]]:
+    """The tables an import read, by role (events first, as the report lists them)."""
+    return [(role, plan) for role, plan in (("events", events), ("users", users)) if plan is not None]
+
+
 def masked_lines(counts: dict, users: TablePlan | None, events: TablePlan | None) -> list[str]:
     """What checking every value for personal data changed, per column."""
     out = []
-    for role, plan in (("events", events), ("users", users)):
-        if plan is None:
-            continue
+    for role, plan in _imported(users, events):
         columns = {c.target: c for c in plan.columns}
         for target, n in counts.get("masked", {}).get(role, {}).items():
             if not n:
@@ -175,10 +178,9 @@ def masked_lines(counts: dict, users: TablePlan | None, events: TablePlan | None
 
 
 def count_warnings(counts: dict, users: TablePlan | None, events: TablePlan | None) -> list[str]:
+    """What reading the files left missing: values that did not read, rows without or repeating an id."""
     out = []
-    for role, plan in (("events", events), ("users", users)):
-        if plan is None:
-            continue
+    for role, plan in _imported(users, events):
         rows = counts["rows"].get(role, 0)
         sources = {c.target: c.source for c in plan.columns}
         for target, n in counts["unread"].get(role, {}).items():
