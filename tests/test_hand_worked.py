@@ -1,0 +1,103 @@
+"""Hand-worked cases for the rules a marketer reads the results of (issue 16): the four-fifths check,
+personal data found by content, column roles and date orders proposed, personas named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segcore._mapping import propose_mapping, timestamp_format
+from segcore.fairness import fairness_report
+from segcore.personas import suggest_personas
+from segcore.pii import detect_pii
+from segcore.profile import profile_clusters
+
+
+def test_four_fifths_by_hand():
+    # 100 users, 50 women and 50 men. Segment A: 40 women, 10 men; segment B: 10 women, 40 men.
+    gender = ["F"] * 40 + ["M"] * 10 + ["F"] * 10 + ["M"] * 40
+    segment = ["A"] * 50 + ["B"] * 50
+    report = fairness_report(pd.DataFrame({"gender": gender}), pd.Series(segment), min_group=30)
+    t = report.table.set_index(["segment", "group"])
+    # A selects 40 of 50 women (0.8) and 10 of 50 men (0.2): the men's impact ratio is 0.2 / 0.8 = 0.25
+    assert t.loc[("A", "F"), "selection_rate"] == pytest.approx(0.8)
+    assert t.loc[("A", "M"), "selection_rate"] == pytest.approx(0.2)
+    assert t.loc[("A", "M"), "impact_ratio"] == pytest.approx(0.25) and t.loc[("A", "M"), "flagged"]
+    assert t.loc[("A", "F"), "impact_ratio"] == pytest.approx(1.0) and not t.loc[("A", "F"), "flagged"]
+    # A is 80 % women against 50 % of everyone: represented 1.6 times
+    assert t.loc[("A", "F"), "segment_share"] == pytest.approx(0.8)
+    assert t.loc[("A", "F"), "representation"] == pytest.approx(1.6)
+    assert sorted(report.flags["segment"] + report.flags["group"]) == ["AM", "BF"]
+
+
+def test_four_fifths_boundary_and_small_groups():
+    # group X: 50 users, 25 in S (0.5); group Y: 50 users, 20 in S (0.4): 0.4 / 0.5 = 0.8, on the rule's boundary
+    group = ["X"] * 25 + ["Y"] * 20 + ["X"] * 25 + ["Y"] * 30 + ["Z"] * 10
+    segment = ["S"] * 45 + ["T"] * 55 + ["S"] * 10
+    t = fairness_report(pd.DataFrame({"g": group}), pd.Series(segment), min_group=30).table.set_index(
+        ["segment", "group"])
+    assert t.loc[("S", "Y"), "impact_ratio"] == pytest.approx(0.8)
+    assert not t.loc[("S", "Y"), "flagged"]  # below four fifths is flagged, four fifths itself is not
+    # Z has 10 users, fewer than min_group: its ratio is not judged and never flagged, and it sets no maximum
+    assert not t.loc[("S", "Z"), "judged"] and not t.loc[("S", "Z"), "flagged"]
+    assert t.loc[("S", "Z"), "selection_rate"] == pytest.approx(1.0)
+    assert t.loc[("S", "X"), "max_rate"] == pytest.approx(0.5)
+
+
+def test_phones_and_ip_addresses_are_found_by_content_under_neutral_names():
+    rng = np.random.default_rng(0)
+    n = 60
+    sample = pd.DataFrame({
+        "contact": [f"+49 30 {rng.integers(1_000_000, 9_999_999)}" for _ in range(n)],
+        "origin": [f"{rng.integers(1, 223)}.{rng.integers(0, 255)}.{rng.integers(0, 255)}.{rng.integers(1, 254)}"
+                   for _ in range(n)],
+        "order_ref": [f"{rng.integers(100_000, 999_999)}-{rng.integers(0, 9)}" for _ in range(n)],  # phone-shaped
+        "plan": rng.choice(["gold", "free"], n),
+    })
+    kinds = {f.column: f.kind for f in detect_pii(sample)}
+    assert kinds.get("contact") == "phone"
+    assert kinds.get("origin") == "ip_address"
+    assert "order_ref" not in kinds  # a column named as a reference holds ids, not phone numbers
+    assert "plan" not in kinds
+
+
+def test_roles_are_proposed_from_names_and_then_from_contents():
+    assert propose_mapping(["user_id", "timestamp", "event_type", "amount", "session_id"]) == {
+        "user_id": "user_id", "timestamp": "timestamp", "event_type": "event_type", "amount": "amount",
+        "session_id": "session_id"}
+    # names that say nothing: the dates, and the ids that repeat (40 users over 200 rows), are found in the values
+    times = pd.Timestamp("2026-03-01 08:00") + pd.to_timedelta(np.arange(200) * 37, unit="min")
+    sample = pd.DataFrame({"c1": [f"u{i % 40:03d}" for i in range(200)],
+                           "c2": times.strftime("%Y-%m-%d %H:%M"),
+                           "c3": np.where(np.arange(200) % 7 == 0, "purchase", "page_view")})
+    assert propose_mapping(["c1", "c2", "c3"], sample) == {"timestamp": "c2", "user_id": "c1", "event_type": "c3"}
+    # with only three distinct values a column is too few to be user ids: nothing is guessed for them
+    assert "user_id" not in propose_mapping(["c1", "c2"], sample.assign(c1=[f"u{i % 3}" for i in range(200)]))
+
+
+def test_day_and_month_order():
+    both = timestamp_format(pd.Series(["01/02/2026 10:00", "03/04/2026 11:00", "05/06/2026 12:00"]))
+    assert both.arg == "%d/%m/%Y %H:%M" and both.ambiguous  # either order reads them: said, day first
+    days_first = timestamp_format(pd.Series(["13/02/2026 10:00", "03/04/2026 11:00"]))
+    assert days_first.arg == "%d/%m/%Y %H:%M" and not days_first.ambiguous  # a 13th month does not exist
+    months_first = timestamp_format(pd.Series(["02/13/2026 10:00", "04/03/2026 11:00"]))
+    assert months_first.arg == "%m/%d/%Y %H:%M" and not months_first.ambiguous
+
+
+def test_personas_are_named_after_what_sets_them_apart():
+    # three planted groups of 40 users: lapsed (long since last seen), big spenders, night owls
+    rng = np.random.default_rng(1)
+    n = 40
+    frame = pd.DataFrame({
+        "recency_days": np.r_[rng.normal(90, 5, n), rng.normal(5, 2, n), rng.normal(6, 2, n)],
+        "revenue": np.r_[rng.normal(20, 5, n), rng.normal(900, 50, n), rng.normal(25, 5, n)],
+        "night_share": np.r_[rng.normal(0.1, 0.02, n), rng.normal(0.1, 0.02, n), rng.normal(0.8, 0.05, n)],
+    })
+    labels = np.repeat([0, 1, 2], n)
+    names = suggest_personas(profile_clusters(frame, labels)).set_index("cluster")["name"]
+    assert names.to_dict() == {0: "Lapsed users", 1: "High spenders", 2: "Night owls"}
+    # two segments that share their strongest trait get different names
+    twin = suggest_personas(profile_clusters(frame.assign(revenue=np.r_[frame["revenue"][:n] + 900,
+                                                                         frame["revenue"][n:]]), labels))
+    assert twin["name"].is_unique
