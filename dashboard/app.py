@@ -80,6 +80,7 @@ def sidebar() -> None:
 
 def main() -> None:
     page = st.navigation(PAGES)
+    st.set_page_config(page_title=f"{page.title} · Persona Lab")  # the browser tab says which page it is
     data.new_script_run()
     try:
         sidebar()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 
 import numpy as np
@@ -165,7 +166,9 @@ def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
     """Impact ratio per segment (rows) and group (columns); cells below the threshold marked."""
     grid = table.pivot(index="segment", columns="group", values="impact_ratio")
     flagged = table.pivot(index="segment", columns="group", values="flagged").reindex_like(grid)
-    text = [[("" if pd.isna(v) else f"{v:.2f}") + (" ⚑" if isinstance(f, (bool, np.bool_)) and f else "")
+    # rounded down, so that a flagged 0.797 reads 0.79 below the rule's 0.80 (and 0.8 itself reads 0.80)
+    text = [[("" if pd.isna(v) else f"{math.floor(v * 100 + 1e-6) / 100:.2f}")
+             + (" ⚑" if isinstance(f, (bool, np.bool_)) and f else "")
              for v, f in zip(rv, rf)]
             for rv, rf in zip(grid.to_numpy(), flagged.to_numpy())]
     # red below the threshold, white at it, blue at parity: the colour says where the rule fails
@@ -325,4 +328,19 @@ def crosstab_heatmap(crosstab: pd.DataFrame) -> go.Figure:
                       yaxis_title="Run A", height=max(320, 50 * len(share) + 160), margin=dict(l=10, r=10, t=40, b=10),
                       yaxis=dict(autorange="reversed"))
     return safe(fig)
+
+
+def contrast_rows(differences: pd.DataFrame) -> pd.DataFrame:
+    """A selection against everyone, a row per feature (``segcore.profile.contrast``): a category's values are
+    shares of users, shown as percentages; a number's are means, shown in the feature's own units."""
+    def shown(feature: str, value: float) -> str:
+        if pd.isna(value):
+            return "n/a"
+        return f"{value:.1%}" if "=" in feature else f"{value:,.3g}"
+
+    return pd.DataFrame({
+        "What they share": [label(f) for f in differences.index],
+        "Selected": [shown(f, v) for f, v in zip(differences.index, differences["selected"])],
+        "Everyone": [shown(f, v) for f, v in zip(differences.index, differences["everyone"])],
+        "Difference (sd)": differences["z"].to_numpy()})
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 
 import streamlit as st
 
@@ -24,43 +23,6 @@ from . import keys
 @st.cache_resource(show_spinner="Opening the store (a new store is seeded with the sample)...")
 def store() -> segcore.Store:
     return segcore.open_store()
-
-
-@st.cache_resource
-def sweep_uploads() -> None:
-    """Once per server: delete the uploads that servers no longer running left behind, and from then on,
-    every few seconds, those of sessions that have ended (see dashboard.uploads)."""
-    import threading
-
-    from streamlit.runtime import Runtime
-
-    from . import uploads
-
-    uploads.sweep_orphans()
-    if not Runtime.exists():  # AppTest runs scripts without a server
-        return
-
-    def sweep():
-        runtime = Runtime.instance()
-        while True:
-            time.sleep(_SWEEP_SECONDS)
-            try:
-                uploads.sweep_closed(runtime.is_active_session)
-            except OSError:
-                pass  # a folder that cannot be read now is tried again on the next round
-
-    threading.Thread(target=sweep, name="persona-lab-upload-sweeper", daemon=True).start()
-
-
-_SWEEP_SECONDS = 5
-
-
-def session_id() -> str:
-    """This browser session's id (names its upload folder)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return "".join(ch if ch.isalnum() else "-" for ch in ctx.session_id) if ctx is not None else ""
 
 
 def new_script_run() -> None:
@@ -269,6 +231,18 @@ def columns(dataset: str) -> list[str]:
 def segment_columns(dataset: str) -> list[str]:
     """Columns an export can carry: the features, then the users table's others (hashed ids)."""
     return store().segment_columns(dataset)
+
+
+@by_dataset()
+def user_attributes(dataset: str) -> list[str]:
+    """Columns that say who a user is (the catalogue's attributes, then the users table's other columns),
+    without hashed identifiers: what a fairness check may take as sensitive."""
+    catalogue = segcore.feature_catalog(store(), dataset)
+    attributes = [f.name for f in catalogue if f.group == "attributes"]
+    known = {f.name for f in catalogue} | {"user_id"}
+    others = [c for c in store().segment_columns(dataset) if c not in known]
+    hashed = store().dataset(dataset).hashed_columns
+    return [c for c in attributes + others if c not in hashed]
 
 
 def hashed_columns(dataset: str) -> set[str]:

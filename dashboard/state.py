@@ -48,6 +48,15 @@ def features(dataset: str) -> list[str]:
     return chosen[dataset]
 
 
+def apply_suggestions(picked: list[str], advice) -> list[str]:
+    """``picked`` without what the suggestions (segcore.suggest) say to leave out: the near-constant features,
+    and of each correlated pair whose both features are picked, the second."""
+    drop = set(advice.loc[advice["issue"] == "near-constant", "feature"])
+    twins = advice[advice["issue"] == "correlated"]
+    drop |= {b for b, a in zip(twins["feature"], twins["partner"]) if a in picked and b in picked}
+    return [f for f in picked if f not in drop]
+
+
 def set_features(dataset: str, names: list[str]) -> None:
     st.session_state.setdefault(FEATURES, {})[dataset] = list(names)
 

@@ -39,6 +39,10 @@ def suggest_sensitive(columns: list[str]) -> list[str]:
     return out
 
 
+# A ratio on the rule's boundary stays on it: (4/100) / (5/100) is 0.8 exactly, 0.7999999999999999 in floating point.
+_ROUNDING = 1e-9
+
+
 @dataclass
 class FairnessReport:
     """Per segment, attribute and group: shares, rates, ratios and flags."""
@@ -133,6 +137,6 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
                     "representation": seg_share / pop_share if pop_share else np.nan,
                     "selection_rate": rate, "max_rate": max_rate, "impact_ratio": ratio,
                     "judged": bool(judged[g]),
-                    "flagged": bool(judged[g] and pd.notna(ratio) and ratio < threshold),
+                    "flagged": bool(judged[g] and pd.notna(ratio) and ratio < threshold - _ROUNDING),
                 })
     return FairnessReport(pd.DataFrame(rows), threshold, min_group, withheld)

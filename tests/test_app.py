@@ -299,6 +299,22 @@ def test_fairness_page_flags_groups_below_four_fifths(app_store):
     assert len(at.get("plotly_chart")) == 2
 
 
+def test_fairness_offers_who_users_are_and_its_table_follows_the_attribute(app_store):
+    at = _open("fairness")
+    options = set(at.multiselect[0].options)
+    assert {"age_band", "country"} <= options
+    # behaviour is no protected group, and a hashed e-mail is no attribute
+    assert not options & {"revenue", "n_sessions", "recency_days", "night_share", "email"}
+    warning = next(w.value for w in at.warning if "four-fifths" in w.value)
+    counts = {attribute: int(n) for n, attribute in re.findall(r"(\d+) for (\w+)", _seen(warning))}
+    assert sum(counts.values()) == int(re.match(r"(\d+) group", warning).group(1))
+    for attribute in ("country", "age_band"):
+        next(r for r in at.radio if r.key == "fair_attr").set_value(attribute).run()
+        assert set(at.dataframe[0].value["attribute"]) == {attribute}
+        shown = int(at.dataframe[0].value["flagged"].sum())
+        assert shown == counts.get(attribute, 0)  # the summary counts what the table shows
+
+
 from _bad_files import REFUSED  # noqa: E402
 
 # The file-borne cases of the battery, as a user meets them in the app (no CLI-only overrides).
@@ -528,3 +544,49 @@ def test_a_minimum_below_the_default_needs_ticking_and_holds_on_every_page(app_s
     at.switch_page("views/export.py").run()
     _clean(at)
     assert next(n for n in at.number_input if n.label == "Minimum segment size").value == 10
+
+
+def test_feature_choices_wait_for_use_and_none_is_lost(app_store):
+    at = _open("features")
+    _clean(at)
+    behaviour = next(m for m in at.multiselect if m.label.startswith("Behaviour"))
+    value = next(m for m in at.multiselect if m.label.startswith("Value"))
+    before = list(at.session_state["features"]["sample"])
+    gone = [behaviour.value[0], value.value[0]]
+    # two removals in a row, as quick as a user clicks: until they are used, nothing is applied (a rerun
+    # between the two would have lost the first)
+    behaviour.set_value(behaviour.value[1:])
+    value.set_value(value.value[1:])
+    at.run()
+    assert at.session_state["features"]["sample"] == before
+    behaviour = next(m for m in at.multiselect if m.label.startswith("Behaviour"))
+    value = next(m for m in at.multiselect if m.label.startswith("Value"))
+    behaviour.set_value([f for f in behaviour.value if f not in gone])
+    value.set_value([f for f in value.value if f not in gone])
+    next(b for b in at.button if b.label == "Use these features").click().run()
+    _clean(at)
+    after = at.session_state["features"]["sample"]
+    assert set(after) == set(before) - set(gone)
+    assert any(f"{len(after)} features chosen" in c.value for c in at.caption)
+
+
+def test_the_suggestions_are_applied_in_one_click(app_store):
+    from dashboard.state import apply_suggestions
+
+    at = _open("features")
+    _clean(at)
+    # choose a near-constant feature and a duplicate by hand, then follow the suggestions
+    extra = next(m for m in at.multiselect if m.label.startswith("Behaviour"))
+    extra.set_value(list(dict.fromkeys(extra.value + list(extra.options))))
+    next(b for b in at.button if b.label == "Use these features").click().run()
+    _clean(at)
+    chosen = list(at.session_state["features"]["sample"])
+    suggestions = next(b for b in at.button if b.label == "Apply the suggestions")
+    assert not suggestions.disabled
+    suggestions.click().run()
+    _clean(at)
+    after = at.session_state["features"]["sample"]
+    assert len(after) < len(chosen) and set(after) < set(chosen)
+    advice = pd.DataFrame({"feature": ["a", "c", "d"], "issue": ["near-constant", "correlated", "correlated"],
+                           "partner": [None, "b", "x"]})
+    assert apply_suggestions(["a", "b", "c", "d"], advice) == ["b", "d"]  # d's partner x is not chosen

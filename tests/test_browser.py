@@ -392,3 +392,45 @@ def test_names_and_data_never_run_as_html(server, browser, tmp_path):
     _goto(pg, "Profiles")
     expect(pg.get_by_text(_XSS["name"]).first).to_be_attached()  # shown as written
     assert not outside, outside
+
+
+def test_every_page_works_offline_with_its_assets_served_locally(server, browser):
+    """With every request outside the app's server blocked, every page draws, and its icon is local (a
+    navigation page's material icon as favicon was fetched from a font server on the internet)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside = []
+
+    def block(route):
+        if route.request.url.startswith(server) or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    ctx.route("**/*", block)
+    pg = ctx.new_page()
+    pg.goto(server)
+    _settle(pg)
+    for title in ("Data", "Features", "Segment", "Explore", "Profiles", "Compare", "Personas", "KPIs", "Fairness",
+                  "Export"):
+        _goto(pg, title)
+        icons = pg.eval_on_selector_all("link[rel~='icon']", "links => links.map(l => l.href)")
+        assert icons and all(i.startswith((server, "data:")) for i in icons), (title, icons)
+        assert pg.locator("[data-testid=stException]").count() == 0, title
+    ctx.close()
+    assert not outside, outside
+
+
+def test_quick_removals_of_features_are_all_kept(server, browser):
+    """Two chips removed as fast as a user clicks, then the choice used: both removals count (before the
+    picker was a form, each removal reran the page, and a quick second click was lost)."""
+    pg = _session(browser, server)
+    _goto(pg, "Features")
+    expect(pg.get_by_text("28 features chosen").first).to_be_visible()
+    pg.get_by_role("button", name="Remove Events", exact=True).click()
+    pg.get_by_role("button", name="Remove Active days", exact=True).click()
+    pg.get_by_role("button", name="Use these features").click()
+    _settle(pg)
+    expect(pg.get_by_text("26 features chosen").first).to_be_visible()
+    expect(pg.get_by_role("button", name="Remove Events", exact=True)).to_have_count(0)
+    pg.context.close()

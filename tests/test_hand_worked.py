@@ -45,6 +45,15 @@ def test_four_fifths_boundary_and_small_groups():
     assert t.loc[("S", "X"), "max_rate"] == pytest.approx(0.5)
 
 
+def test_a_ratio_of_exactly_four_fifths_is_not_flagged_whatever_the_floating_point():
+    # 5 of X's 100 users and 4 of Y's 100 are in S: 0.04 / 0.05 is 0.8, which floating point makes 0.7999999999999999
+    group = ["X"] * 100 + ["Y"] * 100
+    segment = ["S"] * 5 + ["T"] * 95 + ["S"] * 4 + ["T"] * 96
+    t = fairness_report(pd.DataFrame({"g": group}), pd.Series(segment)).table.set_index(["segment", "group"])
+    assert t.loc[("S", "Y"), "impact_ratio"] == pytest.approx(0.8)
+    assert not t.loc[("S", "Y"), "flagged"]
+
+
 def test_phones_and_ip_addresses_are_found_by_content_under_neutral_names():
     rng = np.random.default_rng(0)
     n = 60

@@ -90,3 +90,16 @@ def test_each_version_keyed_loader_has_a_cache_of_its_own(monkeypatch):
     finally:
         first.clear()
         second.clear()
+
+
+def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_units():
+    import pandas as pd
+
+    from dashboard.components import contrast_rows
+
+    # 2,581 of 2,677 selected users hold the value: 96.4 %, not the "1%" a printf format made of 0.964
+    diff = pd.DataFrame({"selected": [2581 / 2677, 12.5, 0.397], "everyone": [0.25, 4.0, 0.1], "z": [2.1, 1.3, 0.8]},
+                        index=["country=DE", "n_sessions", "device=mobile"])
+    rows = contrast_rows(diff)
+    assert rows["Selected"].tolist() == ["96.4%", "12.5", "39.7%"]
+    assert rows["Everyone"].tolist() == ["25.0%", "4", "10.0%"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import segcore
-from dashboard import actions, components, data, keys, state, uploads
+from dashboard import actions, components, data, housekeeping, keys, state, uploads
 from segcore.errors import SegcoreError
 from segcore.ingest import (
     EVENT_KIND_LABELS,
@@ -106,10 +106,10 @@ _PII_HELP = ("hash: SHA-256 of the normalised value (joins still work); drop: th
              "is, unchecked")
 
 
-data.sweep_uploads()
+housekeeping.sweep_uploads()
 _folder = st.session_state.get(keys.UPLOAD_FOLDER)
 if _folder is None or not _folder.path.exists():  # new, or swept while the session was away
-    _folder = st.session_state[keys.UPLOAD_FOLDER] = uploads.UploadFolder(session=data.session_id())
+    _folder = st.session_state[keys.UPLOAD_FOLDER] = uploads.UploadFolder(session=housekeeping.session_id())
 # a new key empties the uploaders after an import, so the imported file is not saved again
 _generation = st.session_state.setdefault(keys.UPLOAD_GENERATION, 0)
 _WIDGETS = {"upload": f"upload_{_generation}", "users": f"upload_users_{_generation}"}

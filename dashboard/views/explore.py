@@ -2,7 +2,6 @@
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 import segcore
@@ -90,14 +89,9 @@ left, right = st.columns([1, 2])
 with left:
     mix = counts.rename(index=names).rename_axis("Segment").reset_index(name="Users")
     mix["Share"] = mix["Users"] / mix["Users"].sum()
+    # the share as a percentage of the selection (a value of 0.96 is 96 %, not "1%")
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
-        "Share", format="%.0f%%", min_value=0, max_value=1)})
+        "Share", format="percent", min_value=0, max_value=1)})
 with right:
-    top = differences.head(8)
-    shares = pd.DataFrame({"What they share": [components.label(f) for f in top.index],
-                           "Selected": top["selected"].to_numpy(), "Everyone": top["everyone"].to_numpy(),
-                           "Difference (sd)": top["z"].to_numpy()})
-    st.dataframe(shares, hide_index=True, column_config={
-        "Selected": st.column_config.NumberColumn(format="%.3g"),
-        "Everyone": st.column_config.NumberColumn(format="%.3g"),
+    st.dataframe(components.contrast_rows(differences.head(8)), hide_index=True, column_config={
         "Difference (sd)": st.column_config.NumberColumn(format="%+.2f")})

@@ -9,8 +9,8 @@ run_id = state.page("Fairness", "Does any persona leave out a group? Mark the se
                          "segment's selection rate per group is compared with the most-selected group's.")
 
 rec = data.run(run_id)
-features = set(rec.features)
-candidates = [c for c in data.columns(rec.dataset) if c not in features and c != "user_id"]
+# who users are (country, age band, plan), never what they do: a behavioural figure is no protected group
+candidates = data.user_attributes(rec.dataset)
 if not candidates:
     st.info("This dataset has no user attributes besides the features clustered: import a users table "
             "(with age band, gender, country, ...) to check fairness.")
@@ -31,22 +31,32 @@ if not attributes:
 personas = data.personas(run_id)
 report = data.fairness(run_id, tuple(attributes), int(min_group), int(min_size), tuple(personas["name"]))
 flags = report.flags
+per_attribute = flags["attribute"].value_counts()
 if flags.empty:
     st.success(f"No group is selected at less than {FOUR_FIFTHS:g} of the most-selected group's rate in any "
                f"persona (groups of at least {int(min_group)} users).")
 else:
-    st.warning(f"{len(flags)} group(s) fall below the four-fifths rule in {flags['segment'].nunique()} persona(s). "
-               "Targeting these personas alone would reach these groups disproportionately less.")
+    where = "; ".join(f"{n} for {components.md(a)}" for a, n in per_attribute.items())
+    st.warning(f"{len(flags)} group(s) fall below the four-fifths rule in {flags['segment'].nunique()} "
+               f"persona(s): {where}. Targeting these personas alone would reach these groups "
+               "disproportionately less.")
 if report.withheld:
     st.caption("Left out (below the minimum segment size): " + components.md(", ".join(report.withheld)))
 
-attr = st.radio("Attribute", attributes, horizontal=True) if len(attributes) > 1 else attributes[0]
+
+def _with_flags(a: str) -> str:
+    n = int(per_attribute.get(a, 0))
+    return f"{a} ({n} flag{'s' if n != 1 else ''})" if n else a
+
+
+attr = (st.radio("Attribute", attributes, horizontal=True, format_func=_with_flags, key="fair_attr")
+        if len(attributes) > 1 else attributes[0])
 part = report.table[report.table["attribute"] == attr]
 c1, c2 = st.columns(2)
 c1.plotly_chart(components.impact_heatmap(part, report.threshold), key="fair_heat")
 c2.plotly_chart(components.composition_bars(part), key="fair_bars")
 st.dataframe(
-    report.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
+    part[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
                   "representation", "selection_rate", "impact_ratio", "flagged"]],
     hide_index=True, column_config={
         "segment": "Persona", "attribute": "Attribute", "group": "Group",

@@ -1,5 +1,7 @@
 """Features: pick what to cluster on, see distributions and correlations, set preprocessing."""
 
+import zlib
+
 import streamlit as st
 
 from dashboard import components, data, state
@@ -12,19 +14,31 @@ infos = data.feature_catalog(ds)
 chosen = set(state.features(ds))
 
 st.subheader("Features to cluster on")
-picked = []
-cols = st.columns(len(GROUPS))
-for col, group in zip(cols, GROUPS):
-    options = [f.name for f in infos if f.group == group]
-    with col:
+advice = data.suggestions(ds, tuple(f.name for f in infos if f.name in chosen and f.kind == "numeric"))
+# Inside a form, removing chips one after another changes nothing until the choice is applied: no click is lost
+# to a rerun, and each group spans the page, so every chosen feature is in sight.
+version = zlib.crc32(" ".join(sorted(chosen)).encode())  # new widgets once a choice is applied
+with st.form(f"features_{ds}", border=False):
+    picked = []
+    for group in GROUPS:
+        options = [f.name for f in infos if f.group == group]
         if not options:
-            st.caption(f"No {group} features in this dataset.")
             continue
-        sel = st.multiselect(group.capitalize(), options, default=[o for o in options if o in chosen],
-                             format_func=components.label, key=f"feat_{ds}_{group}")
-        picked += sel
-if sorted(picked) != sorted(chosen):
+        mine = [o for o in options if o in chosen]
+        picked += st.multiselect(f"{group.capitalize()} ({len(mine)} of {len(options)})", options, default=mine,
+                                 format_func=components.label, key=f"feat_{ds}_{group}_{version}")
+    b1, b2, b3 = st.columns([1, 1, 2])
+    use = b1.form_submit_button("Use these features", type="primary")
+    follow = b2.form_submit_button("Apply the suggestions", disabled=advice.empty,
+                                   help="Leave out what the suggestions below find near-constant, and the second "
+                                        "of each pair of features that count the same thing twice.")
+if use and sorted(picked) != sorted(chosen):
     state.set_features(ds, picked)
+    st.rerun()
+if follow:
+    state.set_features(ds, state.apply_suggestions(picked, advice))
+    st.rerun()
+picked = list(chosen)
 if not picked:
     st.warning("Choose at least one feature.")
     st.stop()
@@ -37,7 +51,6 @@ if left_out:
         for feature, why in left_out.items():
             st.caption(components.md(f"{components.label(feature)}: {why}."))
 
-advice = data.suggestions(ds, tuple(f.name for f in infos if f.name in picked and f.kind == "numeric"))
 if not advice.empty:
     with st.expander(f"Suggestions before clustering ({len(advice)})", expanded=False):
         st.dataframe(advice.assign(feature=advice["feature"].map(components.label)), hide_index=True,
