@@ -227,7 +227,9 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
         r, c = i // cols + 1, i % cols + 1
         fmt = _KPI_FORMATS.get(units.get(k, "rate"), ",.2f")
         fig.add_trace(go.Bar(x=seg["persona"], y=seg[k], marker_color=[colours.get(p, "#888") for p in seg["persona"]],
-                             showlegend=False, hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
+                             text=[kpi_value(v, units.get(k, "rate")) for v in seg[k]], textposition="outside",
+                             cliponaxis=False, showlegend=False,
+                             hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
         fig.add_hline(y=base[k], line_dash="dash", line_color="#444", row=r, col=c,
                       annotation_text="all users", annotation_position="top left")
         fig.update_yaxes(tickformat=fmt, row=r, col=c)
@@ -321,8 +323,10 @@ def dendrogram_figure(tree: dict) -> go.Figure:
 def crosstab_heatmap(crosstab: pd.DataFrame) -> go.Figure:
     """Where run A's segments went in run B: each row's users as shares of the row, counts on hover."""
     share = crosstab.div(crosstab.sum(axis=1), axis=0)
+    cells = [[f"{n:,} · {s:.0%}" for n, s in zip(nr, sr)] for nr, sr in zip(crosstab.to_numpy(), share.to_numpy())]
     fig = go.Figure(go.Heatmap(z=share.to_numpy(), x=list(share.columns), y=list(share.index), zmin=0, zmax=1,
-                               colorscale="Blues", customdata=crosstab.to_numpy(),
+                               colorscale="Blues", customdata=crosstab.to_numpy(), text=cells,
+                               texttemplate="%{text}",
                                hovertemplate="%{y} → %{x}: %{customdata:,} users (%{z:.0%} of the row)<extra></extra>"))
     fig.update_layout(title="Where run A's segments went in run B (share of each row)", xaxis_title="Run B",
                       yaxis_title="Run A", height=max(320, 50 * len(share) + 160), margin=dict(l=10, r=10, t=40, b=10),

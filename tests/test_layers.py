@@ -103,3 +103,18 @@ def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_u
     rows = contrast_rows(diff)
     assert rows["Selected"].tolist() == ["96.4%", "12.5", "39.7%"]
     assert rows["Everyone"].tolist() == ["25.0%", "4", "10.0%"]
+
+
+def test_charts_carry_their_values():
+    import pandas as pd
+
+    from dashboard.components import crosstab_heatmap, kpi_grid
+
+    crosstab = pd.DataFrame([[90, 10], [5, 45]], index=["A1", "A2"], columns=["B1", "B2"])
+    assert [list(row) for row in crosstab_heatmap(crosstab).data[0].text] == [["90 · 90%", "10 · 10%"],
+                                                                             ["5 · 10%", "45 · 90%"]]
+    kpis = pd.DataFrame({"persona": ["All users", "Big", "Small"], "conversion_rate": [0.1, 0.125, 0.05],
+                         "revenue_per_user": [10.0, 20.5, 2.25]})
+    fig = kpi_grid(kpis, {}, {"conversion_rate": "Conversion", "revenue_per_user": "Revenue per user"},
+                   {"conversion_rate": "rate", "revenue_per_user": "money"})
+    assert [list(t.text) for t in fig.data] == [["12.5%", "5.0%"], ["20.50", "2.25"]]

@@ -9,6 +9,7 @@ ds = state.page("Compare runs", "Did a different k, method or feature set find t
 runs = data.runs(ds)
 if len(runs) < 2:
     st.info("Compare needs two runs of this dataset: fit another on the Segment page.")
+    st.page_link("views/segment.py", label="Go to Segment", icon=":material/scatter_plot:")
     st.stop()
 ids = runs["run_id"].tolist()
 label = dict(zip(ids, [f"{r.algo} k={r.k} · {r.created_at:%d %b %H:%M} · {r.run_id[-4:]}" for r in runs.itertuples()]))

@@ -69,5 +69,7 @@ st.plotly_chart(components.box_by_persona(sample, feat, colours), key="box")
 with st.expander("Mean and median of every feature per segment"):
     table = pd.concat({"mean": prof.means.loc[shown].T, "median": prof.medians.loc[shown].T}, axis=1)
     table.columns = [f"{names.get(c, c)} ({stat})" for stat, c in table.columns]
+    if not small:  # with a segment withheld, everyone's mean beside the others' would give its users away
+        table.insert(0, "All users (mean)", prof.population_mean.reindex(table.index))
     table.index = [components.label(i) for i in table.index]
     st.dataframe(table.round(3))
