@@ -17,6 +17,7 @@ SWEEPS = "_sweeps"  # sweeps of this session (see data.sweep)
 FITTED = "_fitted_message"  # the run whose "fitted" message the Segment page shows once
 PERSONAS_SAVED = "_personas_saved"  # the run whose personas were just saved
 UMAP_SECONDS = "_umap_seconds"  # how long the last UMAP took, shown once
+MAP_METHOD = "_map_method"  # the Explore page's map (pca or umap), kept across visits
 UPLOAD_FOLDER = "_upload_folder"  # this session's dashboard.uploads.UploadFolder
 UPLOAD_GENERATION = "_upload_generation"  # bumped after an import, to clear the uploaders
 

@@ -590,3 +590,12 @@ def test_the_suggestions_are_applied_in_one_click(app_store):
     advice = pd.DataFrame({"feature": ["a", "c", "d"], "issue": ["near-constant", "correlated", "correlated"],
                            "partner": [None, "b", "x"]})
     assert apply_suggestions(["a", "b", "c", "d"], advice) == ["b", "d"]  # d's partner x is not chosen
+
+
+def test_the_explore_map_choice_is_kept_across_visits(app_store):
+    at = _open("explore")
+    _clean(at)
+    next(r for r in at.radio if r.label == "Map").set_value("umap").run()
+    at.switch_page("views/profiles.py").run()
+    at.switch_page("views/explore.py").run()
+    assert next(r for r in at.radio if r.label == "Map").value == "umap"

@@ -12,8 +12,10 @@ run_id = state.page("Explore", "Every user is placed so that similar users sit c
                                     "by segment. Draw a box or lasso around a group to see what its users have "
                                     "in common.")
 
-method = st.radio("Map", ["pca", "umap"], horizontal=True,
+maps = ["pca", "umap"]
+method = st.radio("Map", maps, horizontal=True, index=maps.index(st.session_state.get(keys.MAP_METHOD, "pca")),
                   format_func={"pca": "PCA (instant)", "umap": "UMAP (keeps neighbourhoods, slower)"}.get)
+st.session_state[keys.MAP_METHOD] = method  # the same map on the next visit
 if method == "umap" and not data.has_projection(run_id, "umap"):
     users = data.run_design(run_id)[3]
     sample = min(users, segcore.projection.UMAP_SAMPLE)
@@ -47,7 +49,7 @@ if method == "pca":
     subtitle = f"PCA: the two axes explain {ev[0]:.0%} and {ev[1]:.0%} of the variance"
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
-if method == "umap" and "_umap_seconds" in st.session_state:
+if method == "umap" and keys.UMAP_SECONDS in st.session_state:
     st.caption(f"UMAP computed in {st.session_state.pop(keys.UMAP_SECONDS):.0f} s and stored with the run.")
 fig = components.scatter(points, {names.get(c, str(c)): int(n) for c, n in cluster_sizes.items()},
                          components.colour_map(personas), hover, subtitle, image)
