@@ -348,3 +348,26 @@ def contrast_rows(differences: pd.DataFrame) -> pd.DataFrame:
         "Everyone": [shown(f, v) for f, v in zip(differences.index, differences["everyone"])],
         "Difference (sd)": differences["z"].to_numpy()})
 
+
+def sweep_sizes(sizes: dict[int, list[int]], n_users: int, recommended_k: int) -> go.Figure:
+    """The segments each k of a sweep would give, largest first, as shares of the users: a k whose
+    smallest segment is a sliver shows at a glance."""
+    fig = go.Figure()
+    longest = max(len(v) for v in sizes.values())
+    for rank in range(longest):
+        ks = [k for k, v in sizes.items() if len(v) > rank]
+        users = [sizes[k][rank] for k in ks]
+        fig.add_trace(go.Bar(y=[f"k={k}" + (" (recommended)" if k == recommended_k else "") for k in ks],
+                             x=[u / n_users for u in users], orientation="h", showlegend=False,
+                             marker=dict(color=PALETTE_SIZES[rank % len(PALETTE_SIZES)],
+                                         line=dict(color="#ffffff", width=1)),
+                             customdata=users, hovertemplate="%{customdata:,} users (%{x:.1%})<extra></extra>"))
+    fig.update_layout(barmode="stack", title="Segment sizes at each k, largest first", xaxis=dict(tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"), height=max(220, 34 * len(sizes) + 120),
+                      margin=dict(l=10, r=10, t=40, b=10))
+    return safe(fig)
+
+
+PALETTE_SIZES = ("#332288", "#4477AA", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
+                 "#882255", "#AA4499", "#6699CC", "#888888")
+

@@ -220,12 +220,14 @@ class SweepResult:
     algo: str = "kmeans"
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    sizes: dict[int, list[int]] = field(default_factory=dict)  # k -> the segments' sizes, largest first
 
     def to_dict(self) -> dict:
         return {"algo": self.algo, "recommended_k": self.recommended_k, "reason": self.reason,
                 "knee_k": self.knee_k, "confidence": self.confidence, "n_users": self.n_users,
                 "silhouette_method": self.silhouette_method, "seconds": round(self.seconds, 3),
-                "metrics": self.table.round(6).to_dict(orient="records")}
+                "metrics": self.table.round(6).to_dict(orient="records"),
+                "sizes": {str(k): v for k, v in self.sizes.items()}}
 
 
 def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, params: dict | None = None,
@@ -247,10 +249,12 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     if len(ks) < 2:
         raise InputError("a sweep needs at least two values of k")
     _check(X, ks)
-    rows, start = [], time.perf_counter()
+    rows, sizes, start = [], {}, time.perf_counter()
     for i, k in enumerate(ks):
         t0 = time.perf_counter()
         labels, _, facts = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
+        counts = np.bincount(np.asarray(labels)[np.asarray(labels) != NOISE])
+        sizes[int(k)] = sorted((int(n) for n in counts if n), reverse=True)
         row = {"k": k, "inertia": facts.pop("inertia", None) or _wcss(X, labels),
                **_metrics(X, labels, seed, silhouette_sample), **{f: facts[f] for f in ("bic", "aic") if f in facts}}
         if stability:
@@ -262,7 +266,7 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     table = pd.DataFrame(rows)
     rec, reason, knee, confidence = recommend_k(table)
     return SweepResult(table, rec, reason, knee, confidence, silhouette_method(X.shape[0], silhouette_sample),
-                       int(X.shape[0]), algo, time.perf_counter() - start)
+                       int(X.shape[0]), algo, time.perf_counter() - start, sizes=sizes)
 
 
 def _knee(table: pd.DataFrame) -> int | None:

@@ -1,5 +1,6 @@
 """Page logic through Streamlit's AppTest, from the app's entry point (fast; no browser, no JavaScript)."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -72,6 +73,8 @@ def test_sweep_then_fit_selects_the_new_run(app_store):
     _clean(at)
     rec = [i.value for i in at.info if "Recommended" in i.value]
     assert len(rec) == 1 and re.search(r"Recommended: k = [567]\.", rec[0]), rec
+    sizes = json.loads(next(c for c in at.get("plotly_chart") if "Segment sizes" in c.proto.spec).proto.spec)
+    assert {t["y"][0] for t in sizes["data"]} >= {"k=4"}  # a bar per k, each split into its segments
     k_input = next(n for n in at.number_input if n.label == "Number of segments (k)")
     assert k_input.value in (5, 6, 7)  # the fit defaults to the recommendation
     before = set(app_store.list_runs()["run_id"])

@@ -21,6 +21,11 @@ def blobs():
 def test_sweep_figures_equal_scikit_learns(blobs):
     X, _ = blobs
     result = sweep(X, [2, 3, 4, 5], seed=11, silhouette_sample=1000)
+    # the sizes each k would give, largest first: the planted four blobs of 375 at k=4, as scikit-learn finds them
+    assert all(len(result.sizes[k]) == k and sum(result.sizes[k]) == len(X) for k in (2, 3, 4, 5))
+    assert result.sizes[4] == sorted(np.bincount(KMeans(n_clusters=4, n_init=4, random_state=11).fit(X).labels_),
+                                     reverse=True)
+    assert result.to_dict()["sizes"]["4"] == result.sizes[4]
     for row in result.table.itertuples():
         km = KMeans(n_clusters=row.k, n_init=4, random_state=11).fit(X)
         assert row.inertia == pytest.approx(km.inertia_, rel=1e-12)

@@ -56,6 +56,8 @@ if result is not None:
     right.plotly_chart(sil, key="silhouette")
     box = st.warning if result.confidence == "weak" else st.info
     box(f"**Recommended: k = {result.recommended_k}.** {result.reason}", icon=":material/lightbulb:")
+    if result.sizes:
+        st.plotly_chart(components.sweep_sizes(result.sizes, result.n_users, result.recommended_k), key="sizes_k")
     with st.expander("All metrics per k"):
         st.caption(f"Silhouette: {result.silhouette_method} (± = half-width of that interval). "
                    "Stability: mean adjusted Rand index between fits on pairs of "
