@@ -58,7 +58,6 @@ def sidebar() -> None:
     """Dataset and run pickers, shared by every page."""
     datasets = data.datasets()
     with st.sidebar:
-        st.markdown("### Persona Lab")
         if datasets.empty:
             st.caption("No dataset yet.")
             st.session_state.pop(keys.DATASET, None)
@@ -78,7 +77,14 @@ def sidebar() -> None:
             st.session_state[keys.RUN] = None
 
 
+_LOGO = Path(__file__).resolve().parent / "assets" / "logo.svg"
+# Streamlit leaves about 6rem above a page's title; the app's own CSS, no user or data text in it
+_LAYOUT_CSS = "<style>[data-testid=stMainBlockContainer] {padding-top: 2.5rem;}</style>"
+
+
 def main() -> None:
+    st.logo(str(_LOGO), size="large")  # the app's name above the navigation, served by the app itself
+    st.html(_LAYOUT_CSS)
     page = st.navigation(PAGES)
     st.set_page_config(page_title=f"{page.title} · Persona Lab")  # the browser tab says which page it is
     data.new_script_run()
