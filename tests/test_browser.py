@@ -128,7 +128,8 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     pg.get_by_role("button", name="Compare k").click()
     _settle(pg)
     expect(pg.get_by_text("Recommended: k = ").first).to_be_visible()
-    expect(pg.locator("[data-testid=stPlotlyChart]")).to_have_count(2)
+    expect(pg.locator("[data-testid=stPlotlyChart]")).to_have_count(3)  # elbow, silhouette, sizes per k
+    expect(pg.get_by_text("Segment sizes at each k").first).to_be_visible()
     pg.get_by_role("button", name="Fit ").click()
     _settle(pg)
     expect(pg.get_by_text("Fitted ").first).to_be_visible()
