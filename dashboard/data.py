@@ -284,7 +284,7 @@ def profiles(run_id: str):
 def summaries(run_id: str, names: tuple, min_size: int):
     """Every segment as the Profiles page shows it, and the features that separate them (``names``, the
     personas, is part of the key: a renamed persona shows at once)."""
-    return segcore.workflow.run_summaries(store(), run_id, min_segment_size=min_size, matrix=run_matrix(run_id))
+    return segcore.workflow.run_summaries(store(), run_id, min_segment_size=min_size, profiles=profiles(run_id))
 
 
 UMAP_IN_WORKER = os.environ.get("PERSONA_LAB_UMAP_WORKER", "1") != "0"

@@ -258,10 +258,12 @@ def run_profiles(store: Store, run_id: str, *, matrix: RunMatrix | None = None) 
 
 
 def run_summaries(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE,
-                  matrix: RunMatrix | None = None) -> tuple[list[SegmentSummary], pd.DataFrame]:
+                  matrix: RunMatrix | None = None,
+                  profiles: Profiles | None = None) -> tuple[list[SegmentSummary], pd.DataFrame]:
     """Every segment of a run as the CLI and the Profiles page show it (see
-    :func:`segcore.profile.summarise_segments`), and the features that separate segments most."""
-    prof = run_profiles(store, run_id, matrix=matrix)
+    :func:`segcore.profile.summarise_segments`), and the features that separate segments most.
+    ``profiles``: :func:`run_profiles`'s answer, when the caller holds it already."""
+    prof = profiles if profiles is not None else run_profiles(store, run_id, matrix=matrix)
     with store.session():
         rules, separation = run_explanation(store, run_id)
         names = store.personas(run_id).set_index("cluster")["name"].to_dict()
