@@ -237,7 +237,7 @@ def segment_columns(dataset: str) -> list[str]:
 def user_attributes(dataset: str) -> list[str]:
     """Columns that say who a user is (the catalogue's attributes, then the users table's other columns),
     without hashed identifiers: what a fairness check may take as sensitive."""
-    catalogue = segcore.feature_catalog(store(), dataset)
+    catalogue = feature_catalog(dataset)  # the cached catalogue: its column statistics are a full scan
     attributes = [f.name for f in catalogue if f.group == "attributes"]
     known = {f.name for f in catalogue} | {"user_id"}
     others = [c for c in store().segment_columns(dataset) if c not in known]

@@ -172,7 +172,6 @@ def _compact_dates(num: pd.Series) -> TimestampFormat | None:
                            _examples(text, good))
 
 
-_norm, _is_text = normalise_name, is_text
 
 
 def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> dict[str, str]:
@@ -185,7 +184,7 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
         Rows of the file; when given, roles no name matched are filled from
         what the values look like (dates, ids that repeat, amounts, device names).
     """
-    norm = {_norm(c): c for c in columns}
+    norm = {normalise_name(c): c for c in columns}
     mapping, used = {}, set()
     for role in EVENT_ROLES:
         for cand in _ROLE_NAMES[role]:
@@ -205,7 +204,7 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
 
     if "timestamp" not in mapping:
         scored = [(timestamp_format(sample[c]).share, c) for c in free
-                  if not pd.api.types.is_float_dtype(sample[c]) or "time" in _norm(c) or "date" in _norm(c)]
+                  if not pd.api.types.is_float_dtype(sample[c]) or re.search("time|date", normalise_name(c))]
         scored = [(s, c) for s, c in scored if s >= 0.9]
         if scored:
             take("timestamp", max(scored, key=lambda t: t[0])[1])
@@ -235,11 +234,11 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
             if fractional(c) and (numeric(c).dropna() >= 0).mean() > 0.95:
                 take("amount", c)
                 break
-    low_card = [c for c in free if _is_text(sample[c]) and 1 < sample[c].nunique() <= 60
+    low_card = [c for c in free if is_text(sample[c]) and 1 < sample[c].nunique() <= 60
                 and numeric(c).notna().mean() < 0.5]
 
     def vocab_share(c, words):
-        v = sample[c].dropna().astype(str).map(_norm)
+        v = sample[c].dropna().astype(str).map(normalise_name)
         return float(v.isin(words).mean()) if len(v) else 0.0
 
     for role, words in (("device", _DEVICE_WORDS), ("event_type", _EVENT_WORDS)):
@@ -248,7 +247,7 @@ def propose_mapping(columns: list[str], sample: pd.DataFrame | None = None) -> d
             if best[0] >= 0.5:
                 take(role, best[1])
     user_level = _per_user_constants(sample, mapping.get("user_id"), low_card)
-    user_level |= {c for c in low_card if _USER_STATE.search(_norm(c))}
+    user_level |= {c for c in low_card if _USER_STATE.search(normalise_name(c))}
     for role in ("event_type", "category"):
         if role not in mapping:
             # a value that never changes within a user (a sign-up channel, a cohort), or is named as the
@@ -326,7 +325,7 @@ def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
     vocab: dict[str, list[str]] = {}
     taken = set()
     for value in counts["value"].dropna().astype(str):
-        key = _norm(value)
+        key = normalise_name(value)
         for kind, names in _KIND_NAMES.items():
             if key in names:
                 vocab.setdefault(kind, []).append(value)
@@ -334,7 +333,7 @@ def propose_event_vocabulary(counts: pd.DataFrame) -> dict[str, list[str]]:
                 break
     if "purchase" not in vocab and "with_amount" in counts:
         values = counts["value"].astype(str)
-        browsing = np.array([bool(_BROWSING.search(_norm(v))) for v in values], dtype=bool)
+        browsing = np.array([bool(_BROWSING.search(normalise_name(v))) for v in values], dtype=bool)
         free = counts[~values.isin(taken).to_numpy() & (counts["events"] > 0).to_numpy() & ~browsing]
         paying = free[free["with_amount"] >= 0.5 * free["events"]]
         if not paying.empty:

@@ -45,11 +45,6 @@ _OPTIONAL_ROLES = ("amount", "quantity", "unit_price", "device") + tuple(role fo
 # How many of a log's own event types (none of our kinds) become a share-of-events feature each.
 MAX_TYPE_SHARES = 8
 
-
-# An event type as part of a column name: letters and digits, runs of anything else as one '_'.
-_type_name = normalise_name
-
-
 # How many of a log's event types an import lists in its facts.
 _MAX_LISTED_TYPES = 50
 
@@ -89,7 +84,7 @@ def _event_types(con, vocabulary: dict[str, list[str]] | None):
                              counts[["value", "events", "kind"]].head(_MAX_LISTED_TYPES).itertuples(index=False)],
              "event_types_total": int(len(counts))}
     other = [v for v, k in zip(counts["value"], counts["kind"]) if not k]
-    names = [_type_name(mask_text(v)) for v in other]
+    names = [normalise_name(mask_text(v)) for v in other]  # an event type as part of a column name
     own = [(v, n) for i, (v, n) in enumerate(zip(other, names)) if n and n not in names[:i]][:MAX_TYPE_SHARES]
     per_kind = counts.groupby("kind")[["events", "with_amount"]].sum().to_dict("index")
     return event_type, join, per_kind, own, facts
