@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segcore.features import describe_feature
+from segcore.features import describe_feature, format_value
 
 MAX_SCATTER_POINTS = 50_000
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360)
@@ -94,14 +94,27 @@ def sweep_figures(table: pd.DataFrame, recommended_k: int, knee_k: int | None) -
     return figs[0], figs[1]
 
 
+def pca_axis_titles(info: dict) -> tuple[str, str]:
+    """What each PCA axis means: its share of the variance and the features that load most on it, with the
+    direction in which they grow (a PCA stored before loadings were kept gets the shares alone)."""
+    shares = info.get("explained_variance_ratio", [0.0, 0.0])
+    loadings = info.get("loadings") or [[], []]
+    titles = []
+    for i in range(2):
+        parts = ", ".join(f"{label(name)} {'↑' if weight > 0 else '↓'}" for name, weight in loadings[i])
+        titles.append(f"Axis {i + 1} ({shares[i]:.0%} of the variance)" + (f": {parts}" if parts else ""))
+    return titles[0], titles[1]
+
+
 def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str], hover: list[str], title: str,
-            image: tuple) -> go.Figure:
+            image: tuple, axes: tuple[str, str] = ("", "")) -> go.Figure:
     """The map: ``image`` (a PNG data URI and its x0, x1, y0, y1, from data.map_image) shows every user;
     on top, ``points`` as SVG dots with one trace per persona, to hover. A box or lasso drawn on it is
     answered from every user's position (data.map_selection), not from the dots. SVG, not WebGL: a
     browser without a GPU sets up a WebGL canvas far more slowly than it draws a few thousand dots.
 
-    ``sizes``: users per persona, for the legend (the dots are only a sample of them).
+    ``sizes``: users per persona, for the legend (the dots are only a sample of them); ``axes``: the axes'
+    titles.
     """
     uri, x0, x1, y0, y1 = image
     fig = go.Figure()
@@ -120,7 +133,8 @@ def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str]
     fig.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
                       # the legend names the colours; hiding a persona's dots would leave its shading
                       legend=dict(itemsizing="constant", itemclick=False, itemdoubleclick=False),
-                      xaxis=dict(range=[x0, x1], title=""), yaxis=dict(range=[y0, y1], title=""))
+                      xaxis=dict(range=[x0, x1], title=dict(text=axes[0], font=dict(size=12)), automargin=True),
+                      yaxis=dict(range=[y0, y1], title=dict(text=axes[1], font=dict(size=12)), automargin=True))
     return safe(fig)
 
 
@@ -212,6 +226,20 @@ def kpi_value(value, unit: str) -> str:
     return f"{value:{_KPI_FORMATS.get(unit, ',.2f')}}"
 
 
+def kpi_table(kpis: pd.DataFrame, kpi_labels: dict[str, str], units: dict[str, str]) -> pd.DataFrame:
+    """A row per KPI and a column per persona (all users first), so the table fits the page however many
+    KPIs there are: each cell the value and, for a persona, how many times all users' value it is."""
+    order = ["All users"] + [p for p in kpis["persona"] if p != "All users"]
+    by = kpis.set_index("persona").loc[order]
+    rows = {"Users": [f"{int(r.users):,} ({r.share:.0%})" for r in by.itertuples()]}
+    for k, name in kpi_labels.items():
+        lifts = by[f"{k}_lift"] if f"{k}_lift" in by else pd.Series(np.nan, index=by.index)
+        rows[name] = [kpi_value(v, units.get(k, "rate"))
+                      + (f" ({lift:.2f}x)" if persona != "All users" and pd.notna(lift) and pd.notna(v) else "")
+                      for persona, v, lift in zip(order, by[k], lifts, strict=True)]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=order).rename_axis("KPI").reset_index()
+
+
 def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str],
              units: dict[str, str] | None = None) -> go.Figure:
     """One bar chart per KPI, the all-users baseline as a dashed line."""
@@ -221,8 +249,10 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
     base = kpis[kpis["persona"] == "All users"].iloc[0]
     cols = 2
     rows = (len(present) + 1) // 2
+    row_px = 320
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[kpi_labels[k] for k in present],
-                        vertical_spacing=0.18)
+                        # room between rows for the slanted persona names, whatever the number of rows
+                        vertical_spacing=min(0.3, 130 / (row_px * rows)))
     for i, k in enumerate(present):
         r, c = i // cols + 1, i % cols + 1
         fmt = _KPI_FORMATS.get(units.get(k, "rate"), ",.2f")
@@ -230,10 +260,15 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
                              text=[kpi_value(v, units.get(k, "rate")) for v in seg[k]], textposition="outside",
                              cliponaxis=False, showlegend=False,
                              hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
-        fig.add_hline(y=base[k], line_dash="dash", line_color="#444", row=r, col=c,
-                      annotation_text="all users", annotation_position="top left")
-        fig.update_yaxes(tickformat=fmt, row=r, col=c)
-    fig.update_layout(height=330 * rows, margin=dict(l=10, r=10, t=50, b=10))
+        # the all-users baseline as a dashed line across the bars, named once in the legend rather than
+        # on each chart, where its label sat on the bars' values
+        fig.add_trace(go.Scatter(x=list(seg["persona"]), y=[base[k]] * len(seg), mode="lines",
+                                 line=dict(dash="dash", color="#444", width=1.5), name="All users",
+                                 legendgroup="all", showlegend=i == 0,
+                                 hovertemplate=f"All users: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
+        fig.update_yaxes(tickformat=fmt, rangemode="tozero", row=r, col=c)
+    fig.update_layout(height=row_px * rows, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
     return safe(fig)
 
 
@@ -289,7 +324,8 @@ def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, 
     Each blade is one filled outline through at most 200 quantiles of its sorted values (the same
     shape as a bar per user, which made thousands of SVG bars slow to draw)."""
     fig = go.Figure()
-    y0 = 0
+    y0, gap = 0, max(20, len(values) // 100)
+    ticks, labels = [], []
     for c, part in values.groupby("cluster", sort=True):
         v = np.sort(part["silhouette"].to_numpy())
         name = names.get(c, str(c))
@@ -298,12 +334,19 @@ def silhouette_knife(values: pd.DataFrame, names: pd.Series, colours: dict[str, 
         y = y0 + at
         fig.add_trace(go.Scatter(x=np.r_[0, x, 0], y=np.r_[y[0], y, y[-1]], fill="toself", mode="lines",
                                  name=name, line=dict(width=0.5, color=colours.get(name, "#888888")),
+                                 showlegend=False,
                                  hovertemplate=f"{plain(name)}: mean silhouette {v.mean():.2f}<extra></extra>"))
-        y0 += len(v) + max(20, len(values) // 100)
+        # each blade named beside it, with its mean
+        ticks.append(y0 + (len(v) - 1) / 2)
+        labels.append(f"{name} ({v.mean():.2f})")
+        y0 += len(v) + gap
     mean = values["silhouette"].mean()
-    fig.add_vline(x=mean, line_dash="dash", line_color="#444", annotation_text=f"mean {mean:.2f}")
+    fig.add_vline(x=mean, line_dash="dash", line_color="#444")
+    fig.add_annotation(x=mean, y=1, yref="paper", yanchor="bottom", showarrow=False, text=f"mean {mean:.2f}")
     fig.update_layout(title="Silhouette of each user, by segment (right of 0: closer to its own segment)",
-                      xaxis_title="silhouette", yaxis=dict(showticklabels=False), **_LAYOUT)
+                      xaxis_title="silhouette", **{**_LAYOUT, "margin": dict(l=10, r=10, t=70, b=10)},
+                      # the whole of the top and bottom blades, with a little room around them
+                      yaxis=dict(tickvals=ticks, ticktext=labels, range=[-gap / 2, y0 - gap / 2], automargin=True))
     return safe(fig)
 
 
@@ -334,18 +377,23 @@ def crosstab_heatmap(crosstab: pd.DataFrame) -> go.Figure:
     return safe(fig)
 
 
-def contrast_rows(differences: pd.DataFrame) -> pd.DataFrame:
-    """A selection against everyone, a row per feature (``segcore.profile.contrast``): a category's values are
-    shares of users, shown as percentages; a number's are means, shown in the feature's own units."""
+def contrast_rows(differences: pd.DataFrame, reference: str = "Everyone") -> pd.DataFrame:
+    """A selection against a reference group (``segcore.profile.contrast``), a row per feature: a category's
+    values are shares of users, shown as percentages; a number's are means, in the feature's own units; the
+    ratio says how many times the reference's value the selection's is."""
     def shown(feature: str, value: float) -> str:
-        if pd.isna(value):
-            return "n/a"
-        return f"{value:.1%}" if "=" in feature else f"{value:,.3g}"
+        return format_value(value, "share" if "=" in feature else describe_feature(feature).unit)
+
+    def times(selected: float, base: float) -> str:
+        # a ratio reads only between positive values ("0.2x" of a negative mean means nothing)
+        return f"{selected / base:.2g}x" if pd.notna(selected) and pd.notna(base) and selected >= 0 and base > 0 \
+            else ""
 
     return pd.DataFrame({
         "What they share": [label(f) for f in differences.index],
-        "Selected": [shown(f, v) for f, v in zip(differences.index, differences["selected"])],
-        "Everyone": [shown(f, v) for f, v in zip(differences.index, differences["everyone"])],
+        "Selected": [shown(f, v) for f, v in zip(differences.index, differences["selected"], strict=True)],
+        reference: [shown(f, v) for f, v in zip(differences.index, differences["reference"], strict=True)],
+        "Ratio": [times(a, b) for a, b in zip(differences["selected"], differences["reference"], strict=True)],
         "Difference (sd)": differences["z"].to_numpy()})
 
 

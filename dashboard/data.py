@@ -306,11 +306,12 @@ def warm_up_projections() -> None:
         projection_worker()
 
 
-def projection(run_id: str, method: str, *, all_users: bool = False):
-    """Positions of the run's users (stored with the run; UMAP runs in the warmed-up worker)."""
+def projection(run_id: str, method: str, *, all_users: bool = False, progress=None):
+    """Positions of the run's users (stored with the run; UMAP runs in the warmed-up worker and reports
+    ``progress(fraction, message)`` while it computes)."""
     umap = projection_worker().umap_2d if method == "umap" and UMAP_IN_WORKER else None
     return segcore.run_projection(store(), run_id, method, all_users=all_users, umap=umap,
-                                  matrix=run_matrix(run_id))
+                                  matrix=run_matrix(run_id), progress=progress)
 
 
 def has_projection(run_id: str, method: str) -> bool:
@@ -359,16 +360,29 @@ def map_image(run_id: str, method: str, placed_version: str, colours: tuple):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def map_selection(run_id: str, method: str, placed_version: str, regions: tuple):
-    """The placed users inside the drawn regions (segcore.maps.in_regions): how many each cluster holds,
-    and how they differ from every user of the run (segcore.profile.contrast); None when none are."""
+def _inside(run_id: str, method: str, placed_version: str, regions: tuple):
     xy, _ = _map_positions(run_id, method, placed_version)
-    inside = segcore.maps.in_regions(xy[:, 0], xy[:, 1], regions)
+    return segcore.maps.in_regions(xy[:, 0], xy[:, 1], regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def map_selection(run_id: str, method: str, placed_version: str, regions: tuple, against: int | None = None):
+    """The placed users inside the drawn regions (segcore.maps.in_regions): how many each cluster holds,
+    and how they differ (segcore.profile.contrast) from every user of the run, or with ``against`` from
+    the other users of that segment; None when no user is inside."""
+    inside = _inside(run_id, method, placed_version, regions)
     if not inside.any():
         return None
     design, aligned = run_matrix(run_id)  # read, not copied (a copy of a million rows per selection)
-    counts = aligned["cluster"][inside].value_counts()
-    return counts, segcore.profile.contrast(design.frame, design.numeric, design.categorical, inside)
+    return segcore.maps.selection_contrast(design.frame, design.numeric, design.categorical,
+                                           aligned["cluster"].to_numpy(), inside, against)
+
+
+def selected_users(run_id: str, method: str, placed_version: str, regions: tuple):
+    """The users inside the drawn regions, with their segment and persona, for a download."""
+    _, aligned = run_matrix(run_id)
+    return segcore.maps.selected_users(aligned, _inside(run_id, method, placed_version, regions),
+                                       personas(run_id).set_index("cluster")["name"])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

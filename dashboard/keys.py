@@ -18,6 +18,7 @@ FITTED = "_fitted_message"  # the run whose "fitted" message the Segment page sh
 PERSONAS_SAVED = "_personas_saved"  # the run whose personas were just saved
 UMAP_SECONDS = "_umap_seconds"  # how long the last UMAP took, shown once
 MAP_METHOD = "_map_method"  # the Explore page's map (pca or umap), kept across visits
+SELECTION_AGAINST = "selection_against"  # what a selection on the map is compared with (everyone or segment)
 UPLOAD_FOLDER = "_upload_folder"  # this session's dashboard.uploads.UploadFolder
 UPLOAD_GENERATION = "_upload_generation"  # bumped after an import, to clear the uploaders
 

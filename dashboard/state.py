@@ -117,3 +117,8 @@ def chosen_min_size() -> int:
     """The minimum segment size last chosen on any page (the default until one is)."""
     return int(st.session_state.get(MIN_SIZE, MIN_SEGMENT_SIZE))
 
+
+def progress_bar(text: str = "Starting."):
+    """A progress bar, and the ``progress(fraction, message)`` callback segcore calls to move it."""
+    bar = st.progress(0.0, text=text)
+    return lambda fraction, message: bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)

@@ -15,6 +15,7 @@ predict, or the label of the nearest sampled user).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,11 +94,11 @@ def _fit_kmeans(X, k, seed, p, mixed):
     idx = _sample(len(X), p["fit_sample"], seed) if p["fit_sample"] else None
     if idx is None:
         m = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X)
-        return m.labels_, None, {"inertia": float(m.inertia_)}
+        return m.labels_, None, {}
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     start = KMeans(n_clusters=k, n_init=p["n_init"], random_state=seed).fit(X32[idx])
     m = KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1, random_state=seed).fit(X32)
-    return m.labels_, None, {"inertia": float(m.inertia_), "fit_sample": int(len(idx)),
+    return m.labels_, None, {"fit_sample": int(len(idx)),
                              "lloyd_iterations_on_all": int(m.n_iter_)}
 
 
@@ -105,7 +106,7 @@ def _fit_minibatch(X, k, seed, p, mixed):
     from sklearn.cluster import MiniBatchKMeans
 
     m = MiniBatchKMeans(n_clusters=k, n_init=p["n_init"], batch_size=p["batch_size"], random_state=seed).fit(X)
-    return m.labels_, None, {"inertia": float(m.inertia_)}
+    return m.labels_, None, {}
 
 
 def _fit_gmm(X, k, seed, p, mixed):
@@ -216,20 +217,35 @@ def resolve_params(method: Method, given: dict | None) -> dict:
     unknown = [k for k in given if k not in known]
     if unknown:
         allowed = ", ".join(known) or "none"
-        raise InputError(f"{method.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
+        raise InputError(f"the method {method.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
     return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
 
 
-def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: dict, mixed):
-    """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
+@contextmanager
+def quiet_convergence():
+    """scikit-learn's ConvergenceWarning silenced: too few distinct users for k is refused in words by
+    :func:`check_found` instead."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # turned into the clear error below
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: dict, mixed):
+    """Fit one model; refuse a result with fewer clusters than asked (too few distinct users)."""
+    with quiet_convergence():
         labels, proba, facts = method.fit(X, k, seed, params, mixed)
     labels = np.asarray(labels, dtype=np.int64)
+    check_found(labels, k, method)
+    return labels, proba, facts
+
+
+def check_found(labels: np.ndarray, k: int | None, method: Method) -> None:
+    """Refuse a labelling with fewer segments than asked (too few distinct users), or a density method's
+    that found fewer than two."""
     found = len(np.unique(labels[labels != NOISE]))
     if method.needs_k and k is not None and found < k:
         raise InputError(f"k={k} asks for more segments than the data can form: only {found} groups of "
@@ -237,7 +253,6 @@ def _fit_one(X: np.ndarray, k: int | None, method: Method, seed: int, params: di
     if not method.needs_k and found < 2:
         raise InputError(f"{method.label} found {found} dense group(s) with these settings: lower "
                          "min_cluster_size, or reduce dimensions with PCA first")
-    return labels, proba, facts
 
 
 def _mixed(X: np.ndarray, mixed):

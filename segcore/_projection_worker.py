@@ -99,27 +99,37 @@ class ProjectionWorker:
         self._read()
         self._warming = False
 
-    def call(self, name: str, *args, **kwargs):
-        """Run ``segcore.projection.<name>(*args, **kwargs)`` in the worker and return its result."""
+    def call(self, name: str, *args, progress: Callable[[float, str], None] | None = None, **kwargs):
+        """Run ``segcore.projection.<name>(*args, **kwargs)`` in the worker and return its result.
+
+        With ``progress``, the function is given a ``progress`` argument whose calls in the worker
+        come back as calls of ``progress(fraction, message)`` here, while the job runs.
+        """
         with self._lock:
             self._start_locked()
             if self._warming:
+                if progress:
+                    progress(0.0, "Waiting for UMAP's numerical code to finish compiling (once per app start).")
                 self._finish_warm_up()  # blocks until compiled
             try:
                 stdin = self._pipe("stdin")
-                pickle.dump((name, args, kwargs), stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((name, args, kwargs, progress is not None), stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 stdin.flush()
             except OSError as exc:
                 self._discard()
                 raise WorkerError("the projection worker stopped; try again") from exc
             status, value = self._read()
+            while status == "progress":
+                if progress:
+                    progress(*value)
+                status, value = self._read()
         if status == "error":
             raise value
         return value
 
-    def umap_2d(self, *args, **kwargs):
-        """:func:`segcore.projection.umap_2d`, in the warmed-up worker."""
-        return self.call("umap_2d", *args, **kwargs)
+    def umap_2d(self, *args, progress: Callable[[float, str], None] | None = None, **kwargs):
+        """:func:`segcore.projection.umap_2d`, in the warmed-up worker, reporting its progress here."""
+        return self.call("umap_2d", *args, progress=progress, **kwargs)
 
     def peak_memory_mb(self) -> float | None:
         """The worker's own peak resident memory, in MB (Linux; None elsewhere).
@@ -159,13 +169,17 @@ def _serve() -> None:
     out.flush()
     allowed: dict[str, Callable[..., object]] = {"umap_2d": projection.umap_2d, "pca_2d": projection.pca_2d,
                                                  "peak_memory_mb": _peak_memory_mb}
+    def report(fraction: float, message: str) -> None:
+        pickle.dump(("progress", (fraction, message)), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
     while True:
         try:
-            name, args, kwargs = pickle.load(inp)
+            name, args, kwargs, wants_progress = pickle.load(inp)
         except EOFError:
             return
         try:
-            reply = ("ok", allowed[name](*args, **kwargs))
+            reply = ("ok", allowed[name](*args, **({**kwargs, "progress": report} if wants_progress else kwargs)))
         except Exception as exc:  # noqa: BLE001 - sent back and raised in the app
             reply = ("error", exc)
         pickle.dump(reply, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -18,16 +18,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._methods import METHODS, NOISE, _fit_one, _mixed, _sample, get_method, resolve_params
-from ._separation import calinski_davies, silhouette
+from ._methods import METHODS, NOISE, _fit_one, _mixed, _sample, check_found, get_method, resolve_params
+from ._resampled import RESAMPLED_FITS, resampled_kmeans
+from ._separation import calinski_davies, silhouettes
 from .errors import InputError
-from .stability import k_stability
+from .stability import describe_k_stability, k_stability
 
 __all__ = ["ALGORITHMS", "NOISE", "FitResult", "SweepResult", "fit", "sweep", "recommend_k", "parse_k_range",
-           "SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_method"]
+           "SILHOUETTE_SAMPLE", "SWEEP_SILHOUETTE_SAMPLE", "silhouette_estimate", "silhouette_estimates",
+           "silhouette_method"]
 
 SILHOUETTE_SAMPLE = 10_000  # exact up to this many users
 SILHOUETTE_REPEATS = 4  # beyond: the mean of this many samples of half that size
+SWEEP_SILHOUETTE_SAMPLE = 5_000  # a sweep compares k on the same samples, so smaller ones suffice there
 WEAK_SILHOUETTE = 0.10
 STABLE_ARI = 0.75  # refits agreeing at least this much count as the same segmentation
 Progress = Callable[[float, str], None]
@@ -90,15 +93,6 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
-    """Within-cluster sum of squares (k-means' inertia) for any labelling, unassigned users left out."""
-    total = 0.0
-    for c in np.unique(labels[labels != NOISE]):
-        part = X[labels == c]
-        total += float(((part - part.mean(axis=0)) ** 2).sum())
-    return total
-
-
 def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
                         silhouette_sample: int = SILHOUETTE_SAMPLE) -> tuple[float, float]:
     """Silhouette and the half-width of its 95 % confidence interval.
@@ -109,30 +103,37 @@ def silhouette_estimate(X: np.ndarray, labels: np.ndarray, seed: int,
     with a Student-t interval: the same cost as one sample of ``silhouette_sample``,
     because silhouette grows with the square of the sample.
     """
-    n = len(labels)
+    values, halves = silhouette_estimates(X, np.asarray(labels)[:, None], seed, silhouette_sample)
+    return float(values[0]), float(halves[0])
+
+
+def silhouette_estimates(X: np.ndarray, labellings: np.ndarray, seed: int,
+                         silhouette_sample: int = SILHOUETTE_SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`silhouette_estimate` of each column of ``labellings`` (n_users x n_labellings) on the same
+    samples, whose distances are computed once for all of them."""
+    n = len(labellings)
     if n <= silhouette_sample:
-        return silhouette(X, labels), 0.0
+        return silhouettes(X, labellings), np.zeros(labellings.shape[1])
     size = silhouette_sample // 2
-    scores = []
-    for i in range(SILHOUETTE_REPEATS):
-        idx = _sample(n, size, seed + i)
-        # a sample may miss small segments; with fewer than two left, silhouette is undefined
-        scores.append(silhouette(X[idx], labels[idx], dtype=np.float32) if len(np.unique(labels[idx])) > 1 else np.nan)
-    values = np.array(scores)
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return float(values.mean()), half
+    # a sample may miss small segments; with fewer than two left, that labelling's silhouette is NaN
+    scores = np.array([silhouettes(X[idx], labellings[idx], dtype=np.float32)
+                       for idx in (_sample(n, size, seed + i) for i in range(SILHOUETTE_REPEATS))])
+    half = stats.t.ppf(0.975, len(scores) - 1) * scores.std(axis=0, ddof=1) / np.sqrt(len(scores))
+    return scores.mean(axis=0), half
 
 
 def _metrics(X: np.ndarray, labels: np.ndarray, seed: int, silhouette_sample: int) -> dict:
-    """Separation metrics over the assigned users (unassigned ones belong to no segment)."""
+    """Inertia and the separation metrics over the assigned users (unassigned ones belong to no segment)."""
     assigned = labels != NOISE
     Xa, la = (X, labels) if assigned.all() else (X[assigned], labels[assigned])
     n = len(la)
     if len(np.unique(la)) < 2 or n <= len(np.unique(la)):
-        return {"silhouette": np.nan, "silhouette_ci": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+        return {"inertia": np.nan, "silhouette": np.nan, "silhouette_ci": np.nan, "calinski_harabasz": np.nan,
+                "davies_bouldin": np.nan}
     sil, half = silhouette_estimate(Xa, la, seed, silhouette_sample)
-    ch, db = calinski_davies(Xa, la)
-    return {"silhouette": sil, "silhouette_ci": half, "calinski_harabasz": ch, "davies_bouldin": db}
+    ch, db, within = calinski_davies(Xa, la)
+    return {"inertia": within, "silhouette": sil, "silhouette_ci": half, "calinski_harabasz": ch,
+            "davies_bouldin": db}
 
 
 def separation_metrics(X: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
@@ -198,8 +199,7 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
     labels, proba, facts = _fit_one(X, k, method, int(seed), params, _mixed(X, mixed))
     labels = _relabel_by_size(labels)
     found = int(len(np.unique(labels[labels != NOISE])))
-    metrics = {"inertia": facts.pop("inertia", None) or _wcss(X, labels),
-               **_metrics(X, labels, seed, silhouette_sample),
+    metrics = {**_metrics(X, labels, seed, silhouette_sample),
                "silhouette_method": silhouette_method(int((labels != NOISE).sum()), silhouette_sample),
                "unassigned": int((labels == NOISE).sum()), **facts,
                "fit_seconds": time.perf_counter() - start}
@@ -210,7 +210,7 @@ def fit(X: np.ndarray, k: int | None = None, *, algo: str = "kmeans", seed: int 
 class SweepResult:
     """Metrics per k and the recommended k with its reason."""
 
-    table: pd.DataFrame  # k, inertia, silhouette, calinski_harabasz, davies_bouldin, seconds
+    table: pd.DataFrame  # k, inertia, silhouette, calinski_harabasz, davies_bouldin, seconds (of each k's fits)
     recommended_k: int
     reason: str
     knee_k: int | None
@@ -221,21 +221,29 @@ class SweepResult:
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
     sizes: dict[int, list[int]] = field(default_factory=dict)  # k -> the segments' sizes, largest first
+    stability_method: str = ""  # how stability was checked, in words ("" without the check)
+    centres: dict[int, np.ndarray] = field(default_factory=dict)  # k -> k-means' centres (k x features)
 
     def to_dict(self) -> dict:
         return {"algo": self.algo, "recommended_k": self.recommended_k, "reason": self.reason,
                 "knee_k": self.knee_k, "confidence": self.confidence, "n_users": self.n_users,
-                "silhouette_method": self.silhouette_method, "seconds": round(self.seconds, 3),
+                "silhouette_method": self.silhouette_method, "stability_method": self.stability_method,
+                "seconds": round(self.seconds, 3),
                 "metrics": self.table.round(6).to_dict(orient="records"),
                 "sizes": {str(k): v for k, v in self.sizes.items()}}
 
 
 def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, params: dict | None = None,
-          mixed: tuple | None = None, silhouette_sample: int = SILHOUETTE_SAMPLE, stability: bool = True,
+          mixed: tuple | None = None, silhouette_sample: int = SWEEP_SILHOUETTE_SAMPLE, stability: bool = True,
           progress: Progress | None = None) -> SweepResult:
     """Fit each k and report inertia, silhouette, Calinski-Harabasz and Davies-Bouldin (and BIC, AIC
-    for mixtures), and with ``stability`` the ARI between refits on subsamples (mean and spread; see
-    :mod:`segcore.stability`). ``progress(fraction, message)`` is called after each k.
+    for mixtures), and with ``stability`` the agreement of fits on resampled users (mean and spread).
+
+    k-means, the default, is fitted by :func:`segcore._resampled.resampled_kmeans`: its restarts are
+    fits on resampled users whose agreement is the stability, and the best is refined on everyone.
+    Other methods are fitted on everyone and checked by :func:`segcore.stability.k_stability`.
+    The separation metrics of every k are computed after the fits, the silhouette's distances once
+    for all k. ``progress(fraction, message)`` is called before each k and before the metrics.
     """
 
     seed = check_seed(seed)
@@ -249,24 +257,48 @@ def sweep(X: np.ndarray, ks: list[int], *, algo: str = "kmeans", seed: int = 0, 
     if len(ks) < 2:
         raise InputError("a sweep needs at least two values of k")
     _check(X, ks)
-    rows, sizes, start = [], {}, time.perf_counter()
+    say = progress or (lambda fraction, message: None)
+    rows, sizes, centres, start = [], {}, {}, time.perf_counter()
+    fits = RESAMPLED_FITS
+    if method.name == "kmeans":  # its restarts are the resampled fits
+        fits = max(params["n_init"], RESAMPLED_FITS) if stability else params["n_init"]
+    labellings = np.empty((len(X), len(ks)), dtype=np.int32)
+    X32 = np.ascontiguousarray(X, dtype=np.float32) if method.name == "kmeans" else X  # k-means fits in float32
     for i, k in enumerate(ks):
+        say(i / (len(ks) + 1), f"Fitting k={k} ({i + 1} of {len(ks)}).")
         t0 = time.perf_counter()
-        labels, _, facts = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
-        counts = np.bincount(np.asarray(labels)[np.asarray(labels) != NOISE])
+        if method.name == "kmeans":
+            fitted = resampled_kmeans(X32, k, seed=seed, fits=fits, refine_sample=params["fit_sample"])
+            labels, centres[k] = fitted.labels, fitted.centres
+            check_found(labels, k, method)
+            row = {"k": k, **({"stability": fitted.stability, "stability_std": fitted.stability_std}
+                              if stability and fits > 1 else {})}
+        else:
+            labels, _, facts = _fit_one(X, k, method, seed, params, _mixed(X, mixed))
+            row = {"k": k, **{f: facts[f] for f in ("bic", "aic") if f in facts}}
+            if stability:
+                row["stability"], row["stability_std"] = k_stability(X, k, algo=algo, params=params, mixed=mixed,
+                                                                     seed=seed)
+        labellings[:, i] = labels
+        counts = np.bincount(labels[labels != NOISE])
         sizes[int(k)] = sorted((int(n) for n in counts if n), reverse=True)
-        row = {"k": k, "inertia": facts.pop("inertia", None) or _wcss(X, labels),
-               **_metrics(X, labels, seed, silhouette_sample), **{f: facts[f] for f in ("bic", "aic") if f in facts}}
-        if stability:
-            row["stability"], row["stability_std"] = k_stability(X, k, algo=algo, params=params, mixed=mixed,
-                                                                 seed=seed)
         rows.append({**row, "seconds": time.perf_counter() - t0})
-        if progress:
-            progress((i + 1) / len(ks), f"k={k} done ({i + 1}/{len(ks)})")
+    say(len(ks) / (len(ks) + 1), f"Measuring how well separated the segments are at each of the {len(ks)} k.")
+    sil, half = silhouette_estimates(X, labellings, seed, silhouette_sample)
+    for i, row in enumerate(rows):
+        ch, db, within = calinski_davies(X, labellings[:, i])
+        row.update(inertia=within, silhouette=float(sil[i]), silhouette_ci=float(half[i]), calinski_harabasz=ch,
+                   davies_bouldin=db)
+    say(1.0, f"Compared {len(ks)} values of k.")
+    order = ["k", "inertia", "silhouette", "silhouette_ci", "calinski_harabasz", "davies_bouldin", "bic", "aic",
+             "stability", "stability_std", "seconds"]
     table = pd.DataFrame(rows)
+    table = table[[c for c in order if c in table]]
     rec, reason, knee, confidence = recommend_k(table)
+    checked = "stability" in table
     return SweepResult(table, rec, reason, knee, confidence, silhouette_method(X.shape[0], silhouette_sample),
-                       int(X.shape[0]), algo, time.perf_counter() - start, sizes=sizes)
+                       int(X.shape[0]), algo, time.perf_counter() - start, sizes=sizes, centres=centres,
+                       stability_method=describe_k_stability(algo, len(X), ks[-1], fits) if checked else "")
 
 
 def _knee(table: pd.DataFrame) -> int | None:

@@ -4,11 +4,24 @@ Every message is written to be shown as it is, in the app (``st.error``) or on
 the command line (one line on stderr): it names the bad value and what to do.
 Where what to do is an option, the message says it in words and carries the option
 twice: ``cli`` as the command line spells it (``--encoding latin-1``) and ``app`` as
-the app's widget is labelled. ``str()`` gives the app's form; :meth:`for_cli` the
-command line's.
+the app's widget is labelled. ``str()`` gives the app's form, a sentence (capital letter,
+full stop); :meth:`for_cli` the command line's, a clause after ``segcore: error:``.
 """
 
-__all__ = ["SegcoreError", "InputError", "NotFoundError", "StoreBusyError"]
+__all__ = ["SegcoreError", "InputError", "NotFoundError", "StoreBusyError", "sentence"]
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: a full stop at the end unless it ends with one (or with ``?``, ``!``, or a
+    closing quote or bracket after one), and a capital first letter when it starts with a word; a
+    message starting with a name as written (``k=12``, ``seed``'s value, a column) keeps it as it is."""
+    text = str(text).strip()
+    if not text:
+        return text
+    first = text.split(" ", 1)[0].rstrip(":;,")
+    if first.isalpha() and first.islower():
+        text = text[0].upper() + text[1:]
+    return text if text.rstrip("\"')]").endswith((".", "?", "!")) else text + "."
 
 
 class SegcoreError(Exception):
@@ -31,7 +44,7 @@ class SegcoreError(Exception):
         return str(self.args[0]) if self.args else ""
 
     def for_app(self) -> str:
-        return f"{self.message} ({self.app})" if self.app else self.message
+        return sentence(f"{self.message} ({self.app})" if self.app else self.message)
 
     def for_cli(self) -> str:
         return f"{self.message} ({self.cli})" if self.cli else self.message

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ._common import is_numeric_type
 
-__all__ = ["FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature"]
+__all__ = ["FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature", "format_value"]
 
 GROUPS = ("behaviour", "value", "context", "attributes")
 
@@ -56,6 +57,11 @@ _MAX_CATEGORIES = 30  # a text column with more distinct values is an identifier
 MAX_DEFAULT_MISSING = 0.5  # a feature missing for more users than this is not chosen by default
 
 
+# features whose values are proportions (shown as percentages) or sums of money
+_SHARES = {"ctr", "conversion_rate", "mobile_share", "night_share", "weekend_share"}
+_MONEY = {"revenue", "avg_order_value", "returned_value"}
+
+
 @dataclass(frozen=True)
 class FeatureInfo:
     """One candidate feature of a dataset."""
@@ -66,19 +72,38 @@ class FeatureInfo:
     kind: str  # "numeric" or "categorical"
     high: str
     low: str
+    unit: str = ""  # "share" (a proportion), "money", or "" (a count, days, minutes...)
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """A feature's value as people read it: a share as a percentage with one decimal, money with two
+    decimals, other numbers to three significant figures below 100 and whole above, with thousands
+    separators."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "money":
+        return f"{value:,.2f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def describe_feature(name: str, kind: str = "numeric", group: str | None = None) -> FeatureInfo:
     """Catalogue entry for a column, with generic words for columns the catalogue does not know."""
     if name in _KNOWN:
         g, label, high, low = _KNOWN[name]
-        return FeatureInfo(name, g, label, kind, high, low)
+        unit = "share" if name in _SHARES else "money" if name in _MONEY else ""
+        return FeatureInfo(name, g, label, kind, high, low, unit)
     if name.startswith("type_share_"):
         what = name.removeprefix("type_share_").replace("_", " ")
-        return FeatureInfo(name, "behaviour", f"Share of events: {what}", kind, f"often {what}", f"rarely {what}")
+        return FeatureInfo(name, "behaviour", f"Share of events: {what}", kind, f"often {what}", f"rarely {what}",
+                           "share")
     if name.startswith("share_"):
         cat = name.removeprefix("share_").replace("_", " ")
-        return FeatureInfo(name, "behaviour", f"Share of activity in {cat}", kind, f"into {cat}", f"little {cat}")
+        return FeatureInfo(name, "behaviour", f"Share of activity in {cat}", kind, f"into {cat}", f"little {cat}",
+                           "share")
     pretty = name.replace("_", " ")
     return FeatureInfo(name, group or "attributes", pretty.capitalize(), kind, f"high {pretty}", f"low {pretty}")
 

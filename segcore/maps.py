@@ -17,6 +17,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = ["DensityImage", "density_image", "density_png", "positions_by_row", "sample_placed", "in_regions",
+           "selection_contrast", "selected_users",
            "MIN_OPACITY"]
 
 MIN_OPACITY = 0.25  # a pixel holding a single user: faint, but visible on white
@@ -188,3 +189,33 @@ def density_png(xy: np.ndarray, labels, colours: dict, *,
     return ("data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), image.x0, image.x1, image.y0,
             image.y1)
 
+
+
+def selection_contrast(frame, numeric: list[str], categorical: list[str], clusters, inside, against=None):
+    """The segments of the users inside a drawn region, and how those users differ.
+
+    Returns ``(counts, differences)``: users inside per segment (a Series, largest first) and
+    :func:`segcore.profile.contrast` of the users inside against everyone, or, with ``against`` a
+    segment, of those inside that segment against its other users (what sets the selected part of a
+    segment apart from the rest of it).
+    """
+    import pandas as pd
+
+    from .profile import contrast
+
+    clusters = np.asarray(clusters)
+    inside = np.asarray(inside, dtype=bool)
+    counts = pd.Series(clusters[inside]).value_counts()
+    if against is None:
+        return counts, contrast(frame, numeric, categorical, inside)
+    own = clusters == against
+    if not (own & ~inside).any():
+        raise InputError("every user of that segment is selected: there is no rest of it to compare with")
+    return counts, contrast(frame, numeric, categorical, inside & own, reference=own & ~inside)
+
+
+def selected_users(assignments, inside, names):
+    """The users inside a drawn region (``assignments``: user_id and cluster, in the rows of ``inside``),
+    with their segment and persona (``names``: a Series of persona names by cluster)."""
+    chosen = assignments.loc[np.asarray(inside, dtype=bool), ["user_id", "cluster"]].reset_index(drop=True)
+    return chosen.assign(persona=chosen["cluster"].map(names))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,11 @@ import pandas as pd
 from ._common import finite_numbers
 from .disclosure import withheld_sizes
 from .errors import InputError
-from .features import describe_feature
+from .features import describe_feature, format_value
 from .stability import UNSTABLE_BELOW
 
-__all__ = ["Profiles", "SegmentSummary", "profile_clusters", "indicator_frame", "contrast", "summarise_segments"]
+__all__ = ["Profiles", "SegmentSummary", "Trait", "profile_clusters", "indicator_frame", "contrast",
+           "summarise_segments"]
 
 MIN_ABS_Z = 0.4  # below this a difference is not worth a word in a description
 
@@ -107,13 +109,14 @@ def profile_clusters(values: pd.DataFrame, labels, *, top_n: int = 3) -> Profile
     return Profiles(sizes, means, medians, z, pop_mean, top, descriptions)
 
 
-def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], selected) -> pd.DataFrame:
-    """How a group of users differs from everyone, feature by feature.
+def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], selected,
+             reference=None) -> pd.DataFrame:
+    """How a group of users differs from everyone (or from another group), feature by feature.
 
-    The same numbers as :func:`profile_clusters` gives for a cluster made of the group (``z`` is
-    Cohen's d against everyone), computed column by column so that a million users need no
-    indicator table: a categorical feature gives one row per category, its mean being the share
-    of users in it.
+    Against everyone, the same numbers as :func:`profile_clusters` gives for a cluster made of the
+    group (``z`` is Cohen's d against everyone), computed column by column so that a million users
+    need no indicator table: a categorical feature gives one row per category, its mean being the
+    share of users in it.
 
     Parameters
     ----------
@@ -123,18 +126,26 @@ def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], se
         Columns of ``frame`` to compare.
     selected : array-like of bool, shape (len(frame),)
         The group.
+    reference : array-like of bool, shape (len(frame),), optional
+        The users to compare with (say, the rest of the group's segment); default everyone.
+        Differences are in the reference's standard deviations.
 
     Returns
     -------
     DataFrame
         Index: feature (``col=value`` for a category); columns ``selected`` (the group's mean),
-        ``everyone`` (everyone's mean) and ``z``, ordered by ``|z|``, largest first.
+        ``reference`` (the reference users' mean) and ``z``, ordered by ``|z|``, largest first.
     """
     selected = np.asarray(selected, dtype=bool)
     if selected.shape != (len(frame),):
         raise InputError(f"{selected.shape[0] if selected.ndim else 0} selection flags for {len(frame)} users")
     if not selected.any():
         raise InputError("the selection holds no users")
+    base = np.ones(len(frame), dtype=bool) if reference is None else np.asarray(reference, dtype=bool)
+    if base.shape != (len(frame),):
+        raise InputError(f"{base.shape[0] if base.ndim else 0} reference flags for {len(frame)} users")
+    if not base.any():
+        raise InputError("there are no users to compare the selection with")
     rows = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for col in numeric:
@@ -142,20 +153,51 @@ def contrast(frame: pd.DataFrame, numeric: list[str], categorical: list[str], se
             v = np.where(np.isinf(v), np.nan, v)
             if np.isnan(v).all():
                 continue
+            ref = v[base]
             rows[col] = (np.nanmean(v[selected]) if not np.isnan(v[selected]).all() else np.nan,
-                         np.nanmean(v), np.nanstd(v))
-        n, n_sel = len(frame), int(selected.sum())
+                         np.nanmean(ref) if not np.isnan(ref).all() else np.nan,
+                         np.nanstd(ref) if not np.isnan(ref).all() else np.nan)
+        n_ref, n_sel = int(base.sum()), int(selected.sum())
         for col in categorical:
             codes, values = pd.factorize(frame[col].astype("object"), sort=True)
-            everyone = np.bincount(codes[codes >= 0], minlength=len(values)) / n
+            shares = np.bincount(codes[base & (codes >= 0)], minlength=len(values)) / n_ref
             group = np.bincount(codes[selected & (codes >= 0)], minlength=len(values)) / n_sel
-            for value, p_sel, p in zip(values, group, everyone):
+            for value, p_sel, p in zip(values, group, shares, strict=True):
                 rows[f"{col}={value}"] = (p_sel, p, np.sqrt(p * (1 - p)))
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=["selected", "everyone", "std"])
-    z = (table["selected"] - table["everyone"]) / table["std"].replace(0, np.nan)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["selected", "reference", "std"])
+    z = (table["selected"] - table["reference"]) / table["std"].replace(0, np.nan)
     table = table.drop(columns="std").assign(z=z.fillna(0.0))
     table.index.name = "feature"
     return table.iloc[np.argsort(-table["z"].abs().to_numpy(), kind="stable")]
+
+
+class Trait(NamedTuple):
+    """One feature that sets a segment apart: its standardised difference and the two means it compares."""
+
+    feature: str  # a column, or ``col=value`` for a category (its mean is a share of users)
+    z: float  # (segment mean - everyone's mean) / everyone's standard deviation
+    mean: float  # the segment's mean, in the feature's units
+    overall: float  # everyone's mean
+
+    @property
+    def ratio(self) -> float | None:
+        """The segment's mean as a multiple of everyone's, where that reads (both means non-negative,
+        everyone's above zero); None otherwise."""
+        if np.isfinite(self.mean) and np.isfinite(self.overall) and self.mean >= 0 and self.overall > 0:
+            return float(self.mean / self.overall)
+        return None
+
+    def text(self, label=str) -> str:
+        """In words, the feature named by ``label``: "Purchases: 3.1 against 1 for the average user
+        (3.1x), +1.2 sd"; a category's means are shares of users ("54% against 20% of all users"),
+        a proportion's percentages."""
+        if "=" in self.feature:
+            mean, overall = format_value(self.mean, "share"), f"{format_value(self.overall, 'share')} of all users"
+        else:
+            unit = describe_feature(self.feature).unit
+            mean, overall = format_value(self.mean, unit), f"{format_value(self.overall, unit)} for the average user"
+        ratio = f" ({self.ratio:.2g}x)" if self.ratio is not None else ""
+        return f"{label(self.feature)}: {mean} against {overall}{ratio}, {self.z:+.1f} sd"
 
 
 @dataclass(frozen=True)
@@ -170,6 +212,7 @@ class SegmentSummary:
     withheld: bool
     description: str = ""
     top: tuple[tuple[str, float], ...] = ()
+    traits: tuple[Trait, ...] = ()  # the same features as ``top``, with the means they compare
     stability: float | None = None
     rules: tuple[tuple[str, float, float], ...] = ()  # (rule, precision, coverage)
 
@@ -191,8 +234,9 @@ def summarise_segments(prof: Profiles, names: dict, *, stability: dict[int, floa
             out.append(SegmentSummary(cluster, name, size, share, withheld=True))
             continue
         mine = rules[rules["cluster"] == c] if len(rules) else rules
+        traits = tuple(Trait(f, z, float(prof.means.loc[c, f]), float(prof.population_mean[f])) for f, z in prof.top[c])
         out.append(SegmentSummary(cluster, name, size, share, withheld=False, description=prof.descriptions[c],
-                                  top=tuple(prof.top[c]), stability=stability.get(int(c)),
+                                  top=tuple(prof.top[c]), traits=traits, stability=stability.get(int(c)),
                                   rules=tuple((r.rule, float(r.precision), float(r.coverage))
                                               for r in mine.itertuples())))
     return out

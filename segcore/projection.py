@@ -13,6 +13,9 @@ else (``transform``) takes minutes at a million users, so it runs on demand.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.decomposition import PCA
 
@@ -58,8 +61,16 @@ def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarra
     return np.sort(np.concatenate(parts))
 
 
-def pca_2d(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict]:
-    """First two principal components (float32) and the explained variance of each."""
+AXIS_FEATURES = 3  # features named per PCA axis
+
+
+def pca_2d(X: np.ndarray, seed: int = 0, names: list[str] | None = None) -> tuple[np.ndarray, dict]:
+    """First two principal components (float32) and the explained variance of each.
+
+    With ``names`` (of ``X``'s columns), the description also gives, per axis, the ``AXIS_FEATURES``
+    columns that load most on it, as ``[name, loading]`` pairs, strongest first: what moving along
+    the axis means.
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.shape[0] < 2 or X.shape[1] < 1:
         raise InputError("PCA needs at least 2 users and 1 feature")
@@ -69,7 +80,14 @@ def pca_2d(X: np.ndarray, seed: int = 0) -> tuple[np.ndarray, dict]:
     if n == 1:
         coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
     ratio = [float(r) for r in pca.explained_variance_ratio_] + [0.0] * (2 - n)
-    return coords.astype(np.float32), {"method": "pca", "explained_variance_ratio": ratio}
+    info: dict = {"method": "pca", "explained_variance_ratio": ratio}
+    if names is not None:
+        if len(names) != X.shape[1]:
+            raise InputError(f"{len(names)} column names for {X.shape[1]} columns")
+        info["loadings"] = [[[str(names[j]), round(float(axis[j]), 4)]
+                             for j in np.argsort(-np.abs(axis), kind="stable")[:AXIS_FEATURES]]
+                            for axis in pca.components_]
+    return coords.astype(np.float32), info
 
 
 def _import_umap():
@@ -108,25 +126,55 @@ def _import_umap():
     return umap
 
 
-def _exact_neighbours(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+NEIGHBOUR_BLOCK = 5_000  # rows per neighbour query: progress between blocks
+
+
+def _exact_neighbours(X: np.ndarray, k: int, say=None) -> tuple[np.ndarray, np.ndarray]:
     """Each row's k nearest rows (itself first) and their distances, by brute force in blocks.
 
     For up to ``UMAP_SAMPLE`` rows this takes seconds (one matrix product per block), needs no
-    compilation, and is exact where NN-descent is approximate.
+    compilation, and is exact where NN-descent is approximate. ``say(done, total)`` after each block.
     """
     from sklearn.neighbors import NearestNeighbors
 
-    dist, idx = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(X)
-    return idx.astype(np.int32), dist.astype(np.float32)
+    index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X)
+    dists, idxs = [], []
+    for start in range(0, len(X), NEIGHBOUR_BLOCK):
+        dist, idx = index.kneighbors(X[start:start + NEIGHBOUR_BLOCK])
+        dists.append(dist.astype(np.float32))
+        idxs.append(idx.astype(np.int32))
+        if say:
+            say(min(start + NEIGHBOUR_BLOCK, len(X)), len(X))
+    return np.vstack(idxs), np.vstack(dists)
+
+
+class _EpochCounter:
+    """A file for tqdm that turns umap-learn's epoch bar (``bar_format="{n}/{total}"``) into calls of
+    ``say(done, total)``: umap-learn reports its layout's progress only through tqdm."""
+
+    def __init__(self, say) -> None:
+        self.say = say
+
+    def write(self, text: str) -> int:
+        found = re.findall(r"(\d+)/(\d+)", text)
+        if found:
+            done, total = found[-1]
+            self.say(int(done), int(total))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: float = 0.1,
-            place: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, dict]:
+            place: np.ndarray | None = None,
+            progress: Callable[[float, str], None] | None = None) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """UMAP to 2-D, fitted on ``X``; the rows of ``place`` (optional) are then placed on the same map.
 
     Neighbours are exact (:func:`_exact_neighbours`), so the map of ``X`` is the same with or without
     ``place``; placing needs a search index, built (NN-descent) only then.
     Returns the positions of ``X``'s rows, those of ``place`` (or None) and a description.
+    ``progress(fraction, message)`` is called as neighbours are found, epochs laid out and users placed.
     """
     try:
         umap = _import_umap()  # heavy: numba compiles (or loads its cache) on first use
@@ -138,25 +186,48 @@ def umap_2d(X: np.ndarray, seed: int = 0, *, n_neighbors: int = 15, min_dist: fl
     n = X.shape[0]
     if n <= n_neighbors:
         raise InputError(f"UMAP needs more than n_neighbors={n_neighbors} users; this run has {n}")
-    idx, dist = _exact_neighbours(X, n_neighbors)
+    to_place = 0 if place is None else len(place)
+    placing = to_place > 0
+    # shares of the bar: neighbours, layout, then placing the others (when asked)
+    layout_end = 0.3 if placing else 0.95
+    report = progress or (lambda fraction, message: None)
+    report(0.0, f"Finding the {n_neighbors} nearest neighbours of each of {n:,} users.")
+    idx, dist = _exact_neighbours(X, n_neighbors, lambda done, total: report(
+        0.15 * done / total, f"Finding nearest neighbours: {done:,} of {total:,} users."))
+    block: list[int] = []  # while placing: the block's first row and its size
+
+    def epochs(done: int, total: int) -> None:
+        if not block:
+            report(0.15 + (layout_end - 0.15) * done / total, f"Laying out the map: epoch {done} of {total}.")
+        else:  # placing a block: its own, shorter, epochs
+            seen = block[0] + block[1] * done / total
+            report(0.35 + 0.65 * seen / to_place, f"Placing the other users: {int(seen):,} of {to_place:,}.")
+
+    tqdm_kwds = {"disable": False, "file": _EpochCounter(epochs), "bar_format": "{n}/{total}", "mininterval": 0.5}
     placed = None
     # Known and intended: "transform will be unavailable" without an index, "cannot cache nn_descent".
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         index = None
-        if place is not None and len(place):
+        if placing:
             from pynndescent import NNDescent
 
             index = NNDescent(X, n_neighbors=n_neighbors, metric="euclidean", random_state=seed, n_jobs=1)
         # random_state makes UMAP single-threaded (reproducible); say so rather than let it warn.
         reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed,
-                            n_jobs=1, precomputed_knn=(idx, dist, index))
+                            n_jobs=1, precomputed_knn=(idx, dist, index), tqdm_kwds=tqdm_kwds)
         coords = reducer.fit_transform(X)
-        if index is not None:
+        if placing:
             # in blocks: transform's neighbour graph for a million users at once peaked above 2 GB
             place = np.asarray(place, dtype=np.float32)
-            placed = np.vstack([reducer.transform(place[i:i + PLACE_BLOCK]) for i in range(0, len(place), PLACE_BLOCK)])
-            placed = placed.astype(np.float32, copy=False)
+            blocks: list[np.ndarray] = []
+            for i in range(0, to_place, PLACE_BLOCK):
+                rows = place[i:i + PLACE_BLOCK]
+                block[:] = [i, len(rows)]
+                epochs(0, 1)
+                blocks.append(reducer.transform(rows))
+            placed = np.vstack(blocks).astype(np.float32, copy=False)
+    report(1.0, "Map ready.")
     return np.asarray(coords, dtype=np.float32), placed, {"method": "umap", "n_neighbors": n_neighbors,
                                                          "min_dist": min_dist, "fitted_on": n,
                                                          "neighbours": "exact"}

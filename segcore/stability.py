@@ -3,6 +3,9 @@
 - For a value of k: fit on two random 80 % subsamples and compare the labels
   of the users both contain with the adjusted Rand index; repeat and report
   the mean and spread (in the manner of Ben-Hur, Elisseeff and Guyon, 2002).
+  k-means, whose sweep fits resampled users anyway, is checked by
+  :mod:`segcore._resampled`: the same fits, compared on common users through
+  their nearest centres.
 - For a fitted run: per segment, the mean Jaccard similarity between the
   segment and its best match when refitting on bootstrap resamples (Hennig's
   clusterboot, 2007). Below 0.6 a segment is "unstable": it would not reliably
@@ -19,8 +22,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from ._common import seeded_rows
 from ._methods import NOISE, _fit_one, _mixed, get_method, resolve_params
+from ._resampled import RESAMPLED_FITS, describe, resampled_stability
 
-__all__ = ["STABILITY_SAMPLE", "UNSTABLE_BELOW", "k_stability", "segment_jaccard"]
+__all__ = ["STABILITY_SAMPLE", "UNSTABLE_BELOW", "describe_k_stability", "k_stability", "segment_jaccard"]
 
 STABILITY_SAMPLE = 3000
 UNSTABLE_BELOW = 0.6
@@ -38,9 +42,15 @@ def _labels(X, k, method, seed, params, mixed):
 def k_stability(X: np.ndarray, k: int | None, *, algo: str = "kmeans", params: dict | None = None, mixed=None,
                 seed: int = 0, n_pairs: int = 5, fraction: float = 0.8,
                 max_users: int = STABILITY_SAMPLE) -> tuple[float, float]:
-    """Mean and standard deviation of the ARI between fits on pairs of subsamples."""
+    """Mean and standard deviation of the ARI between fits on pairs of subsamples.
+
+    For k-means, the check a sweep makes (:func:`segcore._resampled.resampled_stability`): fits on
+    independent subsamples, compared on common users through their nearest centres.
+    """
     method = get_method(algo)
     params = resolve_params(method, params)
+    if method.name == "kmeans" and k is not None:
+        return resampled_stability(X, k, seed=seed)
     rng = np.random.default_rng(seed)
     base = seeded_rows(len(X), max_users, rng)
     m = int(round(fraction * len(base)))
@@ -52,6 +62,14 @@ def k_stability(X: np.ndarray, k: int | None, *, algo: str = "kmeans", params: d
         _, pa, pb = np.intersect1d(a_idx, b_idx, return_indices=True)
         scores.append(adjusted_rand_score(la[pa], lb[pb]))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def describe_k_stability(algo: str, n: int, k: int, fits: int = RESAMPLED_FITS) -> str:
+    """How :func:`k_stability` (or a k-means sweep with ``fits`` resampled fits) checks a value of k, in words."""
+    if algo == "kmeans":
+        return describe(n, k, fits)
+    return (f"adjusted Rand index (1 = identical) between refits on 5 pairs of 80% subsamples of "
+            f"{min(n, STABILITY_SAMPLE):,} users, compared on the users both contain")
 
 
 def segment_jaccard(X: np.ndarray, labels: np.ndarray, k: int | None, *, algo: str = "kmeans",

@@ -140,7 +140,8 @@ def test_core_errors_are_shown_as_messages(app_store, monkeypatch):
     monkeypatch.setattr(segcore, "run_profiles", boom)
     at = _open("profiles")
     assert not at.exception
-    assert [_seen(e.value) for e in at.error] == ["run 'x' no longer matches dataset 'sample'"]
+    # shown as a sentence: a capital and a full stop
+    assert [_seen(e.value) for e in at.error] == ["Run 'x' no longer matches dataset 'sample'."]
 
 
 def test_unexpected_failures_never_show_a_traceback(app_store, monkeypatch):
@@ -347,8 +348,9 @@ def test_bad_uploads_get_a_message_naming_the_file_and_change_nothing(app_store,
     assert fname in message and "persona_upload" not in message, message
     for w in words:
         if not w.startswith("--"):
-            assert w.replace("'", "") in message.replace("'", ""), (w, message)
+            assert w.replace("'", "").lower() in message.replace("'", "").lower(), (w, message)
     assert " --" not in message and "(--" not in message, message  # no command-line flags in the app
+    assert message.rstrip("\"')").endswith("."), message  # a sentence
     assert app_store.list_datasets().equals(before)
 
 

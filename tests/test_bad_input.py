@@ -175,7 +175,7 @@ def test_an_event_log_without_any_user_id_is_refused_in_one_line(guarded, tmp_pa
     path = tmp_path / f"ev.{fmt}"
     ev.to_parquet(path, index=False) if fmt == "parquet" else ev.to_csv(path, index=False)
     mapping = {"user_id": "user_id", "timestamp": "ts", "event_type": "event_type"}
-    with pytest.raises(InputError, match=r"^no row of 'ev\.\w+' has a user id and a readable timestamp"):
+    with pytest.raises(InputError, match=r"^No row of 'ev\.\w+' has a user id and a readable timestamp"):
         segcore.import_file(store, path, "new", kind="events", mapping=mapping)
     assert snapshot() == before
 
@@ -219,7 +219,10 @@ def test_replace_keeps_the_old_version_until_confirmed(guarded, tmp_path):
     # each surface says how to confirm in its own terms
     assert "`segcore discard-previous keep` deletes it" in report.lines()[-1]
     assert report.lines(surface="app")[-1].endswith("keep the new version or restore the replaced one on the "
-                                                    "Data page")
+                                                    "Data page.")
+    # the app's lines are sentences; the command line's stay lines of a log
+    assert all(line[0].isupper() and line.endswith(".") for line in report.lines(surface="app")), \
+        report.lines(surface="app")
     assert store.previous_version("keep").n_users == 2
     assert list(store.list_datasets()["name"]) == ["keep"]  # the kept version is not a dataset of its own
     store.restore_previous("keep")
@@ -254,7 +257,7 @@ def test_jsonl_event_log_imports(guarded, tmp_path):
 def test_a_ragged_row_is_named_by_its_line_across_blank_lines_and_quoted_newlines(guarded, tmp_path):
     store, _ = guarded
     content = b'user_id,note\n1,"two\nlines"\n\n2,ok\n3\n'  # the short row sits on line 6
-    with pytest.raises(InputError, match=r"^line 6 of 'gaps.csv' has 1 field where the header has 2"):
+    with pytest.raises(InputError, match=r"^Line 6 of 'gaps.csv' has 1 field where the header has 2"):
         _import(store, tmp_path, "gaps.csv", content)
 
 

@@ -32,3 +32,21 @@ def test_bench_runs_at_small_scale(tmp_path):
     imp = stages["import + features"]
     assert imp["seconds"] == pytest.approx(sorted(report["import_seconds_each_repeat"]["ours"])[0] / 2 +
                                            sorted(report["import_seconds_each_repeat"]["ours"])[1] / 2, abs=0.02)
+
+
+@pytest.mark.slow
+def test_sweep_bench_compares_with_the_bare_loop(tmp_path):
+    from segcore.sample import write_sample
+
+    write_sample(tmp_path / "data", scale=0.03)
+    out = tmp_path / "sweep.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "sweep.py"), "--data", str(tmp_path / "data"),
+                           "--ks", "2-4", "--repeat", "3", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["users"] == 600 and report["ks"] == [2, 3, 4]
+    assert all(len(report["seconds"][name]) == 3 for name in ("bare", "plain", "ours"))
+    median = report["median_seconds"]
+    assert report["ratio_vs_bare"] == pytest.approx(median["ours"] / median["bare"], rel=0.05)
+    assert len(report["inertia_ours_over_bare"]) == 3 and report["recommended_k"] in (2, 3, 4)

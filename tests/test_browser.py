@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -315,6 +316,10 @@ def test_umap_from_the_background_worker_then_instant_on_return(server, browser)
     if button.count():  # the walk's run has no UMAP yet, unless an earlier attempt stored one
         started = time.monotonic()
         button.click()
+        # while it runs, the bar says what the worker is doing and how far it is
+        expect(pg.get_by_text(re.compile(r"Laying out the map: epoch \d+ of \d+\.")).first).to_be_visible(
+            timeout=60_000)
+        _check(pg, "4a_explore_umap_progress")
         _settle(pg)
         print(f"UMAP of the sample from the click: {time.monotonic() - started:.1f} s")
     expect(pg.get_by_text("UMAP (fitted on 20,000 users)").first).to_be_attached(timeout=60_000)

@@ -110,3 +110,45 @@ def test_personas_are_named_after_what_sets_them_apart():
     twin = suggest_personas(profile_clusters(frame.assign(revenue=np.r_[frame["revenue"][:n] + 900,
                                                                          frame["revenue"][n:]]), labels))
     assert twin["name"].is_unique
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the file is empty", "The file is empty."),
+    ("k=12 should be < the number of users (10)", "k=12 should be < the number of users (10)."),
+    ("ctr_x has no values", "ctr_x has no values."),
+    ("Already a sentence.", "Already a sentence."),
+    ('dataset "x" not found: try "sample".', 'Dataset "x" not found: try "sample".'),
+    ("is it?", "Is it?"),
+    ("", ""),
+])
+def test_app_messages_are_sentences(text, expected):
+    from segcore.errors import InputError, sentence
+
+    assert sentence(text) == expected
+    if text:
+        assert str(InputError(text)) == expected
+        # the command line keeps its clause after "segcore: error:"
+        assert InputError(text).for_cli() == text
+
+
+def test_a_trait_says_the_difference_in_units_and_as_a_ratio():
+    from segcore.profile import Trait, profile_clusters, summarise_segments
+
+    assert Trait("n_purchases", 1.2, 3.1, 1.0).text() == \
+        "n_purchases: 3.1 against 1 for the average user (3.1x), +1.2 sd"
+    assert Trait("device=mobile", 0.9, 0.54, 0.2).text(str.upper) == \
+        "DEVICE=MOBILE: 54.0% against 20.0% of all users (2.7x), +0.9 sd"
+    assert Trait("trend", -0.5, -2.0, 1.0).ratio is None and "x)" not in Trait("trend", -0.5, -2.0, 1.0).text()
+    assert Trait("spend", -1.0, 0.0, 0.0).ratio is None
+    # a proportion reads as a percentage, money with cents, big counts whole
+    assert Trait("night_share", 2.0, 0.71, 0.2).text() == \
+        "night_share: 71.0% against 20.0% for the average user (3.5x), +2.0 sd"
+    assert Trait("revenue", 1.5, 1234.5, 310.0).text().startswith("revenue: 1,234.50 against 310.00 for")
+    assert Trait("n_events", 1.0, 1234.5, 310.0).text().startswith("n_events: 1,234 against 310 for")
+    # a segment of two users buying 4 and 6 times among ten users buying 1 on average otherwise
+    values = pd.DataFrame({"n_purchases": [4.0, 6.0] + [0.0] * 8})
+    prof = profile_clusters(values, [1, 1] + [0] * 8)
+    (trait,) = next(s for s in summarise_segments(prof, {0: "Rest", 1: "Buyers"}, stability={},
+                                                  rules=pd.DataFrame(), min_segment_size=1) if s.cluster == 1).traits
+    assert (trait.mean, trait.overall, trait.ratio) == (5.0, 1.0, 5.0)
+    assert trait.z == pytest.approx((5.0 - 1.0) / np.std([4.0, 6.0] + [0.0] * 8))

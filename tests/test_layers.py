@@ -98,11 +98,14 @@ def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_u
     from dashboard.components import contrast_rows
 
     # 2,581 of 2,677 selected users hold the value: 96.4 %, not the "1%" a printf format made of 0.964
-    diff = pd.DataFrame({"selected": [2581 / 2677, 12.5, 0.397], "everyone": [0.25, 4.0, 0.1], "z": [2.1, 1.3, 0.8]},
-                        index=["country=DE", "n_sessions", "device=mobile"])
+    diff = pd.DataFrame({"selected": [2581 / 2677, 12.5, 0.397, -1.0], "reference": [0.25, 4.0, 0.1, 2.0],
+                         "z": [2.1, 1.3, 0.8, -0.5]}, index=["country=DE", "n_sessions", "device=mobile", "trend"])
     rows = contrast_rows(diff)
-    assert rows["Selected"].tolist() == ["96.4%", "12.5", "39.7%"]
-    assert rows["Everyone"].tolist() == ["25.0%", "4", "10.0%"]
+    assert rows["Selected"].tolist() == ["96.4%", "12.5", "39.7%", "-1"]
+    assert rows["Everyone"].tolist() == ["25.0%", "4", "10.0%", "2"]
+    # how many times the reference's value: 12.5 sessions against 4 is 3.1x; no ratio of a negative mean
+    assert rows["Ratio"].tolist() == ["3.9x", "3.1x", "4x", ""]
+    assert "Rest of Night owls" in contrast_rows(diff, "Rest of Night owls").columns
 
 
 def test_charts_carry_their_values():
@@ -117,4 +120,40 @@ def test_charts_carry_their_values():
                          "revenue_per_user": [10.0, 20.5, 2.25]})
     fig = kpi_grid(kpis, {}, {"conversion_rate": "Conversion", "revenue_per_user": "Revenue per user"},
                    {"conversion_rate": "rate", "revenue_per_user": "money"})
-    assert [list(t.text) for t in fig.data] == [["12.5%", "5.0%"], ["20.50", "2.25"]]
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [list(t.text) for t in bars] == [["12.5%", "5.0%"], ["20.50", "2.25"]]
+    # each chart's all-users baseline is a dashed line at its value, named once, in the legend
+    lines = [t for t in fig.data if t.type == "scatter"]
+    assert [set(t.y) for t in lines] == [{0.1}, {10.0}] and [t.showlegend for t in lines] == [True, False]
+    assert not fig.layout.annotations or all("all users" not in a.text for a in fig.layout.annotations)
+
+
+def test_pca_axes_say_what_grows_along_them():
+    from dashboard.components import pca_axis_titles
+
+    info = {"explained_variance_ratio": [0.31, 0.12],
+            "loadings": [[["revenue", 0.52], ["recency_days", -0.41]], [["night_share", 0.7]]]}
+    assert pca_axis_titles(info) == ("Axis 1 (31% of the variance): Revenue ↑, Days since last activity ↓",
+                                     "Axis 2 (12% of the variance): Share of activity at night (22-05 h) ↑")
+    # a PCA stored before loadings were kept: the shares alone
+    assert pca_axis_titles({"explained_variance_ratio": [0.31, 0.12]}) == ("Axis 1 (31% of the variance)",
+                                                                          "Axis 2 (12% of the variance)")
+
+
+def test_the_kpi_table_fits_the_page_with_values_and_multiples():
+    import pandas as pd
+
+    from dashboard.components import kpi_table
+
+    kpis = pd.DataFrame({"persona": ["Big", "All users", "Small"], "users": [300, 1000, 700],
+                         "share": [0.3, 1.0, 0.7], "conversion_rate": [0.25, 0.1, float("nan")],
+                         "conversion_rate_lift": [2.5, 1.0, float("nan")], "revenue_per_user": [30.0, 10.0, 1.5],
+                         "revenue_per_user_lift": [3.0, 1.0, 0.15]})
+    table = kpi_table(kpis, {"conversion_rate": "Conversion", "revenue_per_user": "Revenue per user"},
+                      {"conversion_rate": "rate", "revenue_per_user": "money"})
+    # one column per persona, all users first: a handful of columns however many KPIs there are
+    assert list(table.columns) == ["KPI", "All users", "Big", "Small"]
+    assert table.set_index("KPI").to_dict("index") == {
+        "Users": {"All users": "1,000 (100%)", "Big": "300 (30%)", "Small": "700 (70%)"},
+        "Conversion": {"All users": "10.0%", "Big": "25.0% (2.50x)", "Small": "–"},
+        "Revenue per user": {"All users": "10.00", "Big": "30.00 (3.00x)", "Small": "1.50 (0.15x)"}}

@@ -47,7 +47,7 @@ def test_density_image_leaves_out_unplaced_users_and_refuses_bad_input():
         density_image([0.0], [0.0], [3], PALETTE)
     with pytest.raises(InputError, match="one length"):
         density_image([0.0, 1.0], [0.0], [0, 0], PALETTE)
-    with pytest.raises(InputError, match="no positioned"):
+    with pytest.raises(InputError, match="No positioned"):
         density_image([np.nan], [0.0], [0], PALETTE)
     one = density_image([2.0, 2.0], [3.0, 3.0], [1, 1], PALETTE, width=3, height=3)  # every point at one place
     assert one.counts.sum() == 2 and one.x0 < 2 < one.x1
@@ -76,7 +76,7 @@ def test_a_self_crossing_lasso_counts_both_loops():
 
 def test_regions_refuse_what_they_cannot_read():
     x = np.zeros(3)
-    for regions, words in (([("circle", (0, 1), (0, 1))], "unknown region"), ([("box", (0, 1, 2), (0, 1))], "box"),
+    for regions, words in (([("circle", (0, 1), (0, 1))], "Unknown region"), ([("box", (0, 1, 2), (0, 1))], "box"),
                            ([("lasso", (0, 1), (0, 1))], "three points")):
         with pytest.raises(InputError, match=words):
             in_regions(x, x, regions)
@@ -102,7 +102,7 @@ def test_contrast_gives_profile_clusters_numbers_for_the_selected_group(sample_s
     assert set(table.index) == set(ref.z.columns)
     np.testing.assert_allclose(table["z"], ref.z.loc[1, table.index], atol=1e-12)
     np.testing.assert_allclose(table["selected"], ref.means.loc[1, table.index], rtol=1e-12)
-    np.testing.assert_allclose(table["everyone"], ref.population_mean[table.index], rtol=1e-12)
+    np.testing.assert_allclose(table["reference"], ref.population_mean[table.index], rtol=1e-12)
     assert (np.diff(table["z"].abs().to_numpy()) <= 0).all()  # largest difference first
 
 
@@ -116,3 +116,28 @@ def test_contrast_handles_missing_values_and_refuses_an_empty_group():
     assert np.isnan(table.loc["b", "selected"]) and table.loc["b", "z"] == 0  # no value among the selected
     with pytest.raises(InputError, match="no users"):
         contrast(frame, ["a"], [], np.zeros(4, bool))
+
+
+def test_a_selection_is_compared_with_the_rest_of_its_segment():
+    """Hand-worked: segment 0 holds users 0-5, three of them selected (values 10, 20, 30); its other three
+    hold 1, 2, 3. Against the rest of the segment: means 20 against 2, in the rest's standard deviation."""
+    from segcore.maps import selected_users, selection_contrast
+
+    frame = pd.DataFrame({"spend": [10.0, 20.0, 30.0, 1.0, 2.0, 3.0, 50.0, 60.0],
+                          "device": ["a", "a", "b", "b", "b", "b", "a", "a"]})
+    clusters = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    inside = np.array([True, True, True, False, False, False, True, False])
+    counts, table = selection_contrast(frame, ["spend"], ["device"], clusters, inside, against=0)
+    assert counts.to_dict() == {0: 3, 1: 1}
+    assert table.loc["spend", "selected"] == 20 and table.loc["spend", "reference"] == 2
+    assert table.loc["spend", "z"] == pytest.approx((20 - 2) / np.std([1.0, 2.0, 3.0]))
+    assert table.loc["device=a", "selected"] == pytest.approx(2 / 3) and table.loc["device=a", "reference"] == 0
+    # against everyone, the selection is all four users inside, and the reference all eight
+    _, everyone = selection_contrast(frame, ["spend"], ["device"], clusters, inside)
+    assert everyone.loc["spend", "selected"] == pytest.approx(27.5) and everyone.loc["spend", "reference"] == 22
+    with pytest.raises(InputError, match="no rest of it"):
+        selection_contrast(frame, ["spend"], [], clusters, inside | (clusters == 0), against=0)
+    users = selected_users(pd.DataFrame({"user_id": list("abcdefgh"), "cluster": clusters}), inside,
+                           pd.Series({0: "Savers", 1: "Spenders"}))
+    assert users.to_dict("list") == {"user_id": ["a", "b", "c", "g"], "cluster": [0, 0, 0, 1],
+                                     "persona": ["Savers", "Savers", "Savers", "Spenders"]}

@@ -107,7 +107,7 @@ def test_ward_on_a_sample_places_everyone():
 
 def test_parameters_are_validated_up_front():
     X, _ = make_blobs(n_samples=100, random_state=0)
-    with pytest.raises(InputError, match="kmeans has no parameter 'bogus'"):
+    with pytest.raises(InputError, match="The method kmeans has no parameter 'bogus'"):
         segcore.fit(X, 3, params={"bogus": 1})
     with pytest.raises(InputError, match=r"n_init=0 should be between 1 and 50"):
         segcore.fit(X, 3, params={"n_init": 0})

@@ -68,7 +68,7 @@ def test_bad_inputs(frame):
         prepare(frame, [])
     with pytest.raises(InputError, match="have no values"):
         prepare(frame.assign(empty=np.nan), ["empty"])
-    with pytest.raises(InputError, match="unknown feature"):
+    with pytest.raises(InputError, match="Unknown feature"):
         prepare(frame, ["nope"])
     inf = prepare(frame.assign(x=np.where(np.arange(200) == 3, np.inf, 1.0 * np.arange(200))), ["x"])
     assert np.isfinite(inf.X).all() and inf.report.loc[0, "missing"] == 1

@@ -20,13 +20,44 @@ def test_pca_matches_scikit_learn():
     ref = PCA(n_components=2, random_state=0).fit(X)
     assert np.allclose(np.abs(coords), np.abs(ref.transform(X)), atol=1e-4)
     assert info["explained_variance_ratio"] == pytest.approx(list(ref.explained_variance_ratio_))
-    assert coords.dtype == np.float32
+    assert coords.dtype == np.float32 and "loadings" not in info
+
+
+def test_pca_names_the_features_that_load_on_each_axis():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(500, 2))
+    # axis 1 is spend and orders growing together, visits shrinking; axis 2 is mostly night use
+    X = np.column_stack([3 * base[:, 0], 3 * base[:, 0] + 0.1 * rng.normal(size=500), -2 * base[:, 0],
+                         2 * base[:, 1], 0.1 * rng.normal(size=500)])
+    names = ["spend", "orders", "visits", "night", "noise"]
+    coords, info = pca_2d(X, names=names)
+    ref = PCA(n_components=2, random_state=0).fit(X)
+    for axis, loadings in zip(ref.components_, info["loadings"], strict=True):
+        top = np.argsort(-np.abs(axis))[:3]
+        assert [name for name, _ in loadings] == [names[j] for j in top]
+        assert [w for _, w in loadings] == pytest.approx(axis[top], abs=1e-4)
+    assert {name for name, _ in info["loadings"][0]} == {"spend", "orders", "visits"}
+    assert info["loadings"][1][0][0] == "night"
+    # the signs agree with the coordinates: users high on spend sit at the high end of axis 1
+    spend_sign = np.sign(dict(info["loadings"][0])["spend"])
+    assert np.corrcoef(coords[:, 0] * spend_sign, X[:, 0])[0, 1] > 0.9
+    with pytest.raises(InputError, match="4 column names for 5 columns"):
+        pca_2d(X, names=names[:4])
 
 
 @pytest.mark.slow
 def test_umap_keeps_neighbourhoods_and_places_the_rest():
     X, _ = make_blobs(n_samples=600, n_features=10, centers=4, random_state=1)
-    fitted, placed, info = umap_2d(X[:400], seed=0, place=X[400:])  # 400 fitted, 200 placed by transform
+    seen = []
+    fitted, placed, info = umap_2d(X[:400], seed=0, place=X[400:],  # 400 fitted, 200 placed by transform
+                                   progress=lambda f, m: seen.append((f, m)))
+    # what is happening and how far, in order: neighbours, every epoch range of the layout, placing, done
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
+    messages = [m for _, m in seen]
+    assert "Finding nearest neighbours: 400 of 400 users." in messages
+    assert any(m.startswith("Laying out the map: epoch") and m.endswith(" of 500.") for m in messages)
+    assert "Placing the other users: 0 of 200." in messages and messages[-1] == "Map ready."
     coords = np.vstack([fitted, placed])
     assert coords.shape == (600, 2) and np.isfinite(coords).all()
     assert info["fitted_on"] == 400

@@ -147,7 +147,7 @@ def test_a_vocabulary_value_may_mean_one_kind_only(tmp_path, empty_store):
     with pytest.raises(InputError, match="both purchase and add_to_cart"):
         segcore.import_file(empty_store, path, "v", kind="events", mapping={"user_id": "u", "timestamp": "t",
                             "event_type": "e"}, vocabulary={"purchase": ["x"], "add_to_cart": ["X "]})
-    with pytest.raises(InputError, match="unknown event kind 'refund'"):
+    with pytest.raises(InputError, match="Unknown event kind 'refund'"):
         segcore.import_file(empty_store, path, "v", kind="events", mapping={"user_id": "u", "timestamp": "t",
                             "event_type": "e"}, vocabulary={"refund": ["x"]})
     assert empty_store.list_datasets().empty

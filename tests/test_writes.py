@@ -67,7 +67,7 @@ def test_a_run_fitted_while_its_dataset_is_replaced_is_not_saved(tmp_path):
     other.write_text("user_id,age\n" + "".join(f"x{i},{20 + i % 50}\n" for i in range(200)))
 
     def progress(fraction, message):
-        if message.startswith("fitting"):  # as `segcore import other.csv --name sample --replace` would, meanwhile
+        if message.startswith("Fitting"):  # as `segcore import other.csv --name sample --replace` would, meanwhile
             segcore.import_file(store, other, "sample", replace=True)
 
     with pytest.raises(InputError, match="was replaced or deleted while this run was being fitted"):

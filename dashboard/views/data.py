@@ -320,7 +320,6 @@ else:
     if st.button("Import", type="primary",
                  disabled=needs_id or not users_anyway or (name in set(datasets["name"]) and not replace)):
         with st.status(f"Importing {components.md(upload.name)}...", expanded=True) as status:
-            bar = st.progress(0.0, text="starting")
             try:
                 report = actions.import_file(
                     path, name, kind=kind, id_column=id_column, mapping=mapping,
@@ -330,8 +329,7 @@ else:
                     keep_events=keep_events, shape=shape, vocabulary=vocabulary,
                     aggregates=aggregates,
                     source=" + ".join(u.name for u in (upload, st.session_state.get(_WIDGETS["users"]))
-                                      if u is not None),
-                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                                      if u is not None), progress=state.progress_bar())
             except SegcoreError as exc:
                 status.update(label="Import failed: the store is unchanged", state="error")
                 st.error(components.md(str(exc)))

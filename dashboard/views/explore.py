@@ -6,6 +6,7 @@ import streamlit as st
 
 import segcore
 from dashboard import components, data, keys, state
+from segcore.errors import InputError
 from segcore.export import to_bytes
 
 run_id = state.page("Explore", "Every user is placed so that similar users sit close together, coloured "
@@ -25,10 +26,8 @@ if method == "umap" and not data.has_projection(run_id, "umap"):
     if not st.button("Compute UMAP", type="primary"):
         st.stop()
     with st.status(f"Computing UMAP of {sample:,} users...", expanded=True) as status:
-        if data.UMAP_IN_WORKER and data.projection_worker().state() == "warming":
-            st.write("UMAP's numerical code is still compiling in the background (once per app start).")
         started = time.perf_counter()
-        data.projection(run_id, "umap")
+        data.projection(run_id, "umap", progress=state.progress_bar())
         status.update(label="UMAP ready", state="complete", expanded=False)
     st.session_state[keys.UMAP_SECONDS] = time.perf_counter() - started
     st.rerun()  # draw the page afresh: the map, without the offer to compute it
@@ -44,15 +43,17 @@ hover = [c for c in ("recency_days", "n_sessions", "revenue", "mobile_share", "n
 image = data.map_image(run_id, method, placed_version,
                        tuple(zip(personas["cluster"].astype(int), personas["colour"])))
 
+axes = ("", "")
 if method == "pca":
     ev = info["explained_variance_ratio"]
     subtitle = f"PCA: the two axes explain {ev[0]:.0%} and {ev[1]:.0%} of the variance"
+    axes = components.pca_axis_titles(info)
 else:
     subtitle = f"UMAP (fitted on {info['fitted_on']:,} users)"
 if method == "umap" and keys.UMAP_SECONDS in st.session_state:
     st.caption(f"UMAP computed in {st.session_state.pop(keys.UMAP_SECONDS):.0f} s and stored with the run.")
 fig = components.scatter(points, {names.get(c, str(c)): int(n) for c, n in cluster_sizes.items()},
-                         components.colour_map(personas), hover, subtitle, image)
+                         components.colour_map(personas), hover, subtitle, image, axes)
 event = st.plotly_chart(fig, key=f"map_{run_id}_{method}", on_select="rerun", selection_mode=("box", "lasso"))
 regions = components.selection_regions(event)
 if info.get("withheld_users"):
@@ -67,7 +68,7 @@ if method == "umap" and not info.get("all_users", True):  # UMAPs stored before 
                  f"{max(1, round((info['users'] - info['placed']) / 13_000 / 60))} min on two cores.")
         if st.button("Place every user"):
             with st.status("Placing every user on the UMAP map...", expanded=True) as status:
-                data.projection(run_id, "umap", all_users=True)
+                data.projection(run_id, "umap", all_users=True, progress=state.progress_bar())
                 status.update(label="Every user placed", state="complete", expanded=False)
             st.rerun()
 else:
@@ -86,7 +87,24 @@ if chosen is None:
     st.stop()
 
 counts, differences = chosen
-st.subheader(f"{int(counts.sum()):,} selected users")
+total = int(counts.sum())
+st.subheader(f"{total:,} selected users")
+main = int(counts.index[0])  # the segment holding most of them
+main_name = names.get(main, str(main))
+against = st.radio("Compare them with", ["everyone", "segment"], horizontal=True, key=keys.SELECTION_AGAINST,
+                   format_func={"everyone": "Everyone",
+                                "segment": f"The rest of {components.md(main_name)}"}.get,
+                   help="Against the rest of their segment: what sets the selected part of a segment apart "
+                        "from its other users.")
+reference = "Everyone"
+if against == "segment":
+    try:
+        _, differences = data.map_selection(run_id, method, placed_version, regions, main)
+        reference = f"Rest of {main_name}"
+        st.caption(f"The {int(counts[main]):,} selected users in {components.md(main_name)}, against the "
+                   "segment's other users.")
+    except InputError as exc:
+        st.info(components.md(str(exc)))
 left, right = st.columns([1, 2])
 with left:
     mix = counts.rename(index=names).rename_axis("Segment").reset_index(name="Users")
@@ -95,5 +113,13 @@ with left:
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
         "Share", format="percent", min_value=0, max_value=1)})
 with right:
-    st.dataframe(components.contrast_rows(differences.head(8)), hide_index=True, column_config={
+    st.dataframe(components.contrast_rows(differences.head(8), reference), hide_index=True, column_config={
         "Difference (sd)": st.column_config.NumberColumn(format="%+.2f")})
+min_size = state.chosen_min_size()
+if total < min_size:
+    st.caption(f"A selection of fewer than {min_size} users cannot be downloaded: it could single people out "
+               "(the minimum segment size is set on the KPIs and Export pages).")
+else:
+    st.download_button(f"Download the {total:,} selected users (CSV)", key="selection_csv",
+                       data=lambda: to_bytes(data.selected_users(run_id, method, placed_version, regions), "csv"),
+                       file_name=f"selection_{run_id}.csv", mime="text/csv", on_click="ignore")

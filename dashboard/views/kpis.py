@@ -33,13 +33,7 @@ labels = {k.name: k.label for k in shown}
 st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), labels,
                                     {k.name: k.unit for k in shown}), key="kpis")
 
-table = kpis[["persona", "users", "share", *labels, *[f"{k}_lift" for k in labels]]]
-config = {"persona": "Persona", "users": st.column_config.NumberColumn("Users", format="localized"),
-          "share": st.column_config.NumberColumn("Share", format="percent")}
-for k in shown:
-    config[k.name] = st.column_config.NumberColumn(k.label, format="percent" if k.unit == "rate" else "%.2f")
-    config[f"{k.name}_lift"] = st.column_config.NumberColumn(f"{k.label} vs all", format="%.2f×")
-st.dataframe(table, hide_index=True, column_config=config)
+st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown}), hide_index=True)
 st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
-           + " Lift = segment ÷ all users. An empty cell: the segment has nothing to measure it on "
-             "(no impressions, no buyers).")
+           + " In brackets: the persona's value as a multiple of all users'. A dash: the persona has nothing "
+             "to measure it on (no impressions, no buyers).")

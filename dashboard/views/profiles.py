@@ -28,12 +28,12 @@ with right:
     for s in summaries:
         if s.withheld:
             continue
-        tops = components.md(", ".join(f"{components.label(f)} {z:+.1f} sd" for f, z in s.top))
+        st.markdown(f"**{components.md(s.name)}** ({s.share:.0%}): {components.md(s.description)}")
+        lines = [components.md(trait.text(components.label)) for trait in s.traits]
         if s.stability is not None:
             flag = " · **unstable: may not come back on new data**" if s.unstable else ""
-            tops += f" · stability {s.stability:.2f}{flag}"
-        st.markdown(f"**{components.md(s.name)}** ({s.share:.0%}): {components.md(s.description)}")
-        st.caption(tops)
+            lines.append(f"Stability {s.stability:.2f}{flag}")
+        st.caption("  \n".join(lines))
 
 st.plotly_chart(components.silhouette_knife(data.silhouettes(run_id), names, colours), key="knife")
 

@@ -43,9 +43,7 @@ if method.needs_k:
     result = data.cached_sweep(ds, features, prep, ks, algo, seed, params)
     if result is None and st.button(f"Compare k = {k_lo}…{k_hi}", type="primary", disabled=len(ks) < 2):
         with st.status(f"Fitting {method.label} for {len(ks)} values of k...", expanded=True) as status:
-            bar = st.progress(0.0, text="starting")
-            result = data.sweep(ds, features, prep, ks, algo, seed, params,
-                                progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+            result = data.sweep(ds, features, prep, ks, algo, seed, params, progress=state.progress_bar())
             status.update(label=f"Compared {len(ks)} values of k in {result.seconds:.1f} s", state="complete",
                           expanded=False)
 
@@ -59,10 +57,10 @@ if result is not None:
     if result.sizes:
         st.plotly_chart(components.sweep_sizes(result.sizes, result.n_users, result.recommended_k), key="sizes_k")
     with st.expander("All metrics per k"):
-        st.caption(f"Silhouette: {result.silhouette_method} (± = half-width of that interval). "
-                   "Stability: mean adjusted Rand index between fits on pairs of "
-                   "80% subsamples of up to 3,000 users (5 pairs). Calinski-Harabasz: higher is better; "
-                   "Davies-Bouldin, BIC and AIC: lower is better.")
+        stability = f"Stability: {result.stability_method}. " if result.stability_method else ""
+        st.caption(f"Silhouette: {result.silhouette_method} (± = half-width of that interval). {stability}"
+                   "Calinski-Harabasz: higher is better; Davies-Bouldin, BIC and AIC: lower is better. "
+                   "Seconds: each k's fits; the metrics of every k are measured together afterwards.")
         st.dataframe(result.table, hide_index=True, column_config={
             "k": "k", "inertia": st.column_config.NumberColumn("Inertia", format="%.0f"),
             "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
@@ -84,10 +82,8 @@ if method.needs_k:
 label = f"Fit {k} segments" if k else f"Fit {method.label}"
 if st.button(label, type="primary" if result is not None or not method.needs_k else "secondary"):
     with st.status(f"Fitting {method.label}...", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
         run_id = actions.create_run(ds, k, algo=algo, features=features, preprocessing=prep,
-                                    seed=int(seed), params=params,
-                                    progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
+                                    seed=int(seed), params=params, progress=state.progress_bar())
         status.update(label=f"Saved run {run_id}", state="complete", expanded=False)
     state.select_run(run_id)
     st.session_state[keys.FITTED] = run_id

@@ -98,10 +98,9 @@ def _summaries(store, run_id: str, min_size: int) -> list[str]:
             out.append(f"cluster {s.cluster} ({s.name}): {s.size:,} users; withheld: fewer than {min_size} users, "
                        "so nothing else about it is shown")
             continue
-        tops = ", ".join(f"{f} {z:+.2f} sd" for f, z in s.top)
         note = "" if s.stability is None else f"; stability {s.stability:.2f}" + (" UNSTABLE" if s.unstable else "")
-        out.append(f"cluster {s.cluster} ({s.name}): {s.size:,} users ({s.share:.1%}); {s.description}  "
-                   f"[{tops}]{note}")
+        out.append(f"cluster {s.cluster} ({s.name}): {s.size:,} users ({s.share:.1%}); {s.description}{note}")
+        out += [f"    {trait.text()}" for trait in s.traits]
         out += [f"    rule: {rule}  (precision {precision:.0%}, covers {coverage:.0%})"
                 for rule, precision, coverage in s.rules]
     if not separation.empty:
@@ -196,6 +195,8 @@ def sweep(store, args) -> int:
     else:
         print(_table(result.table.round(4)))
         print(f"silhouette: {result.silhouette_method}; {result.seconds:.1f} s")
+        if result.stability_method:
+            print(f"stability: {result.stability_method}")
         print(f"recommended k: {result.recommended_k}. {result.reason}")
     return 0
 

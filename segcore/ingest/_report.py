@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._mapping import EVENT_KIND_LABELS, EVENT_KINDS
+from ..errors import sentence
 from ..pii import PiiFinding
 from ..store import TablePlan, carried_name
 
@@ -57,7 +58,7 @@ class ImportReport:
         elif self.replaced:
             out.append(f"the replaced version is kept until you confirm: `segcore discard-previous {self.name}` "
                        f"deletes it, `segcore restore {self.name}` brings it back")
-        return out
+        return [sentence(line) for line in out] if surface == "app" else out
 
 
     def shape_lines(self) -> list[str]:

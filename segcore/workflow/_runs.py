@@ -128,10 +128,13 @@ def _read_design(store: Store, dataset: str, features) -> tuple[pd.DataFrame, li
 def run_sweep(store: Store, dataset: str, ks: list[int], *, algo: str = "kmeans", features=None,
               preprocessing: Preprocessing | None = None, seed: int = 0, params: dict | None = None,
               stability: bool = True, progress=None) -> cluster.SweepResult:
-    """Sweep k over a dataset's chosen features."""
+    """Sweep k over a dataset's chosen features; ``progress(fraction, message)`` from the first read."""
+    say = progress or (lambda fraction, message: None)
+    say(0.0, "Loading and preprocessing the features.")
     design = design_matrix(store, dataset, features, preprocessing)
-    return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, params=params,
-                         mixed=design.prepared.mixed, stability=stability, progress=progress)
+    # a tenth of the bar for reading the features, the rest for the fits and metrics
+    return cluster.sweep(design.prepared.X, ks, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed,
+                         stability=stability, progress=lambda f, message: say(0.1 + 0.9 * f, message))
 
 
 def library_versions() -> dict:
@@ -155,14 +158,15 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     ``k`` is required unless the method finds it (HDBSCAN).
     """
     say = progress or (lambda f, m: None)
-    say(0.05, "loading and preprocessing features")
+    say(0.05, "Loading and preprocessing the features.")
     design = design_matrix(store, dataset, features, preprocessing)
-    say(0.25, f"fitting {algo}" + (f" with k={k}" if k else ""))
+    say(0.25, f"Fitting {cluster.ALGORITHMS[algo].label if algo in cluster.ALGORITHMS else algo}"
+        + (f" with k={k}." if k else "."))
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
-    say(0.7, "profiling clusters and suggesting personas")
+    say(0.7, "Profiling the segments and suggesting personas.")
     values = indicator_frame(design.frame, design.numeric, design.categorical)  # shared by profiles and rules
     personas = suggest_personas(profile_clusters(values, result.labels))
-    say(0.75, "checking each segment's stability on resampled users")
+    say(0.75, "Checking each segment's stability on resampled users.")
     jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
                               mixed=design.prepared.mixed, seed=seed)
     metrics = {**result.metrics, "segment_stability": {str(c): v for c, v in jaccard.items()},
@@ -182,7 +186,7 @@ def create_rfm_run(store: Store, dataset: str, *, progress=None) -> str:
     if not {"recency_days", "n_purchases"} <= have:
         raise InputError(f"dataset {dataset!r} has no orders to score: RFM needs a transaction log, or an event "
                          "log with an event type read as purchase")
-    say(0.1, "scoring recency, frequency and monetary value")
+    say(0.1, "Scoring recency, frequency and monetary value.")
     design = design_matrix(store, dataset, features)
     scores = rfm_scores(design.frame)
     groups = rfm_groups(scores)
@@ -205,7 +209,7 @@ def create_rfm_run(store: Store, dataset: str, *, progress=None) -> str:
 def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, personas: pd.DataFrame, *, algo: str,
               k: int, seed: int, params: dict, metrics: dict, probability, say) -> str:
     """Explain a run's segments with rules, and store it with its assignments and personas; its id."""
-    say(0.85, "explaining segments with plain rules")
+    say(0.85, "Explaining the segments with plain rules.")
     rules = segment_rules(values, labels, seed=seed)
     separation = feature_separation(values, labels)
     explanation = {"rules": rules.to_dict(orient="records"), "separation": separation.to_dict(orient="records")}
@@ -219,9 +223,9 @@ def _save_run(store: Store, design: Design, values: pd.DataFrame, labels, person
               "preprocessing": design.preprocessing.as_dict(), "fingerprint": design.fingerprint(),
               "metrics": metrics, "versions": library_versions(), "explanation": explanation, "created_at": now}
     assignments = pd.DataFrame({"user_id": design.frame["user_id"], "cluster": labels, "probability": probability})
-    say(0.9, "saving the run")
+    say(0.9, "Saving the run.")
     store.save_run(record, assignments, personas, dataset_version=design.version)
-    say(1.0, f"run {run_id} saved")
+    say(1.0, f"Run {run_id} saved.")
     return run_id
 
 
@@ -299,14 +303,15 @@ def run_explanation(store: Store, run_id: str) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                   umap=None, matrix: RunMatrix | None = None,
-                   min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, dict]:
+                   umap=None, matrix: RunMatrix | None = None, min_segment_size: int = MIN_SEGMENT_SIZE,
+                   progress=None) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users in segments of at least ``min_segment_size`` users (a position is
     a summary of the user's features: a withheld segment's users are not placed).
 
     Computed once for every user, stored, and then read from the store (see :func:`_projection`).
     """
-    coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix)
+    coords, info = _projection(store, run_id, method, all_users=all_users, umap=umap, matrix=matrix,
+                               progress=progress)
     # the caller's copy when it has one
     assign = matrix.assignments if matrix is not None else store.assignments(run_id)
     withheld = withheld_segments(assign["cluster"], min_segment_size)
@@ -318,14 +323,14 @@ def run_projection(store: Store, run_id: str, method: str = "pca", *, all_users:
 
 
 def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bool = False,
-                umap=None, matrix: RunMatrix | None = None) -> tuple[pd.DataFrame, dict]:
+                umap=None, matrix: RunMatrix | None = None, progress=None) -> tuple[pd.DataFrame, dict]:
     """2-D positions of a run's users, computed once and then read from the store.
 
     PCA places every user. UMAP is fitted on at most ``projection.UMAP_SAMPLE`` users, sampled
     within each segment, and places those; ``all_users=True`` also places everyone else on the
     same map (``transform``: minutes at a million users). ``umap`` runs UMAP (default
     :func:`projection.umap_2d` in this process; the app passes its warmed-up worker's). ``matrix``:
-    as for :func:`run_profiles`.
+    as for :func:`run_profiles`. ``progress(fraction, message)`` follows a UMAP as it is computed.
     """
     if method not in ("pca", "umap"):
         raise InputError(f"projection {method!r} should be 'pca' or 'umap'")
@@ -337,12 +342,13 @@ def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bo
     X = design.prepared.X
     users = aligned["user_id"].to_numpy()
     if method == "pca":
-        coords, info = projection.pca_2d(X, seed)
+        coords, info = projection.pca_2d(X, seed, names=design.prepared.columns)
         info["all_users"] = True
     else:
         idx = projection.stratified_sample(aligned["cluster"].to_numpy(), projection.UMAP_SAMPLE, seed)
         rest = np.setdiff1d(np.arange(len(X)), idx) if all_users else np.arange(0)
-        fitted, placed, info = (umap or projection.umap_2d)(X[idx], seed, place=X[rest] if len(rest) else None)
+        fitted, placed, info = (umap or projection.umap_2d)(X[idx], seed, place=X[rest] if len(rest) else None,
+                                                            progress=progress)
         order = np.concatenate([idx, rest])
         coords = fitted if placed is None else np.vstack([fitted, placed])
         users = users[order]
