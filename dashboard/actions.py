@@ -36,6 +36,18 @@ def update_personas(run_id: str, changes: dict, *, expected: dict | None = None)
     _written(data.store().update_personas(run_id, changes, expected=expected))
 
 
+def mark_run(run_id: str, *, label: str | None = None, pinned: bool | None = None) -> None:
+    """Name and/or pin a run: new sessions open the run last named or pinned."""
+    _written(data.store().mark_run(run_id, label=label, pinned=pinned))
+
+
+def set_currency(symbol: str, decimals: int) -> None:
+    """Write money with this symbol and these decimals on every page and export."""
+    from segcore.features import Currency
+
+    _written(data.store().set_currency(Currency(symbol, int(decimals))))
+
+
 def restore_previous(dataset: str) -> None:
     _written(data.store().restore_previous(dataset))
 

@@ -18,7 +18,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from dashboard import components, data, keys, state  # noqa: E402
+from dashboard import actions, components, data, keys, state  # noqa: E402
 from segcore.errors import SegcoreError  # noqa: E402
 
 log = logging.getLogger("persona_lab")
@@ -51,7 +51,9 @@ def _run_label(runs, run_id: str) -> str:
     if row.empty:
         return run_id
     r = row.iloc[0]
-    return f"{r['algo']} k={r['k']} · {r['created_at']:%d %b %H:%M} · {run_id[-4:]}"
+    named = f"{r['label']} · " if isinstance(r.get("label"), str) and r["label"] else ""
+    pin = "📌 " if bool(r.get("pinned")) else ""
+    return f"{pin}{named}{r['algo']} k={r['k']} · {r['created_at']:%d %b %H:%M} · {run_id[-4:]}"
 
 
 def sidebar() -> None:
@@ -75,6 +77,22 @@ def sidebar() -> None:
         else:
             st.caption("No segmentation run yet for this dataset.")
             st.session_state[keys.RUN] = None
+        _money_setting()
+
+
+def _money_setting() -> None:
+    """How money is written on every page and export: the store's currency setting."""
+    current = data.currency()
+    with st.expander(f"Money: {components.md(current.format(1234.5))}"), st.form("currency", border=False):
+        symbol = st.text_input("Currency symbol", value=current.symbol, max_chars=5, placeholder="€, £, $, CHF")
+        decimals = st.number_input("Decimals", min_value=0, max_value=4, value=current.decimals, step=1)
+        if st.form_submit_button("Save"):
+            try:
+                actions.set_currency(symbol, int(decimals))
+            except SegcoreError as exc:
+                st.error(components.md(str(exc)))
+            else:
+                st.rerun()
 
 
 _LOGO = Path(__file__).resolve().parent / "assets" / "logo.svg"

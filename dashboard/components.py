@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segcore.features import describe_feature, format_value
+from segcore.features import Currency, describe_feature, format_value
 
 MAX_SCATTER_POINTS = 50_000
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=360)
@@ -219,14 +219,18 @@ def composition_bars(table: pd.DataFrame) -> go.Figure:
 _KPI_FORMATS = {"rate": ".1%", "money": ",.2f", "count": ",.2f"}
 
 
-def kpi_value(value, unit: str) -> str:
-    """A KPI as a stakeholder reads it: a percentage for rates, two decimals otherwise, '–' for no value."""
+def kpi_value(value, unit: str, currency: Currency | None = None) -> str:
+    """A KPI as a stakeholder reads it: a percentage for rates, money as the store's currency writes it,
+    two decimals otherwise, '–' for no value."""
     if value is None or pd.isna(value):
         return "–"
+    if unit == "money":
+        return (currency or Currency()).format(value)
     return f"{value:{_KPI_FORMATS.get(unit, ',.2f')}}"
 
 
-def kpi_table(kpis: pd.DataFrame, kpi_labels: dict[str, str], units: dict[str, str]) -> pd.DataFrame:
+def kpi_table(kpis: pd.DataFrame, kpi_labels: dict[str, str], units: dict[str, str],
+              currency: Currency | None = None) -> pd.DataFrame:
     """A row per KPI and a column per persona (all users first), so the table fits the page however many
     KPIs there are: each cell the value and, for a persona, how many times all users' value it is."""
     order = ["All users"] + [p for p in kpis["persona"] if p != "All users"]
@@ -234,14 +238,14 @@ def kpi_table(kpis: pd.DataFrame, kpi_labels: dict[str, str], units: dict[str, s
     rows = {"Users": [f"{int(r.users):,} ({r.share:.0%})" for r in by.itertuples()]}
     for k, name in kpi_labels.items():
         lifts = by[f"{k}_lift"] if f"{k}_lift" in by else pd.Series(np.nan, index=by.index)
-        rows[name] = [kpi_value(v, units.get(k, "rate"))
+        rows[name] = [kpi_value(v, units.get(k, "rate"), currency)
                       + (f" ({lift:.2f}x)" if persona != "All users" and pd.notna(lift) and pd.notna(v) else "")
                       for persona, v, lift in zip(order, by[k], lifts, strict=True)]
     return pd.DataFrame.from_dict(rows, orient="index", columns=order).rename_axis("KPI").reset_index()
 
 
 def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, str],
-             units: dict[str, str] | None = None) -> go.Figure:
+             units: dict[str, str] | None = None, currency: Currency | None = None) -> go.Figure:
     """One bar chart per KPI, the all-users baseline as a dashed line."""
     units = units or {}
     present = [k for k in kpi_labels if k in kpis]
@@ -255,18 +259,20 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
                         vertical_spacing=min(0.3, 130 / (row_px * rows)))
     for i, k in enumerate(present):
         r, c = i // cols + 1, i % cols + 1
-        fmt = _KPI_FORMATS.get(units.get(k, "rate"), ",.2f")
+        money = units.get(k) == "money"
+        fmt = f",.{(currency or Currency()).decimals}f" if money else _KPI_FORMATS.get(units.get(k, "rate"), ",.2f")
+        prefix = (currency or Currency()).symbol if money else ""
         fig.add_trace(go.Bar(x=seg["persona"], y=seg[k], marker_color=[colours.get(p, "#888") for p in seg["persona"]],
-                             text=[kpi_value(v, units.get(k, "rate")) for v in seg[k]], textposition="outside",
-                             cliponaxis=False, showlegend=False,
-                             hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
+                             text=[kpi_value(v, units.get(k, "rate"), currency) for v in seg[k]],
+                             textposition="outside", cliponaxis=False, showlegend=False,
+                             hovertemplate=f"%{{x}}: {plain(prefix)}%{{y:{fmt}}}<extra></extra>"), row=r, col=c)
         # the all-users baseline as a dashed line across the bars, named once in the legend rather than
         # on each chart, where its label sat on the bars' values
         fig.add_trace(go.Scatter(x=list(seg["persona"]), y=[base[k]] * len(seg), mode="lines",
                                  line=dict(dash="dash", color="#444", width=1.5), name="All users",
                                  legendgroup="all", showlegend=i == 0,
-                                 hovertemplate=f"All users: %{{y:{fmt}}}<extra></extra>"), row=r, col=c)
-        fig.update_yaxes(tickformat=fmt, rangemode="tozero", row=r, col=c)
+                                 hovertemplate=f"All users: {plain(prefix)}%{{y:{fmt}}}<extra></extra>"), row=r, col=c)
+        fig.update_yaxes(tickformat=fmt, tickprefix=prefix, rangemode="tozero", row=r, col=c)
     fig.update_layout(height=row_px * rows, margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
     return safe(fig)
@@ -377,12 +383,13 @@ def crosstab_heatmap(crosstab: pd.DataFrame) -> go.Figure:
     return safe(fig)
 
 
-def contrast_rows(differences: pd.DataFrame, reference: str = "Everyone") -> pd.DataFrame:
+def contrast_rows(differences: pd.DataFrame, reference: str = "Everyone",
+                  currency: Currency | None = None) -> pd.DataFrame:
     """A selection against a reference group (``segcore.profile.contrast``), a row per feature: a category's
     values are shares of users, shown as percentages; a number's are means, in the feature's own units; the
     ratio says how many times the reference's value the selection's is."""
     def shown(feature: str, value: float) -> str:
-        return format_value(value, "share" if "=" in feature else describe_feature(feature).unit)
+        return format_value(value, "share" if "=" in feature else describe_feature(feature).unit, currency)
 
     def times(selected: float, base: float) -> str:
         # a ratio reads only between positive values ("0.2x" of a negative mean means nothing)

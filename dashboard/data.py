@@ -76,6 +76,16 @@ def runs(dataset: str):
     return _once_per_run(("runs", dataset), lambda: store().list_runs(dataset))
 
 
+def currency():
+    """How money is written (the store's setting), read once per script run."""
+    return _once_per_run(("currency",), lambda: store().currency())
+
+
+def preferred_run(dataset: str) -> str | None:
+    """The run a new session opens: the one last named or pinned, else the newest."""
+    return _once_per_run(("preferred_run", dataset), lambda: store().preferred_run(dataset))
+
+
 def dataset_record(dataset: str):
     """The dataset's record (privacy actions, what its import found), read once per script run."""
     return _once_per_run(("dataset", dataset), lambda: store().dataset(dataset))
@@ -398,8 +408,12 @@ def fairness(run_id: str, attributes: tuple, min_group: int, min_size: int, name
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_frame(run_id: str, columns: tuple, min_size: int, names: tuple):
-    return segcore.export_run(store(), run_id, None, columns=list(columns), min_segment_size=min_size)
+def export_frame(run_id: str, columns: tuple, min_size: int, personas: tuple, options: tuple, money):
+    """The export as written; ``options``: (rounded, descriptions, headers). Keyed by the personas (names and
+    descriptions) and the currency (``money``) too: each changes the file."""
+    rounded, descriptions, headers = options
+    return segcore.export_run(store(), run_id, None, columns=list(columns), min_segment_size=min_size,
+                              rounded=rounded, descriptions=descriptions, headers=headers)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

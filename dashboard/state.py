@@ -25,13 +25,13 @@ def dataset() -> str | None:
 
 
 def run_id() -> str | None:
-    """The chosen run of the current dataset, else its newest run."""
+    """The chosen run of the current dataset, else the one last named or pinned, else its newest run."""
     ds = dataset()
     if ds is None:
         return None
     ids = data.runs(ds)["run_id"].tolist()
     chosen = st.session_state.get(RUN)
-    return chosen if chosen in ids else (ids[0] if ids else None)
+    return chosen if chosen in ids else data.preferred_run(ds)
 
 
 def select_run(run_id: str) -> None:

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ._common import is_numeric_type
+from .errors import InputError
 
-__all__ = ["FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature", "format_value"]
+__all__ = ["Currency", "FeatureInfo", "GROUPS", "catalog", "default_features", "describe_feature", "format_value"]
 
 GROUPS = ("behaviour", "value", "context", "attributes")
 
@@ -75,16 +76,40 @@ class FeatureInfo:
     unit: str = ""  # "share" (a proportion), "money", or "" (a count, days, minutes...)
 
 
-def format_value(value: float, unit: str = "") -> str:
-    """A feature's value as people read it: a share as a percentage with one decimal, money with two
-    decimals, other numbers to three significant figures below 100 and whole above, with thousands
-    separators."""
+@dataclass(frozen=True)
+class Currency:
+    """How money is written: a symbol before the amount (none by default) and its decimals."""
+
+    symbol: str = ""
+    decimals: int = 2
+
+    SYMBOL_MAX = 5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or len(self.symbol.strip()) > self.SYMBOL_MAX \
+                or any(ch.isdigit() or ch in "<>&\"'`\\" for ch in self.symbol):
+            raise InputError(f"currency symbol {self.symbol!r} should be at most {self.SYMBOL_MAX} characters, "
+                             "without digits or quotes (€, £, $, CHF)")
+        if isinstance(self.decimals, bool) or not isinstance(self.decimals, int) or not 0 <= self.decimals <= 4:
+            raise InputError(f"currency decimals {self.decimals!r} should be a whole number from 0 to 4")
+        object.__setattr__(self, "symbol", self.symbol.strip())
+
+    def format(self, value: float) -> str:
+        """``value`` as money: "€1,234.50", "-€3.00"."""
+        sign = "-" if value < 0 else ""
+        return f"{sign}{self.symbol}{abs(value):,.{self.decimals}f}"
+
+
+def format_value(value: float, unit: str = "", currency: Currency | None = None) -> str:
+    """A feature's value as people read it: a share as a percentage with one decimal, money as the
+    ``currency`` writes it (two decimals, no symbol, by default), other numbers to three significant
+    figures below 100 and whole above, with thousands separators."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if unit == "share":
         return f"{value:.1%}"
     if unit == "money":
-        return f"{value:,.2f}"
+        return (currency or Currency()).format(value)
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"

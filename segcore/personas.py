@@ -13,7 +13,7 @@ from ._methods import NOISE
 from .errors import InputError
 from .profile import Profiles, describe
 
-__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas", "persona_problems", "check_personas",
+__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas", "carry_colours", "persona_problems", "check_personas",
            "NAME_MAX", "DESCRIPTION_MAX", "COLOUR_RULE"]
 
 NAME_MAX, DESCRIPTION_MAX = 60, 300
@@ -104,6 +104,30 @@ def persona_problems(personas: pd.DataFrame) -> list[str]:
     if not personas["colour"].fillna("").astype(str).str.fullmatch(COLOUR_RULE).all():
         problems.append("persona colours must look like #1A2B3C")
     return problems
+
+
+def carry_colours(personas: pd.DataFrame, earlier: dict[str, str]) -> pd.DataFrame:
+    """``personas`` with each name that an earlier run of the dataset used in its colour there, so a persona
+    keeps its colour from run to run (``earlier``: name -> colour). No two personas of the run share a
+    colour: a persona whose colour is taken gets the first palette colour still free."""
+    out = personas.copy()
+    used: set[str] = set()
+    carried = set()
+    for i, name in out["name"].items():
+        colour = earlier.get(name)
+        if colour and colour.upper() not in used:
+            out.at[i, "colour"] = colour
+            used.add(colour.upper())
+            carried.add(i)
+    for i in out.index:
+        if i in carried:
+            continue
+        colour = str(out.at[i, "colour"])
+        if colour.upper() in used:
+            colour = next((c for c in PALETTE if c.upper() not in used), colour)
+        out.at[i, "colour"] = colour
+        used.add(colour.upper())
+    return out
 
 
 def check_personas(personas: pd.DataFrame) -> pd.DataFrame:

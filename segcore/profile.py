@@ -187,15 +187,16 @@ class Trait(NamedTuple):
             return float(self.mean / self.overall)
         return None
 
-    def text(self, label=str) -> str:
+    def text(self, label=str, currency=None) -> str:
         """In words, the feature named by ``label``: "Purchases: 3.1 against 1 for the average user
         (3.1x), +1.2 sd"; a category's means are shares of users ("54% against 20% of all users"),
-        a proportion's percentages."""
+        a proportion's percentages, money as ``currency`` (a :class:`segcore.features.Currency`) writes it."""
         if "=" in self.feature:
             mean, overall = format_value(self.mean, "share"), f"{format_value(self.overall, 'share')} of all users"
         else:
             unit = describe_feature(self.feature).unit
-            mean, overall = format_value(self.mean, unit), f"{format_value(self.overall, unit)} for the average user"
+            mean = format_value(self.mean, unit, currency)
+            overall = f"{format_value(self.overall, unit, currency)} for the average user"
         ratio = f" ({self.ratio:.2g}x)" if self.ratio is not None else ""
         return f"{label(self.feature)}: {mean} against {overall}{ratio}, {self.z:+.1f} sd"
 

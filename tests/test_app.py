@@ -104,6 +104,40 @@ def test_persona_edit_is_saved_to_the_store(app_store):
     assert app_store.personas(run_id).loc[0, "name"] == "Weekend browsers"
 
 
+def test_persona_colours_are_picked_not_typed(app_store):
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    at = _open("personas")
+    pickers = at.color_picker
+    names = app_store.personas(run_id)["name"].tolist()
+    assert len(pickers) == len(names) and [_seen(c.label) for c in pickers] == names
+    pickers[2].pick("#123abc").run()
+    next(b for b in at.button if b.label == "Save personas").click().run()
+    _clean(at)
+    assert app_store.personas(run_id).loc[2, "colour"] == "#123ABC"
+
+
+def test_a_named_run_opens_first_in_a_new_session(app_store):
+    import dataclasses
+    from datetime import timedelta
+
+    older = app_store.list_runs("sample")["run_id"].iloc[0]
+    rec = app_store.run(older)
+    app_store.save_run(dataclasses.replace(rec, run_id="newer", created_at=rec.created_at + timedelta(hours=1)),
+                       app_store.assignments(older), app_store.personas(older))
+    assert _open("profiles").sidebar.selectbox[1].value == "newer"  # nothing named: the newest
+    at = _open("personas")
+    at.sidebar.selectbox[1].set_value(older).run()
+    next(t for t in at.text_input if t.label == "Name of this run").input("Spring <b>launch</b>")
+    next(c for c in at.checkbox if c.label.startswith("Pin")).check()
+    next(b for b in at.button if b.label == "Save").click().run()
+    _clean(at)
+    assert app_store.run(older).label == "Spring <b>launch</b>" and app_store.run(older).pinned
+    fresh = _open("kpis")
+    assert fresh.sidebar.selectbox[1].value == older  # a new session opens the run named and pinned
+    # the picker shows the name as text, with the pin
+    assert "Spring <b>launch</b>" in fresh.sidebar.selectbox[1].format_func(older)
+
+
 def test_duplicate_persona_names_cannot_be_saved(app_store):
     run_id = app_store.list_runs("sample")["run_id"].iloc[0]
     other = app_store.personas(run_id).loc[1, "name"]
@@ -120,6 +154,25 @@ def test_export_withholds_small_segments(app_store):
     _clean(at)
     assert any("Withheld" in w.value for w in at.warning)
     assert at.get("download_button")
+
+
+def test_the_currency_set_in_the_sidebar_is_used_on_every_page_and_export(app_store):
+    at = _open("kpis")
+    next(t for t in at.sidebar.text_input if t.label == "Currency symbol").input("€")
+    next(n for n in at.sidebar.number_input if n.label == "Decimals").set_value(1)
+    next(b for b in at.sidebar.button if b.label == "Save").click().run()
+    _clean(at)
+    assert app_store.currency().symbol == "€" and app_store.currency().decimals == 1
+    revenue = next(m for m in at.metric if m.label == "Revenue per user, all users")
+    assert revenue.value.startswith("€") and len(revenue.value.split(".")[1]) == 1
+    at = _open("export")
+    at.multiselect[0].set_value(["revenue"]).run()
+    next(r for r in at.radio if r.label == "Column names").set_value("labels").run()
+    next(c for c in at.checkbox if c.label == "Persona descriptions").check().run()
+    _clean(at)
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["User id", "Segment", "Persona", "Description", "Revenue (€)"]
+    assert (shown["Revenue (€)"].round(1) == shown["Revenue (€)"]).all()
 
 
 def test_export_offers_the_hashed_email_kept_in_the_users_table(app_store):
@@ -529,7 +582,7 @@ def test_personal_data_choices_for_any_column_and_the_upload_deleted(app_store, 
     next(b for b in at.button if b.label == "Import").click().run()
     _clean(at)
     shown = " ".join(t.value for t in at.text)
-    assert "privacy: column 'favourite' (named by you) dropped" in shown
+    assert "Privacy: column 'favourite' (named by you) dropped." in shown
     assert "1 value of column 'remark' of 'crm.csv' held e-mail addresses" in shown
     stored = app_store.read_table("crm", "users")
     assert "favourite" not in stored.columns

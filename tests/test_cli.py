@@ -39,6 +39,12 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     run_id = run.split()[-1]
     assert run_id.startswith("kmeans-k6-")
     assert run_id in segcore("runs", store=cli_store).stdout
+    named = segcore("label", run_id, "Spring launch", "--pin", store=cli_store).stdout
+    assert named.strip() == f"run {run_id}: named 'Spring launch', pinned; the app opens {run_id} first for 'sample'"
+    listed = segcore("runs", "sample", store=cli_store).stdout
+    assert "Spring launch" in next(line for line in listed.splitlines() if run_id in line)
+    nothing = segcore("label", run_id, store=cli_store, check=False)
+    assert nothing.returncode == 2 and "give the run a name, or --pin or --unpin it" in nothing.stderr
 
     segcore("personas", run_id, "--set", "0=Core browsers", store=cli_store)
     dest = tmp_path / "out.parquet"
@@ -47,6 +53,14 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     back = pd.read_parquet(dest)
     assert {"user_id", "cluster", "persona", "revenue"} <= set(back.columns)
     assert "Core browsers" in set(back["persona"])
+    assert segcore("currency", "€", "--decimals", "1", store=cli_store).stdout.strip() == \
+        "money is written as €1,234.5 (symbol €, 1 decimal)"
+    labelled = tmp_path / "labelled.csv"
+    segcore("export", run_id, "--out", str(labelled), "--columns", "revenue", "--headers", "labels", "--descriptions",
+            store=cli_store)
+    back = pd.read_csv(labelled)
+    assert list(back.columns) == ["User id", "Segment", "Persona", "Description", "Revenue (€)"]
+    assert (back["Revenue (€)"].round(1) == back["Revenue (€)"]).all()
     assert "sd" in segcore("profile", run_id, store=cli_store).stdout
     assert "All users" in segcore("kpis", run_id, store=cli_store).stdout
     positions = tmp_path / "positions.csv"
@@ -104,8 +118,8 @@ def test_errors_are_one_clear_line(cli_store, args, message):
 
 @pytest.mark.slow
 def test_help_on_every_verb(cli_store):
-    for verb in ("import", "datasets", "quality", "features", "sweep", "run", "runs", "profile", "personas", "compare",
-                 "kpis", "export", "app"):
+    for verb in ("import", "datasets", "quality", "features", "sweep", "run", "runs", "label", "profile", "personas",
+                 "compare", "kpis", "export", "app"):
         proc = segcore(verb, "--help", store=cli_store)
         assert "usage: segcore" in proc.stdout and "--store" in proc.stdout
 

@@ -146,3 +146,48 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     assert pd.read_csv(out, dtype={"persona": str})["persona"].iloc[0].startswith("'=")
     # Parquet and JSON keep values as they are: no spreadsheet runs them
     assert pd.read_parquet(io.BytesIO(to_bytes(frame, "parquet")))["persona"].iloc[0].startswith("=")
+    # a column name from the data is a cell of the header row, neutralised the same way
+    header = next(csv.reader(io.StringIO(to_bytes(frame.rename(columns={"revenue": "=1+1"}), "csv").decode())))
+    assert header == ["persona", "'=1+1"]
+
+
+def test_exports_round_to_what_the_figures_support_and_name_columns_as_chosen(store_copy, sample_run):
+    from segcore.features import Currency
+
+    store = store_copy
+    run_id = store.list_runs("sample")["run_id"].iloc[0]
+    columns = ["revenue", "night_share", "avg_session_minutes", "n_sessions"]
+    full, _ = segcore.export_run(store, run_id, columns=columns, rounded=False)
+    assert (full["revenue"].round(2) != full["revenue"]).any()  # the stored figures have more decimals
+    store.set_currency(Currency("€", 1))
+    assert store.currency() == Currency("€", 1)  # kept in the store
+    rounded, _ = segcore.export_run(store, run_id, columns=columns)
+    # money to the currency's decimals, shares to 4, other measures to 2, counts as they are
+    assert rounded["revenue"].tolist() == full["revenue"].round(1).tolist()
+    assert rounded["night_share"].tolist() == full["night_share"].round(4).tolist()
+    assert rounded["avg_session_minutes"].tolist() == full["avg_session_minutes"].round(2).tolist()
+    assert rounded["n_sessions"].tolist() == full["n_sessions"].tolist()
+    described, _ = segcore.export_run(store, run_id, columns=["revenue"], descriptions=True, headers="labels")
+    assert list(described.columns) == ["User id", "Segment", "Persona", "Description", "Revenue (€)"]
+    personas = store.personas(run_id).set_index("name")["description"]
+    assert (described["Description"] == described["Persona"].map(personas)).all()
+    with pytest.raises(InputError, match="headers='pretty' should be one of raw, labels"):
+        segcore.export_run(store, run_id, headers="pretty")
+
+
+@pytest.mark.parametrize("symbol, decimals, words", [
+    ("12", 2, "without digits"), ("<b>", 2, "without digits or quotes"), ("EURO$$", 2, "at most 5"),
+    ("€", 5, "from 0 to 4"), ("€", True, "from 0 to 4")])
+def test_a_currency_that_cannot_be_written_is_refused(symbol, decimals, words):
+    from segcore.features import Currency
+
+    with pytest.raises(InputError, match=words):
+        Currency(symbol, decimals)
+
+
+def test_money_reads_as_the_currency_writes_it():
+    from segcore.features import Currency, format_value
+
+    assert Currency("€", 2).format(1234.5) == "€1,234.50" and Currency("£", 0).format(-3.6) == "-£4"
+    assert format_value(1234.5, "money") == "1,234.50" and format_value(0.1234, "share") == "12.3%"
+    assert format_value(float("nan"), "money") == "n/a" and format_value(1234.5) == "1,234"

@@ -113,7 +113,8 @@ with left:
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
         "Share", format="percent", min_value=0, max_value=1)})
 with right:
-    st.dataframe(components.contrast_rows(differences.head(8), reference), hide_index=True, column_config={
+    st.dataframe(components.contrast_rows(differences.head(8), reference, data.currency()), hide_index=True,
+                 column_config={
         "Difference (sd)": st.column_config.NumberColumn(format="%+.2f")})
 min_size = state.chosen_min_size()
 if total < min_size:

@@ -18,14 +18,25 @@ columns = c2.multiselect("Extra columns", available, default=[c for c in rec.fea
                          format_func=lambda c: components.label(c) + (" (SHA-256)" if c in hashed else ""))
 with c3:
     min_size = state.min_segment_size("export", "Smaller segments are withheld: they could single people out.")
-frame, report = data.export_frame(run_id, tuple(columns), int(min_size), tuple(personas["name"]))
+o1, o2, o3 = st.columns([1, 1, 2])
+rounded = o1.checkbox("Round numbers", value=True,
+                      help="Money to the currency's decimals (set in the sidebar), shares to 4 decimals, other "
+                           "measures to 2. Untick for full precision.")
+descriptions = o2.checkbox("Persona descriptions", value=False, help="A column with each persona's description.")
+headers = o3.radio("Column names", ["raw", "labels"], horizontal=True,
+                   format_func={"labels": "As in the app (Revenue, Orders)",
+                                "raw": "As stored (revenue, n_purchases)"}.get)
+# keyed by the personas' names and descriptions: editing either changes the file
+frame, report = data.export_frame(run_id, tuple(columns), int(min_size),
+                                  tuple(zip(personas["name"], personas["description"].fillna(""), strict=True)),
+                                  (rounded, descriptions, headers), data.currency())
 if not report.withheld.empty:
     st.warning("Withheld (below the minimum size): " + components.md("; ".join(
         f"{r.persona} ({r.size} users)" for r in report.withheld.itertuples())))
 for line in report.anonymised:  # the attributes made k-anonymous, and how
     st.caption(f"k-anonymous over the user attributes (every combination held by at least {int(min_size)} users): "
                + components.md(line))
-st.caption(f"{len(frame):,} users, {frame['persona'].nunique()} personas.")
+st.caption(f"{len(frame):,} users, {report.personas} personas.")
 st.dataframe(frame.head(100), hide_index=True)
 # A callable: the file is built when the button is clicked, not on every rerun of the page.
 st.download_button(f"Download {fmt.upper()}", data=lambda: to_bytes(frame, fmt), file_name=f"segments_{run_id}.{fmt}",

@@ -25,15 +25,16 @@ if not shown:
     st.info("This dataset supports none of the KPIs: see above for what each would need.")
     st.stop()
 
+currency = data.currency()
 cols = st.columns(min(len(shown), 4))
 for i, k in enumerate(shown):
-    cols[i % len(cols)].metric(f"{k.label}, all users", components.kpi_value(base[k.name], k.unit))
+    cols[i % len(cols)].metric(f"{k.label}, all users", components.kpi_value(base[k.name], k.unit, currency))
 
 labels = {k.name: k.label for k in shown}
 st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), labels,
-                                    {k.name: k.unit for k in shown}), key="kpis")
+                                    {k.name: k.unit for k in shown}, currency), key="kpis")
 
-st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown}), hide_index=True)
+st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown}, currency), hide_index=True)
 st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
            + " In brackets: the persona's value as a multiple of all users'. A dash: the persona has nothing "
              "to measure it on (no impressions, no buyers).")

@@ -4,42 +4,52 @@ import streamlit as st
 
 from dashboard import actions, components, data, keys, state
 from segcore.errors import SegcoreError
-from segcore.personas import COLOUR_RULE, DESCRIPTION_MAX, NAME_MAX, persona_problems
+from segcore.personas import DESCRIPTION_MAX, NAME_MAX, persona_problems
+from segcore.store import RUN_LABEL_MAX
 
 run_id = state.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
                                  "profiles; edit any cell, then save. Every chart and export uses the saved names.")
+
+run = data.runs(state.dataset()).set_index("run_id").loc[run_id]  # read fresh: names and pins change
+with st.form(f"run_name_{run_id}", border=False):
+    left, mid, right = st.columns([3, 2, 1], vertical_alignment="bottom")
+    label = left.text_input("Name of this run", value=run["label"] if isinstance(run["label"], str) else "",
+                            max_chars=RUN_LABEL_MAX, placeholder="e.g. Spring 2026 launch",
+                            help="Shown in the run picker. New sessions open the run last named or pinned.")
+    pinned = mid.checkbox("Pin: open this run first", value=bool(run["pinned"]))
+    if right.form_submit_button("Save"):
+        actions.mark_run(run_id, label=label, pinned=pinned)
+        st.rerun()
 
 personas = data.personas(run_id)
 sizes = data.profiles(run_id).sizes
 table = personas.merge(sizes["size"].rename("users").reset_index(), on="cluster")
 edited = st.data_editor(
-    table[["cluster", "users", "name", "description", "colour"]], key=f"personas_{run_id}", hide_index=True,
+    table[["cluster", "users", "name", "description"]], key=f"personas_{run_id}", hide_index=True,
     disabled=["cluster", "users"], num_rows="fixed",
     column_config={
         "cluster": st.column_config.NumberColumn("Segment", width="small"),
         "users": st.column_config.NumberColumn("Users", format="localized", width="small"),
         "name": st.column_config.TextColumn("Persona name", required=True, max_chars=NAME_MAX),
         "description": st.column_config.TextColumn("Description", width="large", max_chars=DESCRIPTION_MAX),
-        "colour": st.column_config.TextColumn("Colour (hex)", validate=f"^{COLOUR_RULE}$", width="small"),
     })
 
-
-def _ink(hex_colour: str) -> str:
-    """Black or white text, whichever reads better on the swatch (relative luminance)."""
-    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "#FFFFFF"
-
-
-swatches = edited[["name", "colour"]][edited["colour"].fillna("").str.fullmatch(COLOUR_RULE)]
-if not swatches.empty:
-    # the colours as every chart will draw them; names are drawn by the grid as text, never as HTML
-    st.dataframe(swatches[["name"]].rename(columns={"name": "Persona"}).style.apply(
-        lambda col: [f"background-color: {c}; color: {_ink(c)}" for c in swatches["colour"]]),
-        hide_index=True, key=f"swatches_{run_id}")
+st.markdown("**Colours**")
+st.caption("Every chart draws the persona in this colour; a persona named as in an earlier run of this dataset "
+           "starts with its colour there.")
+pickers = st.columns(min(len(table), 6))
+colours = []
+for i, row in enumerate(table.itertuples()):
+    # the label is the persona's name as written, never markdown
+    colours.append(pickers[i % len(pickers)].color_picker(
+        components.md(edited["name"].iloc[i] or f"Segment {row.cluster}"), value=row.colour,
+        key=f"colour_{run_id}_{row.cluster}"))
+edited = edited.assign(colour=[c.upper() for c in colours])
 
 problems = persona_problems(edited)
 names = edited["name"].fillna("").str.strip()
-changed = not edited[["name", "description", "colour"]].equals(table[["name", "description", "colour"]])
+changed = not edited[["name", "description", "colour"]].reset_index(drop=True).equals(
+    table[["name", "description"]].assign(colour=table["colour"].str.upper()).reset_index(drop=True))
 if problems:
     st.warning(components.md("Cannot save yet: " + "; ".join(problems) + "."))
 if st.button("Save personas", type="primary", disabled=bool(problems) or not changed):

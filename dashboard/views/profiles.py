@@ -29,7 +29,7 @@ with right:
         if s.withheld:
             continue
         st.markdown(f"**{components.md(s.name)}** ({s.share:.0%}): {components.md(s.description)}")
-        lines = [components.md(trait.text(components.label)) for trait in s.traits]
+        lines = [components.md(trait.text(components.label, data.currency())) for trait in s.traits]
         if s.stability is not None:
             flag = " · **unstable: may not come back on new data**" if s.unstable else ""
             lines.append(f"Stability {s.stability:.2f}{flag}")

@@ -129,8 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "groups, stored as a run to compare clusterings with; prints the run id last")
     v.add_argument("name", help="dataset name")
 
-    v = verb("runs", "list runs, newest first")
+    v = verb("runs", "list runs, newest first, with their names and pins")
     v.add_argument("name", nargs="?", help="only this dataset's runs")
+
+    v = verb("label", "name or pin a run: the app opens the run last named or pinned first")
+    v.add_argument("run_id")
+    v.add_argument("label", nargs="?", help="the run's name (\"\" clears it)")
+    pin = v.add_mutually_exclusive_group()
+    pin.add_argument("--pin", dest="pinned", action="store_const", const=True, help="pin the run")
+    pin.add_argument("--unpin", dest="pinned", action="store_const", const=False, help="unpin the run")
 
     v = verb("profile", "what makes each cluster of a run different")
     v.add_argument("run_id")
@@ -164,7 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("run_id")
     v.add_argument("--out", required=True, help="output file; the extension picks the format")
     v.add_argument("--columns", help="comma-separated columns: features, user attributes or hashed ids (email)")
+    v.add_argument("--full-precision", action="store_true",
+                   help="keep every decimal (default: money to the currency's decimals, shares to 4, others to 2)")
+    v.add_argument("--descriptions", action="store_true", help="add each persona's description")
+    v.add_argument("--headers", choices=("raw", "labels"), default="raw",
+                   help="column names as stored (raw, the default) or as the app names them (labels)")
     _min_size_args(v)
+
+    v = verb("currency", "show or set how money is written on every page, report and export")
+    v.add_argument("symbol", nargs="?", help="the symbol before amounts (€, £, $, CHF; \"\" for none)")
+    v.add_argument("--decimals", type=int, help="decimals of amounts, 0 to 4 (default 2)")
 
     v = verb("project", "2-D positions of a run's users (PCA, or UMAP fitted on a stratified sample)")
     v.add_argument("run_id")

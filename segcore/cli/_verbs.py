@@ -92,6 +92,7 @@ def _summaries(store, run_id: str, min_size: int) -> list[str]:
     from ..workflow import run_summaries
 
     summaries, separation = run_summaries(store, run_id, min_segment_size=min_size)
+    money = store.currency()
     out = []
     for s in summaries:
         if s.withheld:
@@ -100,7 +101,7 @@ def _summaries(store, run_id: str, min_size: int) -> list[str]:
             continue
         note = "" if s.stability is None else f"; stability {s.stability:.2f}" + (" UNSTABLE" if s.unstable else "")
         out.append(f"cluster {s.cluster} ({s.name}): {s.size:,} users ({s.share:.1%}); {s.description}{note}")
-        out += [f"    {trait.text()}" for trait in s.traits]
+        out += [f"    {trait.text(currency=money)}" for trait in s.traits]
         out += [f"    rule: {rule}  (precision {precision:.0%}, covers {coverage:.0%})"
                 for rule, precision, coverage in s.rules]
     if not separation.empty:
@@ -231,7 +232,20 @@ def rfm(store, args) -> int:
 
 
 def runs(store, args) -> int:
-    print(_table(store.list_runs(args.name)[["run_id", "dataset", "algo", "k", "seed", "created_at"]]))
+    listed = store.list_runs(args.name)
+    listed["label"] = listed["label"].fillna("")
+    print(_table(listed[["run_id", "dataset", "algo", "k", "seed", "created_at", "label", "pinned"]]))
+    return 0
+
+
+def label(store, args) -> int:
+    if args.label is None and args.pinned is None:
+        raise InputError("give the run a name, or --pin or --unpin it")
+    store.mark_run(args.run_id, label=args.label, pinned=args.pinned)
+    rec = store.run(args.run_id)
+    print(f"run {rec.run_id}: " + (f"named {rec.label!r}" if rec.label else "no name")
+          + (", pinned" if rec.pinned else "")
+          + f"; the app opens {store.preferred_run(rec.dataset)} first for {rec.dataset!r}")
     return 0
 
 
@@ -268,12 +282,16 @@ def kpis(store, args) -> int:
     from ..workflow import run_kpis
 
     report = run_kpis(store, args.run_id, min_segment_size=_min_size(args))
+    money = store.currency()
     if args.json:
-        print(json.dumps({**report.to_dict(), "min_segment_size": _min_size(args)}))
+        print(json.dumps({**report.to_dict(), "min_segment_size": _min_size(args),
+                          "currency": {"symbol": money.symbol, "decimals": money.decimals}}))
         return 0
     table = report.table
     print(table.round(4).to_string(index=False, na_rep="n/a"))
     print("\n".join(report.lines()))
+    if money.symbol and any(k.unit == "money" for k in report.shown):
+        print(f"money in {money.symbol}")
     for seg in table.loc[table["withheld"], "segment"]:
         print(f"withheld: {seg} has fewer than {_min_size(args)} users, so its KPIs are not shown")
     return 0
@@ -317,8 +335,22 @@ def project(store, args) -> int:
 def export(store, args) -> int:
     from ..workflow import export_run
 
-    _, report = export_run(store, args.run_id, args.out, columns=_split(args.columns), min_segment_size=_min_size(args))
+    _, report = export_run(store, args.run_id, args.out, columns=_split(args.columns), min_segment_size=_min_size(args),
+                           rounded=not args.full_precision, descriptions=args.descriptions, headers=args.headers)
     print("\n".join(report.lines()))
+    return 0
+
+
+def currency(store, args) -> int:
+    from ..features import Currency
+
+    if args.symbol is not None or args.decimals is not None:
+        now = store.currency()
+        store.set_currency(Currency(now.symbol if args.symbol is None else args.symbol,
+                                    now.decimals if args.decimals is None else args.decimals))
+    chosen = store.currency()
+    print(f"money is written as {chosen.format(1234.5)} (symbol {chosen.symbol or 'none'}, "
+          f"{chosen.decimals} decimal{'' if chosen.decimals == 1 else 's'})")
     return 0
 
 
@@ -355,8 +387,8 @@ def app(args) -> int:
 # verb -> what it does, given the opened store and the parsed arguments
 VERBS = {"import": import_, "quality": quality, "datasets": datasets, "restore": restore,
          "discard-previous": discard_previous, "features": features, "sweep": sweep, "run": run, "rfm": rfm,
-         "runs": runs, "profile": profile, "personas": personas, "compare": compare, "kpis": kpis,
-         "fairness": fairness, "project": project, "export": export}
+         "runs": runs, "label": label, "profile": profile, "personas": personas, "compare": compare, "kpis": kpis,
+         "fairness": fairness, "project": project, "export": export, "currency": currency}
 
 
 def dispatch(args) -> int:

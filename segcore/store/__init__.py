@@ -22,10 +22,12 @@ from ._features import AGGREGATES, CARRY_PREFIX, carried_name
 from ._files import READ_ERRORS, peek, repeated_ids, value_counts
 from ._plans import CSV_OPTIONS, ColumnPlan, TablePlan
 from ._records import DatasetRecord, RunRecord
+from ._runs import RUN_LABEL_MAX
 from ._schema import SCHEMA_VERSION, STORE_MARKER
 from ._sql import quote_ident
 from ._store import Store
 
 __all__ = ["Store", "DatasetRecord", "RunRecord", "ColumnPlan", "TablePlan", "quote_ident", "default_store_path",
            "memory_limit", "DATASET_NAME_RULE", "AGGREGATES", "CARRY_PREFIX", "carried_name", "CSV_OPTIONS",
-           "PREVIOUS_SUFFIX", "SCHEMA_VERSION", "STORE_MARKER", "peek", "value_counts", "repeated_ids", "READ_ERRORS"]
+           "PREVIOUS_SUFFIX", "SCHEMA_VERSION", "STORE_MARKER", "peek", "value_counts", "repeated_ids", "READ_ERRORS",
+           "RUN_LABEL_MAX"]

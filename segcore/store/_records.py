@@ -79,14 +79,19 @@ class RunRecord:
     versions: dict = field(default_factory=dict)
     explanation: dict | None = None
     created_at: datetime | None = None
+    label: str | None = None  # the name people gave the run
+    pinned: bool = False
 
     JSON_FIELDS = ("params", "features", "preprocessing", "metrics", "versions", "explanation")
 
     @classmethod
     def from_row(cls, row: dict) -> RunRecord:
         decoded = {f: _json(row.get(f)) for f in cls.JSON_FIELDS}
+        label = row.get("label")
         return cls(run_id=row["run_id"], dataset=row["dataset"], algo=row["algo"], k=int(row["k"]),
                    seed=int(row["seed"]), fingerprint=row.get("fingerprint"), created_at=row.get("created_at"),
+                   label=None if label is None or pd.isna(label) else str(label),
+                   pinned=bool(row.get("pinned")) if not pd.isna(row.get("pinned")) else False,
                    **{**decoded, "features": decoded["features"] or [], "preprocessing": decoded["preprocessing"] or {},
                       "metrics": decoded["metrics"] or {}, "versions": decoded["versions"] or {}})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
@@ -15,6 +16,7 @@ from ._records import RunRecord
 from ._sql import one_row_per_user, quote_ident, table_name
 
 _NO_RUN_HINT = {"cli": "`segcore runs` lists them", "app": "the sidebar lists the runs"}
+RUN_LABEL_MAX = 80
 
 
 class _Runs(_Datasets):
@@ -52,11 +54,47 @@ class _Runs(_Datasets):
         return rec["run_id"]
 
     def list_runs(self, dataset: str | None = None) -> pd.DataFrame:
-        """Runs, newest first, optionally of one dataset."""
+        """Runs, newest first, optionally of one dataset, with their names and pins."""
         where, params = ("WHERE dataset = ?", [dataset]) if dataset else \
             ("WHERE NOT ends_with(dataset, ?)", [PREVIOUS_SUFFIX])
-        return self._df(f"SELECT run_id, dataset, algo, k, seed, metrics, created_at FROM runs {where} "
+        return self._df(f"SELECT run_id, dataset, algo, k, seed, metrics, created_at, label, "
+                        f"coalesce(pinned, false) AS pinned, marked_at FROM runs {where} "
                         "ORDER BY created_at DESC, run_id", params)
+
+    def preferred_run(self, dataset: str) -> str | None:
+        """The run a new session opens: the one last named or pinned, else the newest; None without runs."""
+        rows = self._df("SELECT run_id FROM runs WHERE dataset = ? "
+                        "ORDER BY marked_at DESC NULLS LAST, created_at DESC, run_id LIMIT 1", [dataset])
+        return None if rows.empty else str(rows["run_id"].iloc[0])
+
+    def mark_run(self, run_id: str, *, label: str | None = None, pinned: bool | None = None) -> None:
+        """Name a run (``label``; an empty one clears it) and/or pin it; either makes it the run new sessions
+        open (:meth:`preferred_run`). ``None`` leaves that field as it is."""
+        if label is not None:
+            label = " ".join(str(label).split())
+            if len(label) > RUN_LABEL_MAX:
+                raise InputError(f"a run's name has at most {RUN_LABEL_MAX} characters; this one has {len(label)}")
+        with self._transaction() as con:
+            if not con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchall():
+                raise NotFoundError(f"no run with id {run_id!r}", **_NO_RUN_HINT)
+            if label is not None:
+                con.execute("UPDATE runs SET label = ? WHERE run_id = ?", [label or None, run_id])
+            if pinned is not None:
+                con.execute("UPDATE runs SET pinned = ? WHERE run_id = ?", [bool(pinned), run_id])
+            if label or pinned:
+                # UTC without a zone, as runs' created_at
+                con.execute("UPDATE runs SET marked_at = ? WHERE run_id = ?",
+                            [datetime.now(UTC).replace(tzinfo=None), run_id])
+            elif label == "" or pinned is False:
+                # unnamed and unpinned: no longer a run to open first
+                con.execute("UPDATE runs SET marked_at = NULL WHERE run_id = ? AND label IS NULL "
+                            "AND NOT coalesce(pinned, false)", [run_id])
+
+    def persona_colours(self, dataset: str) -> dict[str, str]:
+        """Each persona name's colour in the dataset's newest run that has the name (for a new run's personas)."""
+        rows = self._df("SELECT p.name, p.colour FROM personas p JOIN runs r USING (run_id) WHERE r.dataset = ? "
+                        "ORDER BY r.created_at DESC, r.run_id, p.cluster", [dataset])
+        return dict(reversed(list(zip(rows["name"], rows["colour"], strict=True))))
 
     def run(self, run_id: str) -> RunRecord:
         """One run's record."""

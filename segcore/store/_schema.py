@@ -2,7 +2,8 @@
 
 A store says it is one in its table ``persona_lab_store``: ``('store', STORE_MARKER)`` and
 ``('schema_version', N)``. Version 1 is every store made before the marker (some of them before a
-few columns were added); version 2 added the marker. A newer store is refused, not guessed at.
+few columns were added); version 2 added the marker; version 3 the runs' names and pins and the
+settings. A newer store is refused, not guessed at.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..errors import InputError
 __all__ = ["STORE_MARKER", "SCHEMA_VERSION", "MIGRATIONS", "create", "migrate", "check_file", "read_version"]
 
 STORE_MARKER = "persona-lab"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The tables of a store as this version makes it (besides its datasets' own, named ds:<name>:<role>).
 _TABLES = """
@@ -24,7 +25,8 @@ CREATE TABLE datasets (
 CREATE TABLE runs (
     run_id VARCHAR PRIMARY KEY, dataset VARCHAR, algo VARCHAR, k INTEGER, seed INTEGER,
     params VARCHAR, features VARCHAR, preprocessing VARCHAR, fingerprint VARCHAR,
-    metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP, explanation VARCHAR);
+    metrics VARCHAR, versions VARCHAR, created_at TIMESTAMP, explanation VARCHAR,
+    label VARCHAR, pinned BOOLEAN DEFAULT FALSE, marked_at TIMESTAMP);
 CREATE TABLE assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER, probability DOUBLE);
 CREATE TABLE personas (
     run_id VARCHAR, cluster INTEGER, name VARCHAR, description VARCHAR, colour VARCHAR,
@@ -32,6 +34,7 @@ CREATE TABLE personas (
 CREATE TABLE projections (run_id VARCHAR, method VARCHAR, user_id VARCHAR, x FLOAT, y FLOAT);
 CREATE TABLE projection_info (run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
 CREATE TABLE persona_lab_store (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
 # version -> the SQL that brings a store of the version before up to it. A store of version 1 may lack
@@ -41,6 +44,13 @@ MIGRATIONS = {
 ALTER TABLE assignments ADD COLUMN IF NOT EXISTS probability DOUBLE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS explanation VARCHAR;
 ALTER TABLE datasets ADD COLUMN IF NOT EXISTS event_facts VARCHAR;
+""",
+    # runs can be named and pinned (the last one named or pinned opens first); settings such as the currency
+    3: """
+CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS label VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS pinned BOOLEAN DEFAULT FALSE;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS marked_at TIMESTAMP;
 """,
 }
 

@@ -10,9 +10,10 @@ from ._connection import default_store_path
 from ._loader import _Loader
 from ._runs import _Runs
 from ._schema import SCHEMA_VERSION, check_file, create, migrate, read_version
+from ._settings import _Settings
 
 
-class Store(_Loader, _Runs):
+class Store(_Loader, _Runs, _Settings):
     """A Persona Lab store in one DuckDB file.
 
     Parameters

@@ -20,11 +20,11 @@ from .. import cluster, projection
 from ..disclosure import MIN_SEGMENT_SIZE, k_anonymise, withheld_segments
 from ..errors import InputError
 from ..explain import feature_separation, segment_rules
-from ..export import ExportReport, withhold_small, write
+from ..export import HEADERS, ExportReport, readable_headers, round_values, withhold_small, write
 from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from ..features import FeatureInfo, catalog, default_features
 from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
-from ..personas import PALETTE, UNASSIGNED, suggest_personas
+from ..personas import PALETTE, UNASSIGNED, carry_colours, suggest_personas
 from ..preprocess import Prepared, Preprocessing, prepare
 from ..profile import Profiles, SegmentSummary, indicator_frame, profile_clusters, summarise_segments
 from ..stability import STABILITY_SAMPLE, segment_jaccard
@@ -159,13 +159,16 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     """
     say = progress or (lambda f, m: None)
     say(0.05, "Loading and preprocessing the features.")
-    design = design_matrix(store, dataset, features, preprocessing)
+    with store.session():  # every read before the fit on one connection
+        design = design_matrix(store, dataset, features, preprocessing)
+        earlier_colours = store.persona_colours(dataset)
     say(0.25, f"Fitting {cluster.ALGORITHMS[algo].label if algo in cluster.ALGORITHMS else algo}"
         + (f" with k={k}." if k else "."))
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
     say(0.7, "Profiling the segments and suggesting personas.")
     values = indicator_frame(design.frame, design.numeric, design.categorical)  # shared by profiles and rules
-    personas = suggest_personas(profile_clusters(values, result.labels))
+    # a persona named as in an earlier run of the dataset keeps its colour
+    personas = carry_colours(suggest_personas(profile_clusters(values, result.labels)), earlier_colours)
     say(0.75, "Checking each segment's stability on resampled users.")
     jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
                               mixed=design.prepared.mixed, seed=seed)
@@ -392,20 +395,37 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
 
 
 def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,
-               min_segment_size: int = MIN_SEGMENT_SIZE) -> tuple[pd.DataFrame, ExportReport]:
+               min_segment_size: int = MIN_SEGMENT_SIZE, rounded: bool = True, descriptions: bool = False,
+               headers: str = "raw") -> tuple[pd.DataFrame, ExportReport]:
     """Persona-labelled segments of a run, small segments withheld; written to ``out`` if given.
 
     The export is k-anonymous (k = ``min_segment_size``) over the user attributes it carries (who a user
     is: country, age band, device, ...; behavioural figures and hashed identifiers are not attributes),
-    see :func:`segcore.disclosure.k_anonymise`."""
+    see :func:`segcore.disclosure.k_anonymise`. ``rounded``: fractions rounded to what they can support
+    (:func:`segcore.export.round_values`, money to the store's currency decimals); ``descriptions``: each
+    user's persona description beside its name; ``headers``: ``"raw"`` column names, or ``"labels"`` as
+    the app names them (:func:`segcore.export.readable_headers`).
+    """
+    if headers not in HEADERS:
+        raise InputError(f"headers={headers!r} should be one of {', '.join(HEADERS)}")
     with store.session():
         segments = store.segments(run_id, columns or [])
         dataset = store.dataset(store.run(run_id).dataset)
         behaviour = {f.name for f in feature_catalog(store, dataset.name) if f.group != "attributes"}
+        personas = store.personas(run_id) if descriptions else None
+        currency = store.currency()
     kept, withheld = withhold_small(segments, min_segment_size)
     hashed = dataset.hashed_columns
     attributes = [c for c in (columns or []) if c in kept.columns and c not in hashed and c not in behaviour
                   and c not in ("user_id", "cluster", "persona")]
     kept, anonymised = k_anonymise(kept, attributes, int(min_segment_size))
+    if personas is not None:
+        described = personas.set_index("cluster")["description"].fillna("")
+        kept.insert(kept.columns.get_loc("persona") + 1, "description", kept["cluster"].map(described))
+    personas_kept = int(kept["persona"].nunique())
+    if rounded:
+        kept = round_values(kept, currency.decimals)
+    if headers == "labels":
+        kept = readable_headers(kept, hashed, currency.symbol)
     path = write(kept, out) if out is not None else None
-    return kept, ExportReport(path, len(kept), withheld, int(min_segment_size), anonymised)
+    return kept, ExportReport(path, len(kept), withheld, int(min_segment_size), anonymised, personas_kept)
