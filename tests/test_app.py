@@ -492,7 +492,7 @@ def test_import_a_real_transaction_log_and_read_its_kpis(app_store):
     assert at.sidebar.selectbox[0].value == "cdnow_sample"  # the new dataset, selected
     shown = " ".join(t.value for t in at.text)
     assert "a transaction log: every row is a purchase" in shown and "times are dates only" in shown
-    assert "column 'number_of_cds': used as quantity" in shown
+    assert "Column 'number_of_cds': used as quantity" in shown
     assert "persona_upload" not in shown
     rec = app_store.dataset("cdnow_sample")
     assert rec.source == "cdnow_sample.csv" and rec.n_users == 2357
@@ -541,8 +541,8 @@ def test_import_a_clickstream_in_its_own_words_and_read_its_kpis(app_store):
     assert at.sidebar.selectbox[0].value == "ecom_extract"
     shown = " ".join(t.value for t in at.text)
     assert "add to cart = 'add_to_cart', 'wishlist_add'" in shown
-    assert "column 'acquisition_channel': used as channel" in shown
-    assert "column 'user_cohort': kept per user as its last value" in shown
+    assert "Column 'acquisition_channel': used as channel" in shown
+    assert "Column 'user_cohort': kept per user as its last value" in shown
     events = pd.read_csv(log)
     feats = app_store.read_table("ecom_extract").set_index("user_id")
     carts = events["event"].isin(["add_to_cart", "wishlist_add"]).groupby(events["user_id"]).sum()

@@ -152,7 +152,15 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     # every user inside the box, not only the 2,000 dots drawn over the shading of all 20,000
     assert int(heading.inner_text().split()[0].replace(",", "")) > 2_000
     expect(pg.get_by_text("What they share").first).to_be_attached()
+    expect(pg.get_by_role("button", name=re.compile(r"Download the [\d,]+ selected users \(CSV\)"))).to_be_visible()
+    # the PCA axes say which features grow along them
+    expect(chart.locator(".xtitle")).to_contain_text("Axis 1 (")
     _check(pg, "4_explore")
+    # the same selection against the rest of the segment most of it falls in
+    pg.get_by_text("The rest of ").first.click()
+    _settle(pg)
+    expect(pg.get_by_text("against the segment's other users").first).to_be_visible()
+    _check(pg, "4_explore_rest_of_segment")
 
     _goto(pg, "Profiles")
     expect(pg.get_by_text("How each segment differs").first).to_be_visible()
@@ -183,8 +191,14 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     pg.get_by_role("button", name="Save personas").click()
     _settle(pg)
     expect(pg.get_by_text("Saved. Every page now uses these names.")).to_be_visible()
-    # the colour swatches: a grid of the names on their colours (drawn as text, never as HTML)
-    expect(pg.locator("[data-testid=stDataFrame]").nth(1)).to_contain_text("Weekend Regulars")
+    # each persona's colour picker is labelled with its name
+    expect(pg.locator("[data-testid=stColorPicker]").filter(has_text="Weekend Regulars")).to_have_count(1)
+    # name and pin the run: the run picker shows it
+    pg.get_by_label("Name of this run").fill("Spring launch")
+    pg.get_by_text("Pin: open this run first").click()
+    pg.get_by_role("button", name="Save", exact=True).click()
+    _settle(pg)
+    expect(pg.locator("[data-testid=stSidebar]").get_by_text("Spring launch").first).to_be_visible()
     _check(pg, "6_personas")
 
     _goto(pg, "KPIs")
