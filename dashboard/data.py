@@ -50,18 +50,17 @@ def version(dataset: str) -> str:
     return str(row.iloc[0]) if len(row) else str(store().dataset(dataset).created_at)  # raises NotFoundError
 
 
-def by_dataset(max_entries: int = 32):
-    """Cache a loader ``f(dataset, *args)`` by its arguments and the dataset's version (:func:`version`).
-
-    Each loader gets a cache of its own: Streamlit keys a cache by the function's qualified name and
-    source, which are the same for every function this decorator makes, so each is given its loader's name.
-    """
+def by_dataset(max_entries: int = 32, spinner: str | bool = False):
+    """Cache a loader ``f(dataset, *args)`` by its arguments and the dataset's version (:func:`version`);
+    ``spinner``: what the page says while it computes (Streamlit shows it after half a second). Each loader
+    gets a cache of its own: Streamlit keys a cache by the function's qualified name and source, which are
+    the same for every function this decorator makes, so each is given its loader's name."""
     def wrap(fn):
         def cached(version_key: str, dataset: str, *args):
             return fn(dataset, *args)
 
         cached.__qualname__ = f"{fn.__qualname__}@version"
-        cached = st.cache_data(show_spinner=False, max_entries=max_entries)(cached)
+        cached = st.cache_data(show_spinner=spinner, max_entries=max_entries)(cached)
 
         @functools.wraps(fn)
         def loader(dataset: str, *args):
@@ -104,7 +103,7 @@ def personas(run_id: str):
     return store().personas(run_id)
 
 
-@by_dataset(max_entries=64)
+@by_dataset(max_entries=64, spinner="Reading the features' statistics...")
 def feature_catalog(dataset: str) -> list:
     return segcore.feature_catalog(store(), dataset)
 
@@ -175,11 +174,9 @@ def histogram(dataset: str, feature: str):
     return bins(store().read_table(dataset, "features", [feature])[feature], 50)
 
 
-@by_dataset(max_entries=16)
+@by_dataset(max_entries=16, spinner="Computing rank correlations...")
 def _correlations(dataset: str, numeric: tuple):
-    from segcore.distribution import rank_correlations
-
-    return rank_correlations(store().read_table(dataset, "features", list(numeric)))
+    return segcore.workflow.feature_correlations(store(), dataset, list(numeric))
 
 
 def correlations(dataset: str, numeric):
@@ -192,7 +189,7 @@ def summary(dataset: str, role: str = "features"):
     return store().summarize(dataset, role)
 
 
-@by_dataset(max_entries=16)
+@by_dataset(max_entries=16, spinner="Preprocessing the chosen features...")
 def _prepared_report(dataset: str, features: tuple, prep: tuple):
     design = segcore.design_matrix(store(), dataset, list(features), Preprocessing(**dict(prep)))
     return design.prepared.report, design.prepared.X.shape, design.prepared.pca_explained
@@ -260,7 +257,7 @@ def hashed_columns(dataset: str) -> set[str]:
     return dataset_record(dataset).hashed_columns
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner="Loading the run's users and features...", max_entries=2)
 def run_matrix(run_id: str):
     """A run's design and aligned assignments (``segcore.run_matrix``), rebuilt once per server and
     shared, never copied: st.cache_data would pickle a million rows on every read, and profiles,
@@ -285,12 +282,12 @@ def run_design(run_id: str):
     return segcore.workflow.run_sample(matrix, DESIGN_SAMPLE), design.numeric, design.categorical, len(design.frame)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Profiling the segments...", max_entries=16)
 def profiles(run_id: str):
     return segcore.run_profiles(store(), run_id, matrix=run_matrix(run_id))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Summarising each segment...", max_entries=16)
 def summaries(run_id: str, names: tuple, min_size: int):
     """Every segment as the Profiles page shows it, and the features that separate them (``names``, the
     personas, is part of the key: a renamed persona shows at once)."""
@@ -342,7 +339,7 @@ def _map_positions(run_id: str, method: str, placed_version: str = ""):
     return segcore.maps.positions_by_row(design.frame["user_id"], coords["user_id"], coords[["x", "y"]]), info
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Placing users on the map...", max_entries=16)
 def map_points(run_id: str, method: str, placed_version: str = ""):
     """The Explore map's dots: a seeded sample of at most MAP_DOTS placed users (position, raw features,
     cluster), with the projection's description, how many users it placed and how many of them each
@@ -360,7 +357,7 @@ def map_points(run_id: str, method: str, placed_version: str = ""):
     return points.reset_index(drop=True), info, int(sizes.sum()), sizes, design.numeric, design.categorical
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Drawing every user's position...", max_entries=16)
 def map_image(run_id: str, method: str, placed_version: str, colours: tuple):
     """Every placed user as a PNG (segcore.maps.density_image) and where it sits: (data URI, x0, x1, y0, y1).
     ``colours``: (cluster, "#rrggbb") pairs; a cluster without one is grey."""
@@ -375,7 +372,7 @@ def _inside(run_id: str, method: str, placed_version: str, regions: tuple):
     return segcore.maps.in_regions(xy[:, 0], xy[:, 1], regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Describing the selected users...", max_entries=32)
 def map_selection(run_id: str, method: str, placed_version: str, regions: tuple, against: int | None = None):
     """The placed users inside the drawn regions (segcore.maps.in_regions): how many each cluster holds,
     and how they differ (segcore.profile.contrast) from every user of the run, or with ``against`` from
@@ -395,19 +392,19 @@ def selected_users(run_id: str, method: str, placed_version: str, regions: tuple
                                        personas(run_id).set_index("cluster")["name"])
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Computing the KPIs...", max_entries=32)
 def kpis(run_id: str, names: tuple, min_size: int):
     return segcore.run_kpis(store(), run_id, min_segment_size=min_size)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Checking the four-fifths rule...", max_entries=32)
 def fairness(run_id: str, attributes: tuple, min_group: int, min_size: int, names: tuple):
     """``names`` (the personas) is part of the key: renaming a persona must show in the report."""
     return segcore.workflow.run_fairness(store(), run_id, list(attributes), min_group=min_group,
                                          min_segment_size=min_size)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Preparing the export...", max_entries=16)
 def export_frame(run_id: str, columns: tuple, min_size: int, personas: tuple, options: tuple, money):
     """The export as written; ``options``: (rounded, descriptions, headers). Keyed by the personas (names and
     descriptions) and the currency (``money``) too: each changes the file."""
@@ -416,26 +413,24 @@ def export_frame(run_id: str, columns: tuple, min_size: int, personas: tuple, op
                               rounded=rounded, descriptions=descriptions, headers=headers)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Comparing the two runs...", max_entries=16)
 def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
     from segcore.workflow import compare_runs
 
     return compare_runs(store(), run_a, run_b)
 
 
-@by_dataset(max_entries=16)
+@by_dataset(max_entries=16, spinner="Checking for near-constant, duplicated and outlier-driven features...")
 def suggestions(dataset: str, numeric: tuple):
-    from segcore.suggest import feature_suggestions
-
-    return feature_suggestions(store().read_table(dataset, "features", list(numeric)), list(numeric))
+    return segcore.workflow.feature_advice(store(), dataset, list(numeric))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Measuring how well each user fits its segment...", max_entries=16)
 def silhouettes(run_id: str):
     return segcore.workflow.run_silhouettes(store(), run_id, matrix=run_matrix(run_id))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner="Building the merge tree...", max_entries=8)
 def dendrogram(run_id: str):
     from segcore.dendrogram import ward_dendrogram
 
@@ -443,7 +438,7 @@ def dendrogram(run_id: str):
     return ward_dendrogram(design.prepared.X, seed=store().run(run_id).seed)
 
 
-@by_dataset(max_entries=16)
+@by_dataset(max_entries=16, spinner="Checking the data's quality...")
 def quality(dataset: str):
     from segcore.workflow import quality_report
 

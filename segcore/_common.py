@@ -24,8 +24,18 @@ def seeded_rows(rows, size: int, seed) -> np.ndarray:
 
 def finite_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns as floats, with text that is no number, infinities and NaN all as missing: no mean,
-    distance or chart survives an infinity."""
-    return frame.apply(pd.to_numeric, errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
+    distance or chart survives an infinity.
+
+    Column by column into one float block: numeric columns are read as they are, others through
+    ``pd.to_numeric`` (a frame-wide ``apply`` and ``replace`` took seconds at a million users)."""
+    block = np.empty((len(frame), frame.shape[1]), dtype=np.float64)
+    for j in range(frame.shape[1]):
+        values = frame.iloc[:, j]
+        if not (pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)):
+            values = pd.to_numeric(values, errors="coerce")
+        block[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    block[~np.isfinite(block)] = np.nan
+    return pd.DataFrame(block, index=frame.index, columns=frame.columns)
 
 
 def normalise_name(name) -> str:

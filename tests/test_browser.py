@@ -194,7 +194,7 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     # each persona's colour picker is labelled with its name
     expect(pg.locator("[data-testid=stColorPicker]").filter(has_text="Weekend Regulars")).to_have_count(1)
     # name and pin the run: the run picker shows it
-    pg.get_by_label("Name of this run").fill("Spring launch")
+    pg.get_by_label("Name of this run", exact=True).fill("Spring launch")
     pg.get_by_text("Pin: open this run first").click()
     pg.get_by_role("button", name="Save", exact=True).click()
     _settle(pg)

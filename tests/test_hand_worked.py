@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segcore._mapping import propose_mapping, timestamp_format
 from segcore.fairness import fairness_report
@@ -152,3 +154,19 @@ def test_a_trait_says_the_difference_in_units_and_as_a_ratio():
                                                   rules=pd.DataFrame(), min_segment_size=1) if s.cluster == 1).traits
     assert (trait.mean, trait.overall, trait.ratio) == (5.0, 1.0, 5.0)
     assert trait.z == pytest.approx((5.0 - 1.0) / np.std([4.0, 6.0] + [0.0] * 8))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5),
+                          st.sampled_from(["1.5", "x", "", "-inf", "7", None]), st.booleans()),
+                min_size=0, max_size=30))
+def test_finite_numbers_reads_every_kind_of_column_as_before(rows):
+    from segcore._common import finite_numbers
+
+    frame = pd.DataFrame(rows, columns=["f", "i", "text", "flag"])
+    frame["nullable"] = pd.array([None if i % 3 == 0 else i for i in frame["i"]], dtype="Int64")
+    # the frame-wide formula it replaces, as the reference
+    expected = frame.apply(pd.to_numeric, errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
+    got = finite_numbers(frame)
+    pd.testing.assert_frame_equal(got, expected)
+    assert np.isfinite(got.to_numpy()[~got.isna().to_numpy()]).all()

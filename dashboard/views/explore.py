@@ -111,7 +111,7 @@ with left:
     mix["Share"] = mix["Users"] / mix["Users"].sum()
     # the share as a percentage of the selection (a value of 0.96 is 96 %, not "1%")
     st.dataframe(mix, hide_index=True, column_config={"Share": st.column_config.ProgressColumn(
-        "Share", format="percent", min_value=0, max_value=1)})
+        "Share", format="percent", min_value=0, max_value=1, width="medium")})
 with right:
     st.dataframe(components.contrast_rows(differences.head(8), reference, data.currency()), hide_index=True,
                  column_config={

@@ -5,6 +5,7 @@ store (one connection per step's reads, see :meth:`Store.session`), calls the pu
 preprocess, methods, profiles, KPIs, fairness, disclosure) and writes their results back.
 """
 
+from ._features import default_selection, feature_advice, feature_catalog, feature_correlations
 from ._imports import import_file, import_sample, open_store
 from ._review import compare_runs, quality_report
 from ._runs import (
@@ -12,10 +13,8 @@ from ._runs import (
                     RunMatrix,
                     create_rfm_run,
                     create_run,
-                    default_selection,
                     design_matrix,
                     export_run,
-                    feature_catalog,
                     library_versions,
                     run_explanation,
                     run_fairness,
@@ -29,7 +28,8 @@ from ._runs import (
                     run_sweep,
 )
 
-__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run",
-           "run_matrix", "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation",
-           "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run", "library_versions",
-           "import_file", "import_sample", "open_store", "quality_report", "compare_runs"]
+__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "feature_advice", "feature_correlations",
+           "design_matrix", "run_sweep", "create_run", "run_matrix", "create_rfm_run", "run_profiles", "run_sample",
+           "run_summaries", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_fairness",
+           "export_run", "library_versions", "import_file", "import_sample", "open_store", "quality_report",
+           "compare_runs"]

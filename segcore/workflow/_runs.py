@@ -22,17 +22,18 @@ from ..errors import InputError
 from ..explain import feature_separation, segment_rules
 from ..export import HEADERS, ExportReport, readable_headers, round_values, withhold_small, write
 from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
-from ..features import FeatureInfo, catalog, default_features
+from ..features import catalog
 from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
 from ..personas import PALETTE, UNASSIGNED, carry_colours, suggest_personas
 from ..preprocess import Prepared, Preprocessing, prepare
 from ..profile import Profiles, SegmentSummary, indicator_frame, profile_clusters, summarise_segments
 from ..stability import STABILITY_SAMPLE, segment_jaccard
 from ..store import RunRecord, Store
+from ._features import _default_selection, feature_catalog
 
-__all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "design_matrix", "run_sweep", "create_run",
-           "run_matrix", "create_rfm_run", "run_profiles", "run_sample", "run_summaries", "run_explanation",
-           "run_projection", "run_silhouettes", "run_kpis", "run_fairness", "export_run", "library_versions"]
+__all__ = ["Design", "RunMatrix", "design_matrix", "run_sweep", "create_run", "run_matrix", "create_rfm_run",
+           "run_profiles", "run_sample", "run_summaries", "run_explanation", "run_projection", "run_silhouettes",
+           "run_kpis", "run_fairness", "export_run", "library_versions"]
 
 
 @dataclass
@@ -63,38 +64,6 @@ class RunMatrix(NamedTuple):
 
     design: Design
     assignments: pd.DataFrame
-
-
-def feature_catalog(store: Store, dataset: str) -> list[FeatureInfo]:
-    """Candidate features of a dataset, grouped."""
-    with store.session():
-        return catalog(store.columns(dataset), store.column_stats(dataset))
-
-
-def default_selection(store: Store, dataset: str) -> tuple[list[str], pd.DataFrame]:
-    """The features chosen by default and the suggestions they agree with.
-
-    The candidates are the catalogue's behaviour, value and context features; left out are those
-    the suggestions find near-constant, the second of two duplicates, and any missing for more
-    than half the users (see :func:`segcore.features.default_features`).
-    """
-    with store.session():
-        stats = store.column_stats(dataset)
-        return _default_selection(store, dataset, catalog(store.columns(dataset), stats), stats)
-
-
-def _default_selection(store: Store, dataset: str, infos: list[FeatureInfo],
-                       stats: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
-    from ..suggest import SAMPLE, feature_suggestions
-
-    candidates = default_features(infos)
-    numeric = [f.name for f in infos if f.name in candidates and f.kind == "numeric"]
-    # the suggestions look at a sample of users: read only that (at a million users, reading every one
-    # cost about a second and half a gigabyte)
-    frame = store.read_table(dataset, "features", numeric, sample=SAMPLE) if numeric else pd.DataFrame()
-    advice = feature_suggestions(frame, numeric)
-    missing = dict(zip(stats["column_name"], stats["null_percentage"] / 100))
-    return default_features(infos, advice, missing), advice
 
 
 def design_matrix(store: Store, dataset: str, features: list[str] | None = None,
