@@ -52,7 +52,7 @@ def _run_label(runs, run_id: str) -> str:
         return run_id
     r = row.iloc[0]
     named = f"{r['label']} · " if isinstance(r.get("label"), str) and r["label"] else ""
-    pin = "📌 " if bool(r.get("pinned")) else ""
+    pin = "★ " if bool(r.get("pinned")) else ""  # a star every font has (an emoji is a blank box offline)
     return f"{pin}{named}{r['algo']} k={r['k']} · {r['created_at']:%d %b %H:%M} · {run_id[-4:]}"
 
 

@@ -165,6 +165,11 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     _goto(pg, "Profiles")
     expect(pg.get_by_text("How each segment differs").first).to_be_visible()
     _check(pg, "5_profiles")
+    # the silhouette blades, each named with its mean on the axis
+    knife = pg.locator("[data-testid=stPlotlyChart]").nth(2)
+    knife.scroll_into_view_if_needed()
+    expect(knife.locator(".ytick").first).to_contain_text("(0.")
+    _check(pg, "5b_profiles_silhouette")
 
     _goto(pg, "Personas")
     grid = pg.locator("[data-testid=stDataFrame]").first
@@ -198,7 +203,8 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     pg.get_by_text("Pin: open this run first").click()
     pg.get_by_role("button", name="Save", exact=True).click()
     _settle(pg)
-    expect(pg.locator("[data-testid=stSidebar]").get_by_text("Spring launch").first).to_be_visible()
+    picker = pg.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Segmentation run")
+    expect(picker).to_have_value(re.compile("Spring launch"))
     _check(pg, "6_personas")
 
     _goto(pg, "KPIs")
