@@ -393,8 +393,8 @@ def selected_users(run_id: str, method: str, placed_version: str, regions: tuple
 
 
 @st.cache_data(show_spinner="Computing the KPIs...", max_entries=32)
-def kpis(run_id: str, names: tuple, min_size: int):
-    return segcore.run_kpis(store(), run_id, min_segment_size=min_size)
+def kpis(run_id: str, names: tuple, min_size: int, correction: str = "bh"):
+    return segcore.run_kpis(store(), run_id, min_segment_size=min_size, correction=correction)
 
 
 @st.cache_data(show_spinner="Checking the four-fifths rule...", max_entries=32)

@@ -204,13 +204,16 @@ def segment_kpis(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
 
 @dataclass
 class KpiReport:
-    """KPIs per segment (:func:`segment_kpis`), the KPIs shown with their definitions, and the KPIs the
-    data does not support with what each would need."""
+    """KPIs per segment (:func:`segment_kpis`), the KPIs shown with their definitions, the KPIs the
+    data does not support with what each would need, and the evidence behind each figure
+    (:func:`segcore.significance.kpi_evidence`: intervals, differences from the rest, corrected tests)."""
 
     table: pd.DataFrame
     shown: list[KpiSpec]
     definitions: dict[str, str]
     unavailable: dict[str, str]
+    evidence: pd.DataFrame | None = None
+    correction: str = "bh"
 
     def lines(self) -> list[str]:
         out = [f"{KPI_LABELS[k]}: {v}" for k, v in self.definitions.items()]
@@ -218,7 +221,20 @@ class KpiReport:
 
     def to_dict(self) -> dict:
         """Plain data for JSON: per segment its users, share, withheld flag and each KPI (null where
-        there is no value), with the definitions and what is unavailable."""
+        there is no value), and under ``evidence`` each KPI's ``value``, ``ci_low``, ``ci_high``,
+        ``diff_vs_rest``, ``p``, corrected ``q`` and ``significant``, or null figures with a ``reason``;
+        with the definitions, the correction and what is unavailable."""
+        def plain(v):
+            if isinstance(v, (bool, np.bool_)):
+                return bool(v)
+            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+
+        evidence: dict = {}
+        if self.evidence is not None:
+            for r in self.evidence.to_dict("records"):
+                evidence.setdefault(r["segment"], {})[r["kpi"]] = {
+                    f: plain(r[f]) for f in ("value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low",
+                                             "diff_high", "p", "q", "significant", "method", "reason")}
         rows = []
         for r in self.table.to_dict("records"):
             row = {"segment": r["segment"], "users": int(r["users"]), "share": float(r["share"]),
@@ -227,16 +243,20 @@ class KpiReport:
                 for col in (k.name, f"{k.name}_lift"):
                     v = r.get(col)
                     row[col] = None if v is None or pd.isna(v) else float(v)
+            if not row["withheld"] and r["segment"] in evidence:
+                row["evidence"] = evidence[r["segment"]]
             rows.append(row)
         return {"kpis": [{"name": k.name, "label": k.label, "unit": k.unit, "definition": self.definitions[k.name]}
                          for k in self.shown],
+                "correction": {"bh": "Benjamini-Hochberg", "holm": "Holm"}[self.correction],
                 "segments": rows, "not_available": [{"name": n, "why": w} for n, w in self.unavailable.items()]}
 
 
 def kpi_report(frame: pd.DataFrame, *, by: str = "persona", churn_days: float = CHURN_DAYS,
                min_segment_size: int = 1, shape: str | None = None) -> KpiReport:
     """:func:`segment_kpis` with the definitions of the KPIs shown and what the others would need
-    (``shape``: see :func:`kpi_availability`)."""
+    (``shape``: see :func:`kpi_availability`); :func:`segcore.significance.kpi_report_with_evidence` adds the
+    evidence behind every figure."""
     table = segment_kpis(frame, by=by, churn_days=churn_days, min_segment_size=min_segment_size)
     shown, unavailable = kpi_availability(frame.columns, shape)
     definitions = {k.name: churn_definition(frame, churn_days) if k.name == "churn_rate" else k.definition

@@ -175,6 +175,18 @@ def test_the_currency_set_in_the_sidebar_is_used_on_every_page_and_export(app_st
     assert (shown["Revenue (€)"].round(1) == shown["Revenue (€)"]).all()
 
 
+def test_kpis_mark_the_differences_that_hold_up_after_correction(app_store):
+    at = _open("kpis")
+    _clean(at)
+    table = at.dataframe[0].value.set_index("KPI")
+    # the sample's planted personas differ a lot: most cells hold up, in both directions
+    cells = " ".join(table.drop(index="Users").drop(columns="All users").to_numpy().ravel())
+    assert "▲" in cells and "▼" in cells
+    assert any("correcting all" in c.value for c in at.caption)
+    next(r for r in at.radio if r.label.startswith("Correct the tests")).set_value("holm").run()
+    _clean(at)
+
+
 def test_export_offers_the_hashed_email_kept_in_the_users_table(app_store):
     at = _open("export")
     extra = at.multiselect[0]

@@ -209,6 +209,9 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
 
     _goto(pg, "KPIs")
     expect(pg.get_by_text("CTR, all users").first).to_be_visible()
+    # the differences that hold up after correction are marked, with 95 % error bars
+    expect(pg.get_by_text("correcting all").first).to_be_visible()
+    expect(pg.locator("[data-testid=stPlotlyChart] .errorbar").first).to_be_attached()
     _check(pg, "7_kpis")
 
     _goto(pg, "Fairness")

@@ -62,7 +62,10 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     assert list(back.columns) == ["User id", "Segment", "Persona", "Description", "Revenue (€)"]
     assert (back["Revenue (€)"].round(1) == back["Revenue (€)"]).all()
     assert "sd" in segcore("profile", run_id, store=cli_store).stdout
-    assert "All users" in segcore("kpis", run_id, store=cli_store).stdout
+    kpis = segcore("kpis", run_id, store=cli_store).stdout
+    assert "All users" in kpis and "significant after Benjamini-Hochberg correction (q < 0.05):" in kpis
+    holm = json.loads(segcore("kpis", run_id, "--json", "--correction", "holm", store=cli_store).stdout)
+    assert holm["correction"] == "Holm" and "q" in holm["segments"][0]["evidence"]["revenue_per_user"]
     positions = tmp_path / "positions.csv"
     assert "pca: 20,000 of 20,000 users placed" in segcore("project", run_id, "--out", str(positions),
                                                            store=cli_store).stdout

@@ -111,7 +111,8 @@ def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_u
 def test_charts_carry_their_values():
     import pandas as pd
 
-    from dashboard.components import crosstab_heatmap, kpi_grid
+    from dashboard.components import crosstab_heatmap
+    from dashboard.kpi_charts import kpi_grid
 
     crosstab = pd.DataFrame([[90, 10], [5, 45]], index=["A1", "A2"], columns=["B1", "B2"])
     assert [list(row) for row in crosstab_heatmap(crosstab).data[0].text] == [["90 · 90%", "10 · 10%"],
@@ -143,7 +144,7 @@ def test_pca_axes_say_what_grows_along_them():
 def test_the_kpi_table_fits_the_page_with_values_and_multiples():
     import pandas as pd
 
-    from dashboard.components import kpi_table
+    from dashboard.kpi_charts import kpi_table
 
     kpis = pd.DataFrame({"persona": ["Big", "All users", "Small"], "users": [300, 1000, 700],
                          "share": [0.3, 1.0, 0.7], "conversion_rate": [0.25, 0.1, float("nan")],
@@ -157,3 +158,32 @@ def test_the_kpi_table_fits_the_page_with_values_and_multiples():
         "Users": {"All users": "1,000 (100%)", "Big": "300 (30%)", "Small": "700 (70%)"},
         "Conversion": {"All users": "10.0%", "Big": "25.0% (2.50x)", "Small": "–"},
         "Revenue per user": {"All users": "10.00", "Big": "30.00 (3.00x)", "Small": "1.50 (0.15x)"}}
+
+
+def test_kpi_figures_carry_their_intervals_and_mark_what_holds_up():
+    import pandas as pd
+
+    from dashboard.kpi_charts import kpi_grid, kpi_table
+
+    kpis = pd.DataFrame({"persona": ["Big", "Small", "Tiny", "All users"], "users": [600, 380, 20, 1000],
+                         "share": [0.6, 0.38, 0.02, 1.0], "conversion_rate": [0.25, 0.05, 0.1, 0.17],
+                         "conversion_rate_lift": [1.47, 0.29, 0.59, 1.0]})
+    evidence = pd.DataFrame([
+        {"segment": "Big", "kpi": "conversion_rate", "value": 0.25, "ci_low": 0.22, "ci_high": 0.29,
+         "diff_vs_rest": 0.2, "significant": True, "reason": None},
+        {"segment": "Small", "kpi": "conversion_rate", "value": 0.05, "ci_low": 0.03, "ci_high": 0.08,
+         "diff_vs_rest": -0.2, "significant": True, "reason": None},
+        {"segment": "Tiny", "kpi": "conversion_rate", "value": float("nan"), "ci_low": float("nan"),
+         "ci_high": float("nan"), "diff_vs_rest": float("nan"), "significant": False,
+         "reason": "not enough data: 20 users"},
+        {"segment": "All users", "kpi": "conversion_rate", "value": 0.17, "ci_low": 0.15, "ci_high": 0.19,
+         "diff_vs_rest": float("nan"), "significant": False, "reason": None}])
+    table = kpi_table(kpis, {"conversion_rate": "Conversion"}, {"conversion_rate": "rate"}, evidence=evidence)
+    assert table.set_index("KPI").loc["Conversion"].to_dict() == {
+        "All users": "17.0%", "Big": "25.0% (1.47x) ▲", "Small": "5.0% (0.29x) ▼", "Tiny": "not enough data"}
+    bars = next(t for t in kpi_grid(kpis, {}, {"conversion_rate": "Conversion"}, {"conversion_rate": "rate"},
+                                    evidence=evidence).data if t.type == "bar")
+    assert list(bars.text) == ["25.0% ▲", "5.0% ▼", "not enough data"] and list(bars.y) == [0.25, 0.05, 0.0]
+    # 95 % intervals as error bars around each value (none where there is not enough data)
+    assert list(bars.error_y.array)[:2] == pytest.approx([0.04, 0.03]) and bars.error_y.visible
+    assert list(bars.error_y.arrayminus)[:2] == pytest.approx([0.03, 0.02])

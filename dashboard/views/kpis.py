@@ -2,15 +2,21 @@
 
 import streamlit as st
 
-from dashboard import components, data, state
+from dashboard import components, data, kpi_charts, state
 
 run_id = state.page("KPIs", "How each persona performs against the average across all users.")
 
 personas = data.personas(run_id)
-with st.columns([1, 3])[0]:
+left, right = st.columns([1, 3])
+with left:
     min_size = state.min_segment_size("kpis", "Smaller segments are withheld from every figure, the all-users "
                                                     "baseline included: figures about a few people single them out.")
-report = data.kpis(run_id, tuple(personas["name"]), int(min_size))
+correction = right.radio("Correct the tests of every persona and KPI together by", ["bh", "holm"], horizontal=True,
+                         format_func={"bh": "Benjamini-Hochberg (false discovery rate)",
+                                      "holm": "Holm (any false difference)"}.get,
+                         help="Each persona's KPI is tested against the other users' value; with many tests, some "
+                              "would look different by chance. The correction keeps that in check.")
+report = data.kpis(run_id, tuple(personas["name"]), int(min_size), correction)
 kpis = report.table.rename(columns={"segment": "persona"})
 withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
 if not withheld.empty:
@@ -28,13 +34,19 @@ if not shown:
 currency = data.currency()
 cols = st.columns(min(len(shown), 4))
 for i, k in enumerate(shown):
-    cols[i % len(cols)].metric(f"{k.label}, all users", components.kpi_value(base[k.name], k.unit, currency))
+    cols[i % len(cols)].metric(f"{k.label}, all users", kpi_charts.kpi_value(base[k.name], k.unit, currency))
 
 labels = {k.name: k.label for k in shown}
-st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), labels,
-                                    {k.name: k.unit for k in shown}, currency), key="kpis")
+st.plotly_chart(kpi_charts.kpi_grid(kpis, components.colour_map(personas), labels,
+                                    {k.name: k.unit for k in shown}, currency, report.evidence), key="kpis")
+tested = int(report.evidence["p"].notna().sum()) if report.evidence is not None else 0
+st.caption(f"▲ ▼: the persona's value is higher or lower than the other users' (not all users, which include it), "
+           f"and stays so after correcting all {tested} tests together (q < 0.05). Error bars: 95% intervals. "
+           "Shares of users: Wilson intervals and score tests; means per user: Welch's t-test; ratios of events "
+           "(CTR, conversion, order value): intervals over users, not events.")
 
-st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown}, currency), hide_index=True)
+st.dataframe(kpi_charts.kpi_table(kpis, labels, {k.name: k.unit for k in shown}, currency, report.evidence),
+             hide_index=True)
 st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
            + " In brackets: the persona's value as a multiple of all users'. A dash: the persona has nothing "
              "to measure it on (no impressions, no buyers).")

@@ -153,9 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("run_b")
     _min_size_args(v)
 
-    v = verb("kpis", "the KPIs the data supports per persona (CTR, conversion, revenue, orders, churn, ...)")
+    v = verb("kpis", "the KPIs the data supports per persona (CTR, conversion, revenue, orders, churn, ...), each "
+                     "with its 95% interval and its difference from the other users, tested and corrected")
     v.add_argument("run_id")
     v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help="how the tests of every persona x KPI are corrected together: bh (Benjamini-Hochberg, "
+                        "the default) or holm")
     _min_size_args(v)
 
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")

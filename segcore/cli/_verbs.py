@@ -278,10 +278,26 @@ def compare(store, args) -> int:
     return 0
 
 
+def _evidence_lines(report) -> str:
+    """Each persona's KPIs that differ from the other users after correction, with intervals."""
+    ev = report.evidence
+    if ev is None or ev.empty:
+        return ""
+    method = {"bh": "Benjamini-Hochberg", "holm": "Holm"}[report.correction]
+    out = [f"differences from the other users, significant after {method} correction (q < 0.05):"]
+    labels = {k.name: k.label for k in report.shown}
+    for r in ev[ev["significant"]].itertuples():
+        out.append(f"  {r.segment}: {labels[r.kpi]} {r.value:.4g} (95% CI {r.ci_low:.4g} to {r.ci_high:.4g}) "
+                   f"against {r.rest:.4g}, q = {r.q:.2g}")
+    missing = ev[ev["reason"].notna()]
+    out += [f"  {r.segment}: {labels[r.kpi]}: {r.reason}" for r in missing.itertuples()]
+    return "\n".join(out)
+
+
 def kpis(store, args) -> int:
     from ..workflow import run_kpis
 
-    report = run_kpis(store, args.run_id, min_segment_size=_min_size(args))
+    report = run_kpis(store, args.run_id, min_segment_size=_min_size(args), correction=args.correction)
     money = store.currency()
     if args.json:
         print(json.dumps({**report.to_dict(), "min_segment_size": _min_size(args),
@@ -292,6 +308,7 @@ def kpis(store, args) -> int:
     print("\n".join(report.lines()))
     if money.symbol and any(k.unit == "money" for k in report.shown):
         print(f"money in {money.symbol}")
+    print(_evidence_lines(report))
     for seg in table.loc[table["withheld"], "segment"]:
         print(f"withheld: {seg} has fewer than {_min_size(args)} users, so its KPIs are not shown")
     return 0

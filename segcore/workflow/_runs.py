@@ -23,10 +23,11 @@ from ..explain import feature_separation, segment_rules
 from ..export import HEADERS, ExportReport, readable_headers, round_values, withhold_small, write
 from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from ..features import catalog
-from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport, kpi_report
+from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport
 from ..personas import PALETTE, UNASSIGNED, carry_colours, suggest_personas
 from ..preprocess import Prepared, Preprocessing, prepare
 from ..profile import Profiles, SegmentSummary, indicator_frame, profile_clusters, summarise_segments
+from ..significance import kpi_report_with_evidence
 from ..stability import STABILITY_SAMPLE, segment_jaccard
 from ..store import RunRecord, Store
 from ._features import _default_selection, feature_catalog
@@ -335,15 +336,17 @@ def _projection(store: Store, run_id: str, method: str = "pca", *, all_users: bo
 
 
 def run_kpis(store: Store, run_id: str, *, churn_days: float = CHURN_DAYS,
-             min_segment_size: int = MIN_SEGMENT_SIZE) -> KpiReport:
+             min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh") -> KpiReport:
     """KPIs per persona of a run, with the all-users baseline (small segments' KPIs withheld), their
-    definitions, and what the data would need for the KPIs it does not support."""
+    definitions, what the data would need for the KPIs it does not support, and each figure's interval
+    and test against the rest of the users, corrected together (``correction``: ``bh`` or ``holm``)."""
     with store.session():
         rec = store.run(run_id)
         have = set(store.columns(rec.dataset)["column_name"])
         frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
         shape = store.dataset(rec.dataset).shape
-    return kpi_report(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size, shape=shape)
+    return kpi_report_with_evidence(frame, by="persona", churn_days=churn_days, min_segment_size=min_segment_size,
+                             shape=shape, correction=correction)
 
 
 def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None, *,
