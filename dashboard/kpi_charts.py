@@ -32,6 +32,11 @@ def _marker(cell) -> str:
     return " ▲" if cell["diff_vs_rest"] > 0 else " ▼"
 
 
+def _too_thin(cell) -> bool:
+    """Whether a cell has no figure because too few users stand behind it."""
+    return cell is not None and pd.isna(cell.get("value")) and isinstance(cell.get("reason"), str)
+
+
 def _evidence_by_cell(evidence: pd.DataFrame | None) -> dict:
     return {} if evidence is None else {(r["segment"], r["kpi"]): r for r in evidence.to_dict("records")}
 
@@ -51,7 +56,7 @@ def kpi_table(kpis: pd.DataFrame, kpi_labels: dict[str, str], units: dict[str, s
         row = []
         for persona, v, lift in zip(order, by[k], lifts, strict=True):
             cell = cells.get((persona, k))
-            if cell is not None and isinstance(cell.get("reason"), str) and cell["reason"].startswith("not enough"):
+            if _too_thin(cell):
                 row.append("not enough data")
                 continue
             row.append(kpi_value(v, units.get(k, "rate"), currency)
@@ -85,7 +90,7 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
         prefix = (currency or Currency()).symbol if money else ""
         found = [cells.get((p, k)) for p in seg["persona"]]
         # too few users behind a figure: no bar and no number, but the words
-        thin = [c is not None and str(c.get("reason") or "").startswith("not enough") for c in found]
+        thin = [_too_thin(c) for c in found]
         values = [0.0 if t else v for v, t in zip(seg[k], thin, strict=True)]
         low = [v - c["ci_low"] if c is not None and pd.notna(c.get("ci_low")) else np.nan
                for v, c in zip(seg[k], found)]

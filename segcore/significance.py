@@ -100,7 +100,7 @@ def _share_cell(y, x, rest) -> dict:
     rest_counted = rest[1] > 0
     rest_yes, rest_n = int(rest[0][rest_counted].sum()), int(rest_counted.sum())
     if rest_n < MIN_UNITS or min(rest_yes, rest_n - rest_yes) < MIN_EACH_SIDE:
-        return out | {"reason": "not enough data in the rest of the users to compare with"}
+        return out | {"reason": "too few other users to compare with"}
     test = test_proportions_2indep(yes, n, rest_yes, rest_n, method="score", compare="diff")
     d_low, d_high = confint_proportions_2indep(yes, n, rest_yes, rest_n, method="newcomb", compare="diff",
                                                alpha=1 - LEVEL)
@@ -117,7 +117,7 @@ def _mean_cell(y, rest) -> dict:
     if rest is None:
         return out
     if len(rest) < MIN_UNITS:
-        return out | {"reason": "not enough data in the rest of the users to compare with"}
+        return out | {"reason": "too few other users to compare with"}
     test = stats.ttest_ind(y, rest, equal_var=False)
     d = test.confidence_interval(LEVEL)
     return out | {"rest": float(rest.mean()), "diff_vs_rest": float(y.mean() - rest.mean()),
@@ -135,7 +135,7 @@ def _ratio_cell(y, x, rest) -> dict:
         return out
     rest_ratio, rest_se, rest_n = _ratio(*rest)
     if rest_n < MIN_UNITS:
-        return out | {"reason": "not enough data in the rest of the users to compare with"}
+        return out | {"reason": "too few other users to compare with"}
     spread = float(np.hypot(se, rest_se))
     diff = ratio - rest_ratio
     p = float(2 * stats.norm.sf(abs(diff) / spread)) if spread > 0 else (1.0 if diff == 0 else 0.0)

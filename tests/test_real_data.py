@@ -131,6 +131,16 @@ def test_cdnow_kpis_fit_a_transaction_log(real_store):
     for seg in out["segments"]:
         assert not seg["withheld"]
         assert all(seg[k] is not None and np.isfinite(seg[k]) for k in shown), seg
+        # each figure on real customers: an interval around it, or the reason there is none
+        for k in shown:
+            cell = seg["evidence"][k]
+            if cell["reason"] and cell["reason"].startswith("not enough data"):
+                assert cell["value"] is None and cell["q"] is None
+            else:
+                assert cell["ci_low"] <= cell["value"] <= cell["ci_high"], (seg["segment"], k, cell)
+                assert cell["value"] == pytest.approx(seg[k]), (k, cell, seg[k])
+                if seg["segment"] != "All users" and not cell["reason"]:
+                    assert 0 <= cell["p"] <= cell["q"] <= 1
 
 
 def test_cdnow_personas_speak_of_customers_not_sessions(real_store):
@@ -201,6 +211,11 @@ def test_ecom_kpis_have_no_nan(real_store):
         for k in shown:
             # a value, or none because the segment has nothing to measure it on (no buyers for repeat rate)
             assert seg[k] is not None or (k == "repeat_rate" and seg["orders_per_user"] == 0), (k, seg)
+            # conversion on a real clickstream: sessions bunch within users, and the interval is over users
+            cell = seg["evidence"][k]
+            assert (cell["value"] is None) == bool(cell["reason"] and cell["reason"].startswith("not enough")), cell
+            if cell["value"] is not None:
+                assert cell["ci_low"] <= cell["value"] <= cell["ci_high"] and cell["value"] == pytest.approx(seg[k])
     text = cli("kpis", runs["ecom"], store=path).stdout
     assert "nan" not in text.lower()
 
