@@ -191,7 +191,7 @@ def impact_heatmap(table: pd.DataFrame, threshold: float) -> go.Figure:
                                colorbar=dict(title="impact<br>ratio"),
                                hovertemplate="%{y}<br>%{x}: %{z:.2f} of the most-selected group's rate"
                                              "<extra></extra>"))
-    fig.update_layout(title=f"Selection rate relative to the most-selected group (⚑ below {threshold:g})",
+    fig.update_layout(title=f"Selection rate relative to the most-selected group (⚑ below {threshold:g} beyond chance)",
                       height=max(300, 50 * len(grid) + 160), margin=dict(l=10, r=10, t=40, b=10),
                       yaxis=dict(autorange="reversed"))
     return safe(fig)

@@ -8,7 +8,11 @@ flags a group whose rate is below 0.8 of the highest group's rate: that is the
 of g divided by the population's share of g (1 = as in the population).
 
 Groups with fewer than ``min_group`` users are reported but not flagged: a
-ratio over a handful of people says nothing.
+ratio over a handful of people says nothing. A ratio below the rule is flagged
+only when the group's selection rate differs from the most-selected group's
+beyond chance: a two-proportion score test per comparison, the p-values of all
+comparisons corrected together (Benjamini-Hochberg by default, Holm on request;
+the same machinery as the KPIs, :mod:`segcore.significance`).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class FairnessReport:
     threshold: float
     min_group: int
     withheld: list[str]  # segments below the minimum size, not shown
+    correction: str = "bh"
 
     @property
     def flags(self) -> pd.DataFrame:
@@ -60,8 +65,12 @@ class FairnessReport:
         out = []
         for r in self.flags.itertuples():
             out.append(f"{r.segment}: {r.attribute}={r.group} is selected at {r.impact_ratio:.2f} of the "
-                       f"most-selected group's rate ({r.selection_rate:.1%} vs {r.max_rate:.1%}); "
+                       f"most-selected group's rate ({r.selection_rate:.1%} vs {r.max_rate:.1%}, q = {r.q:.2g}); "
                        f"segment share {r.segment_share:.1%}, population {r.population_share:.1%}")
+        chance = self.table[self.table["below_rule"] & ~self.table["flagged"]]
+        if len(chance):
+            out.append(f"{len(chance)} ratio(s) below {self.threshold:g} are not flagged: their difference from the "
+                       "most-selected group could be chance after correction")
         out += [f"withheld: {s} is below the minimum segment size" for s in self.withheld]
         if self.flags.empty:
             out.append(f"no group falls below {self.threshold:g} of the most-selected group's rate in any segment "
@@ -70,7 +79,8 @@ class FairnessReport:
 
 
 def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold: float = FOUR_FIFTHS,
-                    min_group: int = 30, min_segment_size: int = 1) -> FairnessReport:
+                    min_group: int = 30, min_segment_size: int = 1, correction: str = "bh",
+                    alpha: float = 0.05) -> FairnessReport:
     """Composition of each segment by each sensitive attribute, with four-fifths flags.
 
     Parameters
@@ -88,14 +98,22 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
         Segments smaller than this are left out, and so are their users: the
         population compared with is the users of the segments shown (otherwise
         the population minus the shown segments gives their make-up away).
+    correction : {'bh', 'holm'}, default='bh'
+        How the p-values of every comparison with the most-selected group are corrected together.
+    alpha : float, default=0.05
+        A ratio below the rule is flagged when its corrected ``q`` is below this.
 
     Returns
     -------
     FairnessReport
         ``table`` columns: segment, attribute, group, group_users, in_segment,
         segment_share, population_share, representation, selection_rate,
-        max_rate, impact_ratio, judged, flagged.
+        max_rate, impact_ratio, judged, below_rule, p, q, flagged.
     """
+    from .significance import CORRECTIONS
+
+    if correction not in CORRECTIONS:
+        raise InputError(f"correction={correction!r} should be one of {', '.join(CORRECTIONS)}")
     if not 0 < threshold <= 1:
         raise InputError(f"threshold={threshold} should be in (0, 1]")
     if min_group < 1:
@@ -126,6 +144,7 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
         judged = group_sizes >= min_group
         for s in counts.index:
             max_rate = rates.loc[s, judged].max() if judged.any() else np.nan
+            top = rates.loc[s, judged].idxmax() if judged.any() else None
             for g in counts.columns:
                 rate = rates.loc[s, g]
                 ratio = rate / max_rate if max_rate and max_rate > 0 else np.nan
@@ -137,6 +156,27 @@ def fairness_report(attributes: pd.DataFrame, segments: pd.Series, *, threshold:
                     "representation": seg_share / pop_share if pop_share else np.nan,
                     "selection_rate": rate, "max_rate": max_rate, "impact_ratio": ratio,
                     "judged": bool(judged[g]),
-                    "flagged": bool(judged[g] and pd.notna(ratio) and ratio < threshold - _ROUNDING),
+                    "below_rule": bool(judged[g] and pd.notna(ratio) and ratio < threshold - _ROUNDING),
+                    "p": _against_top(counts.loc[s, g], group_sizes[g], counts.loc[s, top], group_sizes[top])
+                    if judged[g] and top is not None and g != top else np.nan,
                 })
-    return FairnessReport(pd.DataFrame(rows), threshold, min_group, withheld)
+    table = pd.DataFrame(rows)
+    table["q"] = np.nan
+    tested = table["p"].notna().to_numpy()
+    if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
+        table.loc[tested, "q"] = multipletests(table.loc[tested, "p"].to_numpy(), alpha=alpha,
+                                               method=CORRECTIONS[correction])[1]
+    table["flagged"] = table["below_rule"] & (table["q"] < alpha)
+    return FairnessReport(table, threshold, min_group, withheld, correction)
+
+
+def _against_top(selected: int, users: int, top_selected: int, top_users: int) -> float:
+    """The two-proportion score test's p-value of a group's selection rate against the top group's."""
+    from statsmodels.stats.proportion import test_proportions_2indep
+
+    if selected == top_selected == 0 or (selected == users and top_selected == top_users):
+        return 1.0  # the same rate at an end of the scale: nothing to test
+    return float(test_proportions_2indep(int(selected), int(users), int(top_selected), int(top_users),
+                                         method="score", compare="diff").pvalue)

@@ -64,6 +64,8 @@ def test_sweep_json_run_and_export(cli_store, tmp_path):
     assert "sd" in segcore("profile", run_id, store=cli_store).stdout
     kpis = segcore("kpis", run_id, store=cli_store).stdout
     assert "All users" in kpis and "significant after Benjamini-Hochberg correction (q < 0.05):" in kpis
+    fair = segcore("fairness", run_id, "--attr", "age_band", "--correction", "holm", store=cli_store).stdout
+    assert "below_rule" in fair and " q " in fair.splitlines()[0] + " "
     holm = json.loads(segcore("kpis", run_id, "--json", "--correction", "holm", store=cli_store).stdout)
     assert holm["correction"] == "Holm" and "q" in holm["segments"][0]["evidence"]["revenue_per_user"]
     positions = tmp_path / "positions.csv"

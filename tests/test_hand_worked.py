@@ -33,6 +33,30 @@ def test_four_fifths_by_hand():
     assert sorted(report.flags["segment"] + report.flags["group"]) == ["AM", "BF"]
 
 
+def test_a_ratio_below_four_fifths_is_flagged_only_when_it_is_not_chance():
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.proportion import test_proportions_2indep as score_test
+
+    # X: 6 of 30 users in S (0.20); Y: 4 of 30 (0.13). The ratio 0.67 is below the rule, but on 30 users
+    # each the difference is well within chance. In T, the same groups at 24/30 and 26/30.
+    group = ["X"] * 30 + ["Y"] * 30
+    segment = ["S"] * 6 + ["T"] * 24 + ["S"] * 4 + ["T"] * 26
+    report = fairness_report(pd.DataFrame({"g": group}), pd.Series(segment))
+    t = report.table.set_index(["segment", "group"])
+    assert t.loc[("S", "Y"), "impact_ratio"] == pytest.approx(4 / 6) and t.loc[("S", "Y"), "below_rule"]
+    assert t.loc[("S", "Y"), "p"] == pytest.approx(score_test(4, 30, 6, 30, method="score").pvalue, rel=1e-12)
+    assert not t.loc[("S", "Y"), "flagged"] and report.flags.empty
+    assert any("could be chance after correction" in line for line in report.lines())
+    # every comparison with its segment's most-selected group, corrected together
+    tested = report.table["p"].notna()
+    assert report.table.loc[tested, "q"].to_numpy() == pytest.approx(
+        multipletests(report.table.loc[tested, "p"], method="fdr_bh")[1])
+    # ten times the users, the same rates: now the difference holds up, and is flagged
+    big = fairness_report(pd.DataFrame({"g": group * 10}), pd.Series(segment * 10)).table.set_index(
+        ["segment", "group"])
+    assert big.loc[("S", "Y"), "flagged"] and big.loc[("S", "Y"), "q"] < 0.05
+
+
 def test_four_fifths_boundary_and_small_groups():
     # group X: 50 users, 25 in S (0.5); group Y: 50 users, 20 in S (0.4): 0.4 / 0.5 = 0.8, on the rule's boundary
     group = ["X"] * 25 + ["Y"] * 20 + ["X"] * 25 + ["Y"] * 30 + ["Z"] * 10

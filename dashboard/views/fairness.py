@@ -38,8 +38,12 @@ if flags.empty:
 else:
     where = "; ".join(f"{n} for {components.md(a)}" for a, n in per_attribute.items())
     st.warning(f"{len(flags)} group(s) fall below the four-fifths rule in {flags['segment'].nunique()} "
-               f"persona(s): {where}. Targeting these personas alone would reach these groups "
+               f"persona(s), beyond chance: {where}. Targeting these personas alone would reach these groups "
                "disproportionately less.")
+chance = int((report.table["below_rule"] & ~report.table["flagged"]).sum())
+if chance:
+    st.caption(f"{chance} more ratio(s) fall below {FOUR_FIFTHS:g} but are not flagged: after correcting all the "
+               "comparisons together, their difference from the most-selected group could be chance.")
 if report.withheld:
     st.caption("Left out (below the minimum segment size): " + components.md(", ".join(report.withheld)))
 
@@ -57,7 +61,7 @@ c1.plotly_chart(components.impact_heatmap(part, report.threshold), key="fair_hea
 c2.plotly_chart(components.composition_bars(part), key="fair_bars")
 st.dataframe(
     part[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
-                  "representation", "selection_rate", "impact_ratio", "flagged"]],
+                  "representation", "selection_rate", "impact_ratio", "below_rule", "q", "flagged"]],
     hide_index=True, column_config={
         "segment": "Persona", "attribute": "Attribute", "group": "Group",
         "in_segment": st.column_config.NumberColumn("Users in persona", format="localized"),
@@ -66,7 +70,11 @@ st.dataframe(
         "representation": st.column_config.NumberColumn("Representation", format="%.2f×"),
         "selection_rate": st.column_config.NumberColumn("Selection rate", format="percent"),
         "impact_ratio": st.column_config.NumberColumn("Impact ratio", format="%.2f"),
-        "flagged": st.column_config.CheckboxColumn(f"Below {FOUR_FIFTHS:g}")})
+        "below_rule": st.column_config.CheckboxColumn(f"Below {FOUR_FIFTHS:g}"),
+        "q": st.column_config.NumberColumn("q (corrected)", format="%.3g"),
+        "flagged": st.column_config.CheckboxColumn("Flagged (beyond chance)")})
 st.caption("Selection rate: the share of a group's users in the persona. Impact ratio: that rate divided by the "
            "highest group's rate in the same persona; the four-fifths rule (US EEOC guidelines) flags ratios below "
-           f"{FOUR_FIFTHS:g}. Representation: the persona's share of a group divided by the population's share.")
+           f"{FOUR_FIFTHS:g}; a ratio is flagged when its group's rate also differs from the highest group's beyond "
+           "chance (score test, Benjamini-Hochberg correction over every comparison, q < 0.05). Representation: the "
+           "persona's share of a group divided by the population's share.")

@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--threshold", type=float, default=None,
                    help="flag impact ratios below this (default: the four-fifths rule)")
     v.add_argument("--min-group", type=int, default=30, help="do not flag groups smaller than this (default 30)")
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help="a ratio below the rule is flagged when its difference holds up after correcting every "
+                        "comparison together: bh (Benjamini-Hochberg, the default) or holm")
     _min_size_args(v)
 
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")

@@ -320,12 +320,12 @@ def fairness(store, args) -> int:
 
     threshold = FOUR_FIFTHS if args.threshold is None else args.threshold
     rep = run_fairness(store, args.run_id, args.attr or None, threshold=threshold, min_group=args.min_group,
-                       min_segment_size=_min_size(args))
+                       min_segment_size=_min_size(args), correction=args.correction)
     shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
-                       "impact_ratio", "flagged"]]
+                       "impact_ratio", "below_rule", "q", "flagged"]]
     print(_table(shown.round(3)))
-    print("\n".join(("flag: " if not rep.flags.empty and not line.startswith("withheld") else "") + line
-                    for line in rep.lines()))
+    print("\n".join(("flag: " if not rep.flags.empty and line.startswith(tuple(rep.flags["segment"])) else "")
+                    + line for line in rep.lines()))
     return 0
 
 

@@ -351,8 +351,9 @@ def run_kpis(store: Store, run_id: str, *, churn_days: float = CHURN_DAYS,
 
 def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None, *,
                  threshold: float = FOUR_FIFTHS, min_group: int = 30,
-                 min_segment_size: int = MIN_SEGMENT_SIZE) -> FairnessReport:
-    """Four-fifths check of a run's personas over sensitive attributes (suggested from names when omitted)."""
+                 min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh") -> FairnessReport:
+    """Four-fifths check of a run's personas over sensitive attributes (suggested from names when omitted); a
+    ratio below the rule is flagged when it holds up after ``correction`` (see :mod:`segcore.fairness`)."""
     with store.session():
         rec = store.run(run_id)
         columns = store.columns(rec.dataset)["column_name"].tolist()
@@ -363,7 +364,7 @@ def run_fairness(store: Store, run_id: str, attributes: list[str] | None = None,
         raise InputError(f"dataset {rec.dataset!r} has no column that looks like a sensitive attribute: "
                          "name the attributes to assess", cli="--attr COLUMN", app="Sensitive attributes")
     return fairness_report(frame[attributes], frame["persona"].fillna(UNASSIGNED), threshold=threshold,
-                           min_group=min_group, min_segment_size=min_segment_size)
+                           min_group=min_group, min_segment_size=min_segment_size, correction=correction)
 
 
 def export_run(store: Store, run_id: str, out=None, *, columns: list[str] | None = None,
