@@ -46,6 +46,7 @@ def set_currency(symbol: str, decimals: int) -> None:
     from segcore.features import Currency
 
     _written(data.store().set_currency(Currency(symbol, int(decimals))))
+    data.currency.clear()
 
 
 def restore_previous(dataset: str) -> None:

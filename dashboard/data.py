@@ -75,9 +75,12 @@ def runs(dataset: str):
     return _once_per_run(("runs", dataset), lambda: store().list_runs(dataset))
 
 
+@st.cache_data(show_spinner=False, ttl=60)
 def currency():
-    """How money is written (the store's setting), read once per script run."""
-    return _once_per_run(("currency",), lambda: store().currency())
+    """How money is written (the store's setting). Every page's sidebar shows it, so it is kept rather than
+    read from the store on every rerun; the app's own change clears it at once
+    (actions.set_currency), one made from the command line shows within a minute."""
+    return store().currency()
 
 
 def preferred_run(dataset: str) -> str | None:

@@ -40,10 +40,11 @@ st.caption("Every chart draws the persona in this colour; a persona named as in 
 pickers = st.columns(min(len(table), 6))
 colours = []
 for i, row in enumerate(table.itertuples()):
+    name = edited["name"].iloc[i]  # a cleared cell is None or NaN while the user types
     # the label is the persona's name as written, never markdown
     colours.append(pickers[i % len(pickers)].color_picker(
-        components.md(edited["name"].iloc[i] or f"Segment {row.cluster}"), value=row.colour,
-        key=f"colour_{run_id}_{row.cluster}"))
+        components.md(name if isinstance(name, str) and name.strip() else f"Segment {row.cluster}"),
+        value=row.colour, key=f"colour_{run_id}_{row.cluster}"))
 edited = edited.assign(colour=[c.upper() for c in colours])
 
 problems = persona_problems(edited)
