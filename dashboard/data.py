@@ -400,6 +400,15 @@ def kpis(run_id: str, names: tuple, min_size: int, correction: str = "bh"):
     return segcore.run_kpis(store(), run_id, min_segment_size=min_size, correction=correction)
 
 
+@st.cache_data(show_spinner="Writing the persona cards: testing each trait against the other users...",
+               max_entries=16)
+def cards(run_id: str, personas: tuple, min_size: int, correction: str = "bh"):
+    """The run's persona cards (``personas``: each persona's name, colour and narrative, part of the key so that
+    an edit shows at once)."""
+    return segcore.workflow.run_cards(store(), run_id, min_segment_size=min_size, correction=correction,
+                                      matrix=run_matrix(run_id), profiles=profiles(run_id))
+
+
 @st.cache_data(show_spinner="Checking the four-fifths rule...", max_entries=32)
 def fairness(run_id: str, attributes: tuple, min_group: int, min_size: int, names: tuple):
     """``names`` (the personas) is part of the key: renaming a persona must show in the report."""

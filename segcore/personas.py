@@ -14,9 +14,9 @@ from .errors import InputError
 from .profile import Profiles, describe
 
 __all__ = ["PALETTE", "UNASSIGNED", "suggest_personas", "carry_colours", "persona_problems", "check_personas",
-           "NAME_MAX", "DESCRIPTION_MAX", "COLOUR_RULE"]
+           "NAME_MAX", "DESCRIPTION_MAX", "NARRATIVE_MAX", "COLOUR_RULE"]
 
-NAME_MAX, DESCRIPTION_MAX = 60, 300
+NAME_MAX, DESCRIPTION_MAX, NARRATIVE_MAX = 60, 300, 3000
 COLOUR_RULE = r"#[0-9A-Fa-f]{6}"
 
 UNASSIGNED = "Unassigned"
@@ -101,6 +101,8 @@ def persona_problems(personas: pd.DataFrame) -> list[str]:
         problems.append(f"persona name {twice.iloc[0]!r} is used twice: names must differ")
     if (personas["description"].fillna("").astype(str).str.len() > DESCRIPTION_MAX).any():
         problems.append(f"a persona description is longer than {DESCRIPTION_MAX} characters")
+    if "narrative" in personas and (personas["narrative"].fillna("").astype(str).str.len() > NARRATIVE_MAX).any():
+        problems.append(f"a persona's narrative is longer than {NARRATIVE_MAX} characters")
     if not personas["colour"].fillna("").astype(str).str.fullmatch(COLOUR_RULE).all():
         problems.append("persona colours must look like #1A2B3C")
     return problems

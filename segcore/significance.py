@@ -19,6 +19,11 @@ Which interval and test depends on what the KPI counts:
   ratio's standard error comes from each user's linearised contribution ``(y - R x) / mean(x)`` (the
   delta method, as survey statistics estimates a ratio), and two ratios are compared with a z-test.
 
+A segment's traits (:func:`trait_evidence`: how its mean of a feature differs from the other users') are
+tested the same way: a category's share with the score test, any other feature's mean with Welch's test,
+from each segment's count, mean and variance (one pass over the users, not one per segment). They are
+a family of their own, corrected together apart from the KPIs.
+
 A cell with fewer than ``MIN_UNITS`` users behind it (buyers for the repeat rate, users with
 impressions for CTR...) or, for shares, fewer than 5 users on either side of the yes/no, gets no
 figure but a reason: "not enough data".
@@ -34,7 +39,7 @@ from .disclosure import shown_users
 from .errors import InputError
 from .kpi import CHURN_DAYS, KpiReport, KpiSpec, _churn_rule, _churned, kpi_availability, kpi_report
 
-__all__ = ["CORRECTIONS", "MIN_UNITS", "kpi_evidence", "kpi_report_with_evidence"]
+__all__ = ["CORRECTIONS", "MIN_UNITS", "kpi_evidence", "kpi_report_with_evidence", "trait_evidence"]
 
 CORRECTIONS = {"bh": "fdr_bh", "holm": "holm"}  # what the user names -> statsmodels' method
 MIN_UNITS = 30  # users behind a cell below which it gets no figure
@@ -87,7 +92,7 @@ def _ratio(y: np.ndarray, x: np.ndarray) -> tuple[float, float, int]:
 
 def _share_cell(y, x, rest) -> dict:
     """A share of users: Wilson interval; two-proportion score test and Newcombe's interval for the difference."""
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
+    from statsmodels.stats.proportion import proportion_confint
 
     counted = x > 0
     yes, n = int(y[counted].sum()), int(counted.sum())
@@ -101,11 +106,18 @@ def _share_cell(y, x, rest) -> dict:
     rest_yes, rest_n = int(rest[0][rest_counted].sum()), int(rest_counted.sum())
     if rest_n < MIN_UNITS or min(rest_yes, rest_n - rest_yes) < MIN_EACH_SIDE:
         return out | {"reason": "too few other users to compare with"}
+    return out | {"rest": rest_yes / rest_n, **_two_shares(yes, n, rest_yes, rest_n)}
+
+
+def _two_shares(yes: int, n: int, rest_yes: int, rest_n: int) -> dict:
+    """Two shares compared: their difference, Newcombe's interval and the score test's p (statsmodels)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     test = test_proportions_2indep(yes, n, rest_yes, rest_n, method="score", compare="diff")
     d_low, d_high = confint_proportions_2indep(yes, n, rest_yes, rest_n, method="newcomb", compare="diff",
                                                alpha=1 - LEVEL)
-    return out | {"rest": rest_yes / rest_n, "diff_vs_rest": yes / n - rest_yes / rest_n,
-                  "diff_low": float(d_low), "diff_high": float(d_high), "p": float(test.pvalue)}
+    return {"diff_vs_rest": yes / n - rest_yes / rest_n, "diff_low": float(d_low), "diff_high": float(d_high),
+            "p": float(test.pvalue)}
 
 
 def _mean_cell(y, rest) -> dict:
@@ -204,13 +216,7 @@ def kpi_evidence(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
     for col in ("value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low", "diff_high", "p", "reason"):
         if col not in table:
             table[col] = np.nan if col != "reason" else None
-    table["q"] = np.nan
-    tested = table["p"].notna().to_numpy()
-    if tested.any():
-        from statsmodels.stats.multitest import multipletests
-
-        table.loc[tested, "q"] = multipletests(table.loc[tested, "p"].to_numpy(), alpha=alpha,
-                                               method=CORRECTIONS[correction])[1]
+    table["q"] = _correct(table["p"].astype(float), correction, alpha)
     table["significant"] = table["q"] < alpha
     return table[["segment", "kpi", "value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low", "diff_high",
                   "p", "q", "significant", "method", "reason"]]
@@ -225,3 +231,106 @@ def kpi_report_with_evidence(frame: pd.DataFrame, *, by: str = "persona", churn_
                                    correction=correction, specs=report.shown)
     report.correction = correction
     return report
+
+
+def _correct(p: pd.Series, correction: str, alpha: float) -> pd.Series:
+    """The p-values corrected together (NaN where there is no test)."""
+    q = pd.Series(np.nan, index=p.index)
+    tested = p.notna()
+    if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
+        q[tested] = multipletests(p[tested].to_numpy(), alpha=alpha, method=CORRECTIONS[correction])[1]
+    return q
+
+
+def _welch_from_moments(n1, m1, v1, n2, m2, v2) -> dict:
+    """Welch's test of two means from each group's count, mean and variance (ddof=1): as
+    ``scipy.stats.ttest_ind(equal_var=False)`` on the values, with the interval of the difference."""
+    se2 = v1 / n1 + v2 / n2
+    diff = m1 - m2
+    if not se2 > 0:
+        return {"diff_vs_rest": diff, "diff_low": diff, "diff_high": diff, "p": 1.0 if diff == 0 else 0.0}
+    se = np.sqrt(se2)
+    df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    t = float(stats.t.ppf(0.5 + LEVEL / 2, df))
+    return {"diff_vs_rest": diff, "diff_low": diff - t * se, "diff_high": diff + t * se,
+            "p": float(2 * stats.t.sf(abs(diff) / se, df))}
+
+
+def trait_evidence(values: pd.DataFrame, labels, features: dict[int, list[str]], *, min_segment_size: int = 1,
+                   correction: str = "bh", alpha: float = 0.05) -> pd.DataFrame:
+    """How each segment's mean of some features differs from the other users', tested and corrected together.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Feature values per user in their units (:func:`segcore.profile.indicator_frame`: a category as
+        0/1 columns named ``col=value``, whose mean is a share of users).
+    labels : array-like of int, shape (len(values),)
+        Each user's segment.
+    features : dict
+        segment -> the columns of ``values`` to test for it (say, its top traits).
+    min_segment_size : int, default=1
+        Smaller segments are not tested, and their users are in nobody's rest.
+    correction : {'bh', 'holm'}, default='bh'
+        Over every segment x feature tested here.
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    DataFrame
+        One row per segment and feature: ``mean`` (the segment's), ``rest`` (the other users'),
+        ``diff_vs_rest`` with ``diff_low`` and ``diff_high`` (95 %), ``p``, ``q``, ``significant``, ``method``
+        (``share``: score test and Newcombe's interval; ``mean``: Welch) and ``reason`` where there is no test.
+    """
+    if correction not in CORRECTIONS:
+        raise InputError(f"correction={correction!r} should be one of {', '.join(CORRECTIONS)}")
+    labels = np.asarray(labels)
+    if labels.shape != (len(values),):
+        raise InputError(f"{labels.shape[0] if labels.ndim else 0} labels for {len(values)} users")
+    columns = list(dict.fromkeys(f for fs in features.values() for f in fs))
+    unknown = [f for f in columns if f not in values]
+    if unknown:
+        raise InputError(f"no feature {unknown[0]!r} to test")
+    shown = np.asarray(shown_users(pd.Series(labels), min_segment_size), dtype=bool)
+    v = values[columns].iloc[np.flatnonzero(shown)].reset_index(drop=True)
+    segs = labels[shown]
+    # per segment and feature: count, mean and variance of the users with a value (one pass)
+    grouped = v.groupby(segs)
+    count, mean, var = grouped.count(), grouped.mean(), grouped.var(ddof=1)
+    total_n, total_mean = v.count(), v.mean()
+    total_m2 = v.var(ddof=0) * total_n
+    rows = []
+    for seg, wanted in features.items():
+        for f in wanted:
+            row = {"cluster": int(seg), "feature": f, "method": "share" if "=" in f else "mean"}
+            if seg not in count.index:
+                rows.append(row | {"reason": "withheld: fewer users than the minimum segment size"})
+                continue
+            n1, m1 = int(count.at[seg, f]), float(mean.at[seg, f])
+            n2 = int(total_n[f]) - n1
+            v1 = float(var.at[seg, f]) if n1 > 1 else 0.0
+            # the rest's moments: everyone's, less the segment's (Chan's pairwise formula run backwards)
+            m2 = (float(total_mean[f]) * total_n[f] - m1 * n1) / n2 if n2 else np.nan
+            m2_sum = float(total_m2[f]) - v1 * (n1 - 1) - (m2 - m1) ** 2 * n1 * n2 / total_n[f] if n2 else np.nan
+            v2 = max(m2_sum, 0.0) / (n2 - 1) if n2 > 1 else np.nan
+            row |= {"mean": m1, "rest": m2}
+            if n1 < MIN_UNITS or n2 < MIN_UNITS:
+                rows.append(row | {"reason": f"not enough data: {n1} users with a value, {n2} others"})
+                continue
+            if row["method"] == "share":
+                yes, rest_yes = round(m1 * n1), round(m2 * n2)
+                if min(yes, n1 - yes, rest_yes, n2 - rest_yes) < MIN_EACH_SIDE:
+                    rows.append(row | {"reason": f"not enough data: {yes} of {n1} users in the segment, "
+                                                 f"{rest_yes} of {n2} others"})
+                    continue
+                rows.append(row | _two_shares(yes, n1, rest_yes, n2))
+            else:
+                rows.append(row | _welch_from_moments(n1, m1, v1, n2, m2, v2))
+    table = pd.DataFrame(rows, columns=["cluster", "feature", "mean", "rest", "diff_vs_rest", "diff_low",
+                                        "diff_high", "p", "method", "reason"])
+    table["q"] = _correct(table["p"].astype(float), correction, alpha)
+    table["significant"] = table["q"] < alpha
+    return table[["cluster", "feature", "mean", "rest", "diff_vs_rest", "diff_low", "diff_high", "p", "q",
+                  "significant", "method", "reason"]]

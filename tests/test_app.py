@@ -116,6 +116,31 @@ def test_persona_colours_are_picked_not_typed(app_store):
     assert app_store.personas(run_id).loc[2, "colour"] == "#123ABC"
 
 
+def test_a_persona_cards_narrative_is_edited_saved_and_reset(app_store):
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    at = _open("personas")
+    _clean(at)
+    names = app_store.personas(run_id)["name"].tolist()
+    # one card per persona, its narrative from the numbers, with what sets it apart and angles to try
+    texts = [m.value for m in at.markdown]
+    assert all(any(_seen(t).startswith(f"**{n}** ·") for t in texts) for n in names)
+    assert sum(t == "**Angles to try**" for t in texts) == len(names)
+    area = next(a for a in at.text_area if a.key == f"narrative_text_{run_id}_1")
+    generated = area.value
+    assert generated.startswith(names[1])
+    area.input("Our <script>alert(1)</script> best customers")  # a form: sent with its button
+    next(b for b in at.button if b.label == "Save the narrative" and b.form_id == f"narrative_{run_id}_1").click().run()
+    _clean(at)
+    assert app_store.personas(run_id).loc[1, "narrative"] == "Our <script>alert(1)</script> best customers"
+    # shown as written, never as HTML, and marked as edited
+    assert any(_seen(m.value) == "Our <script>alert(1)</script> best customers" for m in at.markdown)
+    assert any("narrative edited" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Use the generated text" and b.form_id == f"narrative_{run_id}_1").click().run()
+    _clean(at)
+    assert app_store.personas(run_id)["narrative"].isna().all()
+    assert next(a for a in at.text_area if a.key == f"narrative_text_{run_id}_1").value == generated
+
+
 def test_a_named_run_opens_first_in_a_new_session(app_store):
     import dataclasses
     from datetime import timedelta

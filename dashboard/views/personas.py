@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import actions, components, data, keys, state
 from segcore.errors import SegcoreError
-from segcore.personas import DESCRIPTION_MAX, NAME_MAX, persona_problems
+from segcore.personas import DESCRIPTION_MAX, NAME_MAX, NARRATIVE_MAX, persona_problems
 from segcore.store import RUN_LABEL_MAX
 
 run_id = state.page("Personas", "Give each segment a name your team will use. Suggestions come from the "
@@ -71,3 +71,52 @@ if st.session_state.get(keys.PERSONAS_SAVED) == run_id and not changed:
     st.success("Saved. Every page now uses these names.")
 elif not changed:
     st.caption("No unsaved changes.")
+
+st.subheader("Persona cards")
+st.caption("For stakeholders: what each persona is, what sets it apart, and what to try with it. Every difference is "
+           "against the other users and holds up after correcting all the tests together (Benjamini-Hochberg, "
+           "q < 0.05). The narrative is written from the numbers; rewrite it as your team would say it.")
+min_size = state.chosen_min_size()
+cards = data.cards(run_id, tuple(personas[["name", "colour", "narrative"]].itertuples(index=False, name=None)),
+                   min_size)
+currency = data.currency()
+for card in cards:
+    with st.container(border=True):
+        if card.withheld:
+            st.markdown(f"**{components.md(card.name)}**: {card.size:,} users, fewer than the minimum segment size "
+                        f"({min_size}): withheld, so nothing else about it is shown.")
+            continue
+        st.markdown(f"**{components.md(card.name)}** · {card.size:,} users ({card.share:.1%})"
+                    + (" · *narrative edited*" if card.edited else ""))
+        st.write(components.md(card.narrative))
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**What sets them apart**")
+            for t in card.traits:
+                st.markdown("- " + components.md(t.text(currency)))
+            if card.rule:
+                st.markdown("**Rule of thumb**: " + components.md(
+                    f"{card.rule[0]} ({card.rule[1]:.0%} precision, covers {card.rule[2]:.0%})"))
+        with right:
+            st.markdown("**Angles to try**")
+            if not card.angles:
+                st.caption("No difference is strong enough to suggest one.")
+            for angle, because in card.angles:
+                st.markdown("- " + components.md(angle) + "  \n  " + components.md(f"because {because}"))
+        with st.expander("Edit the narrative"):
+            with st.form(f"narrative_{run_id}_{card.cluster}", border=False):
+                text = st.text_area("Narrative", value=card.narrative, max_chars=NARRATIVE_MAX, height=150,
+                                    key=f"narrative_text_{run_id}_{card.cluster}")
+                save, reset = st.columns(2)
+                saved_now = save.form_submit_button("Save the narrative")
+                back = reset.form_submit_button("Use the generated text", disabled=not card.edited)
+            if saved_now or back:
+                value = None if back or not text.strip() or text.strip() == card.generated else text.strip()
+                try:
+                    actions.update_personas(run_id, {card.cluster: {"narrative": value}},
+                                            expected={card.cluster: {"narrative": card.edited}})
+                except SegcoreError as exc:
+                    st.error(components.md(str(exc)))
+                    st.stop()
+                st.session_state.pop(f"narrative_text_{run_id}_{card.cluster}", None)
+                st.rerun()

@@ -143,10 +143,23 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("run_id")
     _min_size_args(v)
 
-    v = verb("personas", "show or rename a run's personas")
+    v = verb("personas", "show or rename a run's personas, or rewrite their cards' narratives")
     v.add_argument("run_id")
     v.add_argument("--set", action="append", default=[], metavar="CLUSTER=NAME",
                    help="rename cluster CLUSTER to NAME; repeat as needed")
+    v.add_argument("--narrative", action="append", default=[], metavar="CLUSTER=TEXT",
+                   help="the narrative on cluster CLUSTER's persona card, as you write it; repeat as needed")
+    v.add_argument("--generated-narrative", action="append", default=[], metavar="CLUSTER",
+                   help="go back to the narrative generated from the numbers for cluster CLUSTER")
+
+    v = verb("cards", "one card per persona: its narrative, top traits with their evidence against the other users, "
+                      "rule of thumb, KPIs and suggested content or offer angles")
+    v.add_argument("run_id")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help="how the tests of the traits (and, apart, the KPIs) are corrected together: bh "
+                        "(Benjamini-Hochberg, the default) or holm")
+    _min_size_args(v)
 
     v = verb("compare", "how two runs of one dataset agree: ARI, cross-tab, matched segments")
     v.add_argument("run_a")

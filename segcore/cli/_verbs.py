@@ -254,17 +254,51 @@ def profile(store, args) -> int:
     return 0
 
 
+def _cluster(key: str) -> int:
+    try:
+        return int(key)
+    except ValueError:
+        raise InputError(f"cluster {key!r} should be a number") from None
+
+
 def personas(store, args) -> int:
-    if args.set:
-        changes = {}
-        for key, name in _pairs(args.set, "--set").items():
-            try:
-                changes[int(key)] = {"name": name}
-            except ValueError:
-                raise InputError(f"cluster {key!r} should be a number") from None
+    changes: dict[int, dict] = {}
+    for key, name in _pairs(args.set, "--set").items():
+        changes.setdefault(_cluster(key), {})["name"] = name
+    for key, text in _pairs(args.narrative, "--narrative").items():
+        changes.setdefault(_cluster(key), {})["narrative"] = text
+    for key in args.generated_narrative:
+        changes.setdefault(_cluster(key), {})["narrative"] = None
+    if changes:
         # read and written in one transaction: a rename by another process at the same time is kept
         store.update_personas(args.run_id, changes)
-    print(_table(store.personas(args.run_id)))
+    table = store.personas(args.run_id)
+    table["narrative"] = table["narrative"].map(lambda v: "edited" if isinstance(v, str) else "generated")
+    print(_table(table))
+    return 0
+
+
+def cards(store, args) -> int:
+    from ..workflow import run_cards
+
+    found = run_cards(store, args.run_id, min_segment_size=_min_size(args), correction=args.correction)
+    if args.json:
+        print(json.dumps({"cards": [c.to_dict() for c in found], "min_segment_size": _min_size(args),
+                          "correction": {"bh": "Benjamini-Hochberg", "holm": "Holm"}[args.correction]}))
+        return 0
+    money = store.currency()
+    out = []
+    for c in found:
+        if c.withheld:
+            out.append(f"{c.name} (cluster {c.cluster}): {c.size:,} users; withheld: fewer than {_min_size(args)} "
+                       "users, so nothing else about it is shown")
+            continue
+        out.append(f"== {c.name} (cluster {c.cluster}, {c.colour}): {c.size:,} users ({c.share:.1%})")
+        out.append(c.narrative + ("  [edited]" if c.edited else ""))
+        out += [f"  trait: {t.text(money)}" for t in c.traits]
+        out += [f"  angle: {angle} (because {why})" for angle, why in c.angles]
+        out.append("")
+    print("\n".join(out).rstrip())
     return 0
 
 
@@ -404,8 +438,8 @@ def app(args) -> int:
 # verb -> what it does, given the opened store and the parsed arguments
 VERBS = {"import": import_, "quality": quality, "datasets": datasets, "restore": restore,
          "discard-previous": discard_previous, "features": features, "sweep": sweep, "run": run, "rfm": rfm,
-         "runs": runs, "label": label, "profile": profile, "personas": personas, "compare": compare, "kpis": kpis,
-         "fairness": fairness, "project": project, "export": export, "currency": currency}
+         "runs": runs, "label": label, "profile": profile, "personas": personas, "cards": cards, "compare": compare,
+         "kpis": kpis, "fairness": fairness, "project": project, "export": export, "currency": currency}
 
 
 def dispatch(args) -> int:

@@ -50,7 +50,8 @@ class _Runs(_Datasets):
             con.execute("INSERT INTO assignments SELECT run_id, CAST(user_id AS VARCHAR), cluster, "
                         "CAST(probability AS DOUBLE) FROM _assign")
             con.register("_pers", pers)
-            con.execute("INSERT INTO personas SELECT * FROM _pers")
+            con.execute("INSERT INTO personas (run_id, cluster, name, description, colour) "
+                        "SELECT run_id, cluster, name, description, colour FROM _pers")
         return rec["run_id"]
 
     def list_runs(self, dataset: str | None = None) -> pd.DataFrame:
@@ -111,9 +112,10 @@ class _Runs(_Datasets):
                             "ORDER BY user_id", [run_id])
 
     def personas(self, run_id: str) -> pd.DataFrame:
+        """cluster, name, description, colour and narrative (as edited; None: the card's generated text)."""
         with self._connect():
             self.run(run_id)
-            return self._df("SELECT cluster, name, description, colour FROM personas WHERE run_id = ? "
+            return self._df("SELECT cluster, name, description, colour, narrative FROM personas WHERE run_id = ? "
                             "ORDER BY cluster", [run_id])
 
     def save_personas(self, run_id: str, personas: pd.DataFrame) -> None:
@@ -132,21 +134,22 @@ class _Runs(_Datasets):
         Parameters
         ----------
         changes : dict
-            cluster -> {field: value}, fields among ``name``, ``description`` and ``colour``.
+            cluster -> {field: value}, fields among ``name``, ``description``, ``colour`` and ``narrative``
+            (a persona card's text as edited; None goes back to the generated text).
         expected : dict, optional
             cluster -> {field: value} as the caller last read them: if another writer has changed one
             since, nothing is written and the error says so (an edit is never silently lost).
         every_cluster : bool, default=False
             Require ``changes`` to name every cluster of the run.
         """
-        fields = ("name", "description", "colour")
+        fields = ("name", "description", "colour", "narrative")
         unknown = {f for c in changes.values() for f in c} - set(fields)
         if unknown:
             raise InputError(f"persona field {sorted(unknown)[0]!r} should be one of {', '.join(fields)}")
         try:
             with self._transaction() as con:
-                current = con.execute("SELECT cluster, name, description, colour FROM personas WHERE run_id = ? "
-                                      "ORDER BY cluster", [run_id]).df()
+                current = con.execute("SELECT cluster, name, description, colour, narrative FROM personas "
+                                      "WHERE run_id = ? ORDER BY cluster", [run_id]).df()
                 if current.empty:  # every run is saved with its personas
                     raise NotFoundError(f"no run with id {run_id!r}", **_NO_RUN_HINT)
                 clusters = current["cluster"].tolist()
@@ -168,10 +171,10 @@ class _Runs(_Datasets):
                         df.at[cluster, column] = value
                 df = check_personas(df.reset_index())
                 for row in df[df["cluster"].isin(list(changes))].itertuples(index=False):
-                    con.execute("UPDATE personas SET name = ?, description = ?, colour = ? "
+                    con.execute("UPDATE personas SET name = ?, description = ?, colour = ?, narrative = ? "
                                 "WHERE run_id = ? AND cluster = ?",
                                 [row.name, None if pd.isna(row.description) else row.description, row.colour,
-                                 run_id, int(row.cluster)])
+                                 None if pd.isna(row.narrative) else row.narrative, run_id, int(row.cluster)])
         except duckdb.TransactionException as exc:
             raise InputError("another edit of these personas was saved at the same moment: nothing was "
                              "written; reload and try again") from exc

@@ -3,7 +3,7 @@
 A store says it is one in its table ``persona_lab_store``: ``('store', STORE_MARKER)`` and
 ``('schema_version', N)``. Version 1 is every store made before the marker (some of them before a
 few columns were added); version 2 added the marker; version 3 the runs' names and pins and the
-settings. A newer store is refused, not guessed at.
+settings; version 4 the personas' edited narratives. A newer store is refused, not guessed at.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..errors import InputError
 __all__ = ["STORE_MARKER", "SCHEMA_VERSION", "MIGRATIONS", "create", "migrate", "check_file", "read_version"]
 
 STORE_MARKER = "persona-lab"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The tables of a store as this version makes it (besides its datasets' own, named ds:<name>:<role>).
 _TABLES = """
@@ -29,7 +29,7 @@ CREATE TABLE runs (
     label VARCHAR, pinned BOOLEAN DEFAULT FALSE, marked_at TIMESTAMP);
 CREATE TABLE assignments (run_id VARCHAR, user_id VARCHAR, cluster INTEGER, probability DOUBLE);
 CREATE TABLE personas (
-    run_id VARCHAR, cluster INTEGER, name VARCHAR, description VARCHAR, colour VARCHAR,
+    run_id VARCHAR, cluster INTEGER, name VARCHAR, description VARCHAR, colour VARCHAR, narrative VARCHAR,
     PRIMARY KEY (run_id, cluster));
 CREATE TABLE projections (run_id VARCHAR, method VARCHAR, user_id VARCHAR, x FLOAT, y FLOAT);
 CREATE TABLE projection_info (run_id VARCHAR, method VARCHAR, info VARCHAR, PRIMARY KEY (run_id, method));
@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS settings (key VARCHAR PRIMARY KEY, value VARCHAR);
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS label VARCHAR;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS pinned BOOLEAN DEFAULT FALSE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS marked_at TIMESTAMP;
+""",
+    # a persona card's narrative as the analyst edited it (NULL: the text generated from the numbers)
+    4: """
+ALTER TABLE personas ADD COLUMN IF NOT EXISTS narrative VARCHAR;
 """,
 }
 
