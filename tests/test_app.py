@@ -135,7 +135,8 @@ def test_a_persona_cards_narrative_is_edited_saved_and_reset(app_store):
     # shown as written, never as HTML, and marked as edited
     assert any(_seen(m.value) == "Our <script>alert(1)</script> best customers" for m in at.markdown)
     assert any("narrative edited" in m.value for m in at.markdown)
-    next(b for b in at.button if b.label == "Use the generated text" and b.form_id == f"narrative_{run_id}_1").click().run()
+    form = f"narrative_{run_id}_1"
+    next(b for b in at.button if b.label == "Use the generated text" and b.form_id == form).click().run()
     _clean(at)
     assert app_store.personas(run_id)["narrative"].isna().all()
     assert next(a for a in at.text_area if a.key == f"narrative_text_{run_id}_1").value == generated

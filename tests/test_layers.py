@@ -95,7 +95,7 @@ def test_each_version_keyed_loader_has_a_cache_of_its_own(monkeypatch):
 def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_units():
     import pandas as pd
 
-    from dashboard.components import contrast_rows
+    from segcore.charts import contrast_rows
 
     # 2,581 of 2,677 selected users hold the value: 96.4 %, not the "1%" a printf format made of 0.964
     diff = pd.DataFrame({"selected": [2581 / 2677, 12.5, 0.397, -1.0], "reference": [0.25, 4.0, 0.1, 2.0],
@@ -111,8 +111,7 @@ def test_a_selection_reads_category_shares_as_percentages_and_numbers_in_their_u
 def test_charts_carry_their_values():
     import pandas as pd
 
-    from dashboard.components import crosstab_heatmap
-    from dashboard.kpi_charts import kpi_grid
+    from segcore.charts import crosstab_heatmap, kpi_grid
 
     crosstab = pd.DataFrame([[90, 10], [5, 45]], index=["A1", "A2"], columns=["B1", "B2"])
     assert [list(row) for row in crosstab_heatmap(crosstab).data[0].text] == [["90 · 90%", "10 · 10%"],
@@ -130,7 +129,7 @@ def test_charts_carry_their_values():
 
 
 def test_pca_axes_say_what_grows_along_them():
-    from dashboard.components import pca_axis_titles
+    from segcore.charts import pca_axis_titles
 
     info = {"explained_variance_ratio": [0.31, 0.12],
             "loadings": [[["revenue", 0.52], ["recency_days", -0.41]], [["night_share", 0.7]]]}
@@ -144,7 +143,7 @@ def test_pca_axes_say_what_grows_along_them():
 def test_the_kpi_table_fits_the_page_with_values_and_multiples():
     import pandas as pd
 
-    from dashboard.kpi_charts import kpi_table
+    from segcore.charts import kpi_table
 
     kpis = pd.DataFrame({"persona": ["Big", "All users", "Small"], "users": [300, 1000, 700],
                          "share": [0.3, 1.0, 0.7], "conversion_rate": [0.25, 0.1, float("nan")],
@@ -163,7 +162,7 @@ def test_the_kpi_table_fits_the_page_with_values_and_multiples():
 def test_kpi_figures_carry_their_intervals_and_mark_what_holds_up():
     import pandas as pd
 
-    from dashboard.kpi_charts import kpi_grid, kpi_table
+    from segcore.charts import kpi_grid, kpi_table
 
     kpis = pd.DataFrame({"persona": ["Big", "Small", "Tiny", "All users"], "users": [600, 380, 20, 1000],
                          "share": [0.6, 0.38, 0.02, 1.0], "conversion_rate": [0.25, 0.05, 0.1, 0.17],

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import components, data, state
+from dashboard import components, data, readouts, state
 
 ds = state.page("Compare runs", "Did a different k, method or feature set find the same segments? "
                                      "Pick two runs of this dataset.", needs_run=False)
@@ -19,7 +19,7 @@ run_b = c2.selectbox("Run B", ids, index=0, format_func=label.get)
 if run_a == run_b:
     st.info("Pick two different runs.")
     st.stop()
-cmp = data.comparison(run_a, run_b, tuple(data.personas(run_a)["name"]), tuple(data.personas(run_b)["name"]))
+cmp = readouts.comparison(run_a, run_b, tuple(data.personas(run_a)["name"]), tuple(data.personas(run_b)["name"]))
 st.metric("Agreement (adjusted Rand index)", f"{cmp.ari:.2f}",
           help="1 = the same segmentation, 0 = no more alike than chance")
 st.plotly_chart(components.crosstab_heatmap(cmp.crosstab), key="crosstab")

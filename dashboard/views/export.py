@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import components, data, state
+from dashboard import components, data, readouts, state
 from segcore.export import MIME, to_bytes
 
 run_id = state.page("Export", "Download each user's segment and persona, with the features you choose, "
@@ -27,7 +27,7 @@ headers = o3.radio("Column names", ["raw", "labels"], horizontal=True,
                    format_func={"labels": "As in the app (Revenue, Orders)",
                                 "raw": "As stored (revenue, n_purchases)"}.get)
 # keyed by the personas' names and descriptions: editing either changes the file
-frame, report = data.export_frame(run_id, tuple(columns), int(min_size),
+frame, report = readouts.export_frame(run_id, tuple(columns), int(min_size),
                                   tuple(zip(personas["name"], personas["description"].fillna(""), strict=True)),
                                   (rounded, descriptions, headers), data.currency())
 if not report.withheld.empty:

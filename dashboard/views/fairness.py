@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import components, data, state
+from dashboard import components, data, readouts, state
 from segcore.fairness import FOUR_FIFTHS, suggest_sensitive
 
 run_id = state.page("Fairness", "Does any persona leave out a group? Mark the sensitive attributes; each "
@@ -29,7 +29,7 @@ if not attributes:
     st.info("Mark at least one sensitive attribute.")
     st.stop()
 personas = data.personas(run_id)
-report = data.fairness(run_id, tuple(attributes), int(min_group), int(min_size), tuple(personas["name"]))
+report = readouts.fairness(run_id, tuple(attributes), int(min_group), int(min_size), tuple(personas["name"]))
 flags = report.flags
 per_attribute = flags["attribute"].value_counts()
 if flags.empty:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import components, data, kpi_charts, state
+from dashboard import components, data, readouts, state
 
 run_id = state.page("KPIs", "How each persona performs against the average across all users.")
 
@@ -16,7 +16,7 @@ correction = right.radio("Correct the tests of every persona and KPI together by
                                       "holm": "Holm (any false difference)"}.get,
                          help="Each persona's KPI is tested against the other users' value; with many tests, some "
                               "would look different by chance. The correction keeps that in check.")
-report = data.kpis(run_id, tuple(personas["name"]), int(min_size), correction)
+report = readouts.kpis(run_id, tuple(personas["name"]), int(min_size), correction)
 kpis = report.table.rename(columns={"segment": "persona"})
 withheld = kpis.loc[kpis["withheld"], ["persona", "users"]]
 if not withheld.empty:
@@ -34,10 +34,10 @@ if not shown:
 currency = data.currency()
 cols = st.columns(min(len(shown), 4))
 for i, k in enumerate(shown):
-    cols[i % len(cols)].metric(f"{k.label}, all users", kpi_charts.kpi_value(base[k.name], k.unit, currency))
+    cols[i % len(cols)].metric(f"{k.label}, all users", components.kpi_value(base[k.name], k.unit, currency))
 
 labels = {k.name: k.label for k in shown}
-st.plotly_chart(kpi_charts.kpi_grid(kpis, components.colour_map(personas), labels,
+st.plotly_chart(components.kpi_grid(kpis, components.colour_map(personas), labels,
                                     {k.name: k.unit for k in shown}, currency, report.evidence), key="kpis")
 tested = int(report.evidence["p"].notna().sum()) if report.evidence is not None else 0
 st.caption(f"▲ ▼: the persona's value is higher or lower than the other users' (not all users, which include it), "
@@ -45,7 +45,7 @@ st.caption(f"▲ ▼: the persona's value is higher or lower than the other user
            "Shares of users: Wilson intervals and score tests; means per user: Welch's t-test; ratios of events "
            "(CTR, conversion, order value): intervals over users, not events.")
 
-st.dataframe(kpi_charts.kpi_table(kpis, labels, {k.name: k.unit for k in shown}, currency, report.evidence),
+st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown}, currency, report.evidence),
              hide_index=True)
 st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
            + " In brackets: the persona's value as a multiple of all users'. A dash: the persona has nothing "

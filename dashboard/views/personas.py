@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import actions, components, data, keys, state
+from dashboard import actions, components, data, keys, readouts, state
 from segcore.errors import SegcoreError
 from segcore.personas import DESCRIPTION_MAX, NAME_MAX, NARRATIVE_MAX, persona_problems
 from segcore.store import RUN_LABEL_MAX
@@ -77,7 +77,7 @@ st.caption("For stakeholders: what each persona is, what sets it apart, and what
            "against the other users and holds up after correcting all the tests together (Benjamini-Hochberg, "
            "q < 0.05). The narrative is written from the numbers; rewrite it as your team would say it.")
 min_size = state.chosen_min_size()
-cards = data.cards(run_id, tuple(personas[["name", "colour", "narrative"]].itertuples(index=False, name=None)),
+cards = readouts.cards(run_id, tuple(personas[["name", "colour", "narrative"]].itertuples(index=False, name=None)),
                    min_size)
 currency = data.currency()
 for card in cards:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ._readouts import READOUTS, min_size
+from ._readouts import table as _table
 
 __all__ = ["VERBS", "dispatch"]
 
@@ -48,16 +50,6 @@ def _progress(desc: str):
         bar.refresh()
 
     return bar, update
-
-
-def _table(df) -> str:
-    return df.to_string(index=False) if len(df) else "(none)"
-
-
-def _min_size(args) -> int:
-    from ..disclosure import check_min_size
-
-    return check_min_size(args.min_size, allow_small=args.allow_small_segments)
 
 
 def _waiting():
@@ -250,7 +242,7 @@ def label(store, args) -> int:
 
 
 def profile(store, args) -> int:
-    print("\n".join(_summaries(store, args.run_id, _min_size(args))))
+    print("\n".join(_summaries(store, args.run_id, min_size(args))))
     return 0
 
 
@@ -278,91 +270,6 @@ def personas(store, args) -> int:
     return 0
 
 
-def cards(store, args) -> int:
-    from ..workflow import run_cards
-
-    found = run_cards(store, args.run_id, min_segment_size=_min_size(args), correction=args.correction)
-    if args.json:
-        print(json.dumps({"cards": [c.to_dict() for c in found], "min_segment_size": _min_size(args),
-                          "correction": {"bh": "Benjamini-Hochberg", "holm": "Holm"}[args.correction]}))
-        return 0
-    money = store.currency()
-    out = []
-    for c in found:
-        if c.withheld:
-            out.append(f"{c.name} (cluster {c.cluster}): {c.size:,} users; withheld: fewer than {_min_size(args)} "
-                       "users, so nothing else about it is shown")
-            continue
-        out.append(f"== {c.name} (cluster {c.cluster}, {c.colour}): {c.size:,} users ({c.share:.1%})")
-        out.append(c.narrative + ("  [edited]" if c.edited else ""))
-        out += [f"  trait: {t.text(money)}" for t in c.traits]
-        out += [f"  angle: {angle} (because {why})" for angle, why in c.angles]
-        out.append("")
-    print("\n".join(out).rstrip())
-    return 0
-
-
-def compare(store, args) -> int:
-    from ..workflow import compare_runs
-
-    cmp = compare_runs(store, args.run_a, args.run_b, min_segment_size=_min_size(args))
-    print(f"agreement (adjusted Rand index) over {cmp.users:,} users: {cmp.ari:.3f}")
-    print(cmp.crosstab.to_string())
-    print(_table(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard"]].round(3)))
-    return 0
-
-
-def _evidence_lines(report) -> str:
-    """Each persona's KPIs that differ from the other users after correction, with intervals."""
-    ev = report.evidence
-    if ev is None or ev.empty:
-        return ""
-    method = {"bh": "Benjamini-Hochberg", "holm": "Holm"}[report.correction]
-    out = [f"differences from the other users, significant after {method} correction (q < 0.05):"]
-    labels = {k.name: k.label for k in report.shown}
-    for r in ev[ev["significant"]].itertuples():
-        out.append(f"  {r.segment}: {labels[r.kpi]} {r.value:.4g} (95% CI {r.ci_low:.4g} to {r.ci_high:.4g}) "
-                   f"against {r.rest:.4g}, q = {r.q:.2g}")
-    missing = ev[ev["reason"].notna()]
-    out += [f"  {r.segment}: {labels[r.kpi]}: {r.reason}" for r in missing.itertuples()]
-    return "\n".join(out)
-
-
-def kpis(store, args) -> int:
-    from ..workflow import run_kpis
-
-    report = run_kpis(store, args.run_id, min_segment_size=_min_size(args), correction=args.correction)
-    money = store.currency()
-    if args.json:
-        print(json.dumps({**report.to_dict(), "min_segment_size": _min_size(args),
-                          "currency": {"symbol": money.symbol, "decimals": money.decimals}}))
-        return 0
-    table = report.table
-    print(table.round(4).to_string(index=False, na_rep="n/a"))
-    print("\n".join(report.lines()))
-    if money.symbol and any(k.unit == "money" for k in report.shown):
-        print(f"money in {money.symbol}")
-    print(_evidence_lines(report))
-    for seg in table.loc[table["withheld"], "segment"]:
-        print(f"withheld: {seg} has fewer than {_min_size(args)} users, so its KPIs are not shown")
-    return 0
-
-
-def fairness(store, args) -> int:
-    from ..fairness import FOUR_FIFTHS
-    from ..workflow import run_fairness
-
-    threshold = FOUR_FIFTHS if args.threshold is None else args.threshold
-    rep = run_fairness(store, args.run_id, args.attr or None, threshold=threshold, min_group=args.min_group,
-                       min_segment_size=_min_size(args), correction=args.correction)
-    shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
-                       "impact_ratio", "below_rule", "q", "flagged"]]
-    print(_table(shown.round(3)))
-    print("\n".join(("flag: " if not rep.flags.empty and line.startswith(tuple(rep.flags["segment"])) else "")
-                    + line for line in rep.lines()))
-    return 0
-
-
 def project(store, args) -> int:
     from ..workflow import run_projection
 
@@ -370,11 +277,11 @@ def project(store, args) -> int:
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"--out {args.out!r} should end in .csv or .parquet")
     coords, info = run_projection(store, args.run_id, args.method, all_users=args.all_users,
-                                  min_segment_size=_min_size(args))
+                                  min_segment_size=min_size(args))
     placed = f"{len(coords):,} of {info.get('users', len(coords)):,} users placed"
     print(f"{args.method}: {placed}" + (f", fitted on {info['fitted_on']:,}" if "fitted_on" in info else ""))
     if info.get("withheld_users"):
-        print(f"withheld: {info['withheld_users']:,} users of segments smaller than {_min_size(args)} are not placed")
+        print(f"withheld: {info['withheld_users']:,} users of segments smaller than {min_size(args)} are not placed")
     if out is not None:
         from ..export import write
 
@@ -386,7 +293,7 @@ def project(store, args) -> int:
 def export(store, args) -> int:
     from ..workflow import export_run
 
-    _, report = export_run(store, args.run_id, args.out, columns=_split(args.columns), min_segment_size=_min_size(args),
+    _, report = export_run(store, args.run_id, args.out, columns=_split(args.columns), min_segment_size=min_size(args),
                            rounded=not args.full_precision, descriptions=args.descriptions, headers=args.headers)
     print("\n".join(report.lines()))
     return 0
@@ -436,10 +343,10 @@ def app(args) -> int:
 
 
 # verb -> what it does, given the opened store and the parsed arguments
-VERBS = {"import": import_, "quality": quality, "datasets": datasets, "restore": restore,
+VERBS = {**READOUTS, "import": import_, "quality": quality, "datasets": datasets, "restore": restore,
          "discard-previous": discard_previous, "features": features, "sweep": sweep, "run": run, "rfm": rfm,
-         "runs": runs, "label": label, "profile": profile, "personas": personas, "cards": cards, "compare": compare,
-         "kpis": kpis, "fairness": fairness, "project": project, "export": export, "currency": currency}
+         "runs": runs, "label": label, "profile": profile, "personas": personas, "project": project,
+         "export": export, "currency": currency}
 
 
 def dispatch(args) -> int:

@@ -8,9 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segcore.features import Currency
-
-from .components import plain, safe
+from ..features import Currency
+from ._figures import plain, safe
 
 _KPI_FORMATS = {"rate": ".1%", "money": ",.2f", "count": ",.2f"}
 

@@ -1,0 +1,47 @@
+"""Cached loaders of what stakeholders read of a run: KPIs, persona cards, fairness, comparisons, the export
+and the report (the rest of the loaders are :mod:`dashboard.data`; the same rules hold)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import segcore
+
+from . import data
+
+
+@st.cache_data(show_spinner="Computing the KPIs...", max_entries=32)
+def kpis(run_id: str, names: tuple, min_size: int, correction: str = "bh"):
+    return segcore.run_kpis(data.store(), run_id, min_segment_size=min_size, correction=correction)
+
+
+@st.cache_data(show_spinner="Writing the persona cards: testing each trait against the other users...",
+               max_entries=16)
+def cards(run_id: str, personas: tuple, min_size: int, correction: str = "bh"):
+    """The run's persona cards (``personas``: each persona's name, colour and narrative, part of the key so that
+    an edit shows at once)."""
+    return segcore.workflow.run_cards(data.store(), run_id, min_segment_size=min_size, correction=correction,
+                                      matrix=data.run_matrix(run_id), profiles=data.profiles(run_id))
+
+
+@st.cache_data(show_spinner="Checking the four-fifths rule...", max_entries=32)
+def fairness(run_id: str, attributes: tuple, min_group: int, min_size: int, names: tuple):
+    """``names`` (the personas) is part of the key: renaming a persona must show in the report."""
+    return segcore.workflow.run_fairness(data.store(), run_id, list(attributes), min_group=min_group,
+                                         min_segment_size=min_size)
+
+
+@st.cache_data(show_spinner="Preparing the export...", max_entries=16)
+def export_frame(run_id: str, columns: tuple, min_size: int, personas: tuple, options: tuple, money):
+    """The export as written; ``options``: (rounded, descriptions, headers). Keyed by the personas (names and
+    descriptions) and the currency (``money``) too: each changes the file."""
+    rounded, descriptions, headers = options
+    return segcore.export_run(data.store(), run_id, None, columns=list(columns), min_segment_size=min_size,
+                              rounded=rounded, descriptions=descriptions, headers=headers)
+
+
+@st.cache_data(show_spinner="Comparing the two runs...", max_entries=16)
+def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
+    from segcore.workflow import compare_runs
+
+    return compare_runs(data.store(), run_a, run_b)

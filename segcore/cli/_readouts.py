@@ -1,0 +1,107 @@
+"""The verbs that read runs out for stakeholders: KPIs, fairness, persona cards, comparisons, the shared report."""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["READOUTS", "min_size", "table"]
+
+
+def table(df) -> str:
+    return df.to_string(index=False) if len(df) else "(none)"
+
+
+def min_size(args) -> int:
+    """The minimum segment size asked for, refused in one line below the default unless allowed."""
+    from ..disclosure import check_min_size
+
+    return check_min_size(args.min_size, allow_small=args.allow_small_segments)
+
+
+def cards(store, args) -> int:
+    from ..workflow import run_cards
+
+    found = run_cards(store, args.run_id, min_segment_size=min_size(args), correction=args.correction)
+    if args.json:
+        print(json.dumps({"cards": [c.to_dict() for c in found], "min_segment_size": min_size(args),
+                          "correction": {"bh": "Benjamini-Hochberg", "holm": "Holm"}[args.correction]}))
+        return 0
+    money = store.currency()
+    out = []
+    for c in found:
+        if c.withheld:
+            out.append(f"{c.name} (cluster {c.cluster}): {c.size:,} users; withheld: fewer than {min_size(args)} "
+                       "users, so nothing else about it is shown")
+            continue
+        out.append(f"== {c.name} (cluster {c.cluster}, {c.colour}): {c.size:,} users ({c.share:.1%})")
+        out.append(c.narrative + ("  [edited]" if c.edited else ""))
+        out += [f"  trait: {t.text(money)}" for t in c.traits]
+        out += [f"  angle: {angle} (because {why})" for angle, why in c.angles]
+        out.append("")
+    print("\n".join(out).rstrip())
+    return 0
+
+
+def compare(store, args) -> int:
+    from ..workflow import compare_runs
+
+    cmp = compare_runs(store, args.run_a, args.run_b, min_segment_size=min_size(args))
+    print(f"agreement (adjusted Rand index) over {cmp.users:,} users: {cmp.ari:.3f}")
+    print(cmp.crosstab.to_string())
+    print(table(cmp.matches[["persona_b", "users_b", "persona_a", "users_a", "jaccard"]].round(3)))
+    return 0
+
+
+def _evidence_lines(report) -> str:
+    """Each persona's KPIs that differ from the other users after correction, with intervals."""
+    ev = report.evidence
+    if ev is None or ev.empty:
+        return ""
+    method = {"bh": "Benjamini-Hochberg", "holm": "Holm"}[report.correction]
+    out = [f"differences from the other users, significant after {method} correction (q < 0.05):"]
+    labels = {k.name: k.label for k in report.shown}
+    for r in ev[ev["significant"]].itertuples():
+        out.append(f"  {r.segment}: {labels[r.kpi]} {r.value:.4g} (95% CI {r.ci_low:.4g} to {r.ci_high:.4g}) "
+                   f"against {r.rest:.4g}, q = {r.q:.2g}")
+    missing = ev[ev["reason"].notna()]
+    out += [f"  {r.segment}: {labels[r.kpi]}: {r.reason}" for r in missing.itertuples()]
+    return "\n".join(out)
+
+
+def kpis(store, args) -> int:
+    from ..workflow import run_kpis
+
+    report = run_kpis(store, args.run_id, min_segment_size=min_size(args), correction=args.correction)
+    money = store.currency()
+    if args.json:
+        print(json.dumps({**report.to_dict(), "min_segment_size": min_size(args),
+                          "currency": {"symbol": money.symbol, "decimals": money.decimals}}))
+        return 0
+    table = report.table
+    print(table.round(4).to_string(index=False, na_rep="n/a"))
+    print("\n".join(report.lines()))
+    if money.symbol and any(k.unit == "money" for k in report.shown):
+        print(f"money in {money.symbol}")
+    print(_evidence_lines(report))
+    for seg in table.loc[table["withheld"], "segment"]:
+        print(f"withheld: {seg} has fewer than {min_size(args)} users, so its KPIs are not shown")
+    return 0
+
+
+def fairness(store, args) -> int:
+    from ..fairness import FOUR_FIFTHS
+    from ..workflow import run_fairness
+
+    threshold = FOUR_FIFTHS if args.threshold is None else args.threshold
+    rep = run_fairness(store, args.run_id, args.attr or None, threshold=threshold, min_group=args.min_group,
+                       min_segment_size=min_size(args), correction=args.correction)
+    shown = rep.table[["segment", "attribute", "group", "in_segment", "segment_share", "population_share",
+                       "impact_ratio", "below_rule", "q", "flagged"]]
+    print(table(shown.round(3)))
+    print("\n".join(("flag: " if not rep.flags.empty and line.startswith(tuple(rep.flags["segment"])) else "")
+                    + line for line in rep.lines()))
+    return 0
+
+
+# verb -> what it does (merged into segcore.cli._verbs.VERBS)
+READOUTS = {"cards": cards, "compare": compare, "kpis": kpis, "fairness": fairness}
