@@ -18,7 +18,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from dashboard import actions, components, data, keys, state  # noqa: E402
+from dashboard import actions, components, data, keys, readouts, state  # noqa: E402
 from segcore.errors import SegcoreError  # noqa: E402
 
 log = logging.getLogger("persona_lab")
@@ -74,10 +74,22 @@ def sidebar() -> None:
         st.session_state[keys.RUN] = wanted if wanted in ids else state.run_id()
         if ids:
             st.selectbox("Segmentation run", ids, key=keys.RUN, format_func=lambda r: _run_label(runs, r))
+            _report_button(st.session_state[keys.RUN])
         else:
             st.caption("No segmentation run yet for this dataset.")
             st.session_state[keys.RUN] = None
         _money_setting()
+
+
+def _report_button(run_id: str) -> None:
+    """One click on any page: the run's report as one HTML file that opens offline (segcore.report)."""
+    min_size = state.chosen_min_size()
+    st.download_button("Report to share (HTML)", data=readouts.report_download(run_id, min_size),
+                       file_name=f"persona-report-{run_id}.html", mime="text/html", on_click="ignore",
+                       icon=":material/share:", width="stretch",
+                       help=f"Data, method, map, profiles, persona cards, KPIs and fairness of this run in one file "
+                            f"that opens in any browser without a login or a network. Segments under {min_size} "
+                            "users are withheld. Takes a few seconds to make.")
 
 
 def _money_setting() -> None:

@@ -45,3 +45,33 @@ def comparison(run_a: str, run_b: str, names_a: tuple, names_b: tuple):
     from segcore.workflow import compare_runs
 
     return compare_runs(data.store(), run_a, run_b)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def report_html(run_id: str, personas: tuple, min_size: int, money) -> bytes:
+    """The run's shared report as one HTML file (``personas``: names, colours and narratives, and ``money``,
+    the currency, are part of the key: each changes the report)."""
+    from segcore.report import render_html
+
+    report = segcore.workflow.build_report(data.store(), run_id, min_segment_size=min_size)
+    return render_html(report).encode("utf-8")
+
+
+def report_download(run_id: str, min_size: int):
+    """What the report button downloads, made when it is clicked: the report, or a page saying in one line
+    why there is none (the click happens outside the page, where no message can be shown)."""
+    import html
+
+    from segcore.errors import SegcoreError
+
+    key = tuple(data.personas(run_id)[["name", "colour", "narrative"]].itertuples(index=False, name=None))
+    money = data.currency()
+
+    def make() -> bytes:
+        try:
+            return report_html(run_id, key, min_size, money)
+        except SegcoreError as exc:
+            return (f"<!DOCTYPE html><meta charset=utf-8><title>No report</title>"
+                    f"<p>No report could be made: {html.escape(str(exc))}</p>").encode()
+
+    return make

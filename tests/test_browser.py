@@ -205,6 +205,8 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     _settle(pg)
     picker = pg.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Segmentation run")
     expect(picker).to_have_value(re.compile("Spring launch"))
+    # one card per persona, with what sets it apart and the angles to try
+    expect(pg.get_by_text("Angles to try")).to_have_count(len(pg.locator("[data-testid=stColorPicker]").all()))
     _check(pg, "6_personas")
 
     _goto(pg, "KPIs")
@@ -229,6 +231,15 @@ def test_walk_from_sample_to_downloaded_personas(page: Page):
     assert "Weekend Regulars" in set(exported["persona"])
     _settle(pg)
     _check(pg, "9_export")
+
+    # the report to share, one click from the sidebar of any page: every section, the new name, offline
+    with pg.expect_download(timeout=240_000) as dl:
+        pg.locator("[data-testid=stSidebar]").get_by_role("button", name="Report to share (HTML)").click()
+    assert dl.value.suggested_filename.endswith(".html")
+    report = Path(dl.value.path()).read_text(encoding="utf-8")
+    for section in ("data", "method", "map", "profiles", "personas", "kpis", "fairness"):
+        assert f'<section id="{section}">' in report
+    assert "<h3>Weekend Regulars</h3>" in report and "default-src 'none'" in report
 
 
 def test_two_sessions_and_a_cli_import_share_one_store(server, browser, tmp_path):

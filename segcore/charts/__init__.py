@@ -15,6 +15,7 @@ from ._figures import (
     histogram,
     impact_heatmap,
     label,
+    map_overview,
     pca_axis_titles,
     plain,
     safe,
@@ -30,5 +31,5 @@ from ._kpis import kpi_grid, kpi_table, kpi_value
 
 __all__ = ["MAX_SCATTER_POINTS", "box_by_persona", "colour_map", "composition_bars", "contrast_rows",
            "correlation_heatmap", "crosstab_heatmap", "dendrogram_figure", "histogram", "impact_heatmap", "kpi_grid",
-           "kpi_table", "kpi_value", "label", "pca_axis_titles", "plain", "safe", "scatter", "separation_bars",
-           "silhouette_knife", "size_bars", "sweep_figures", "sweep_sizes", "zscore_heatmap"]
+           "kpi_table", "kpi_value", "label", "map_overview", "pca_axis_titles", "plain", "safe", "scatter",
+           "separation_bars", "silhouette_knife", "size_bars", "sweep_figures", "sweep_sizes", "zscore_heatmap"]

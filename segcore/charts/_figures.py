@@ -124,6 +124,27 @@ def scatter(points: pd.DataFrame, sizes: dict[str, int], colours: dict[str, str]
     return safe(fig)
 
 
+def map_overview(image: tuple, centres: pd.DataFrame, colours: dict[str, str], title: str,
+                 axes: tuple[str, str] = ("", "")) -> go.Figure:
+    """The map for a report: ``image`` (as for :func:`scatter`) shows every placed user, and each persona
+    is marked at the centre of its users (``centres``: persona, x, y, users). No single user is drawn."""
+    uri, x0, x1, y0, y1 = image
+    fig = go.Figure()
+    for r in centres.itertuples():
+        fig.add_trace(go.Scatter(x=[r.x], y=[r.y], mode="markers+text", name=f"{r.persona} ({r.users:,})",
+                                 text=[str(r.persona)], textposition="top center",
+                                 marker=dict(size=16, color=colours.get(r.persona, "#888888"), symbol="diamond",
+                                             line=dict(width=1.5, color="black")),
+                                 hovertemplate=f"<b>{plain(r.persona)}</b>: centre of its {r.users:,} users"
+                                               "<extra></extra>"))
+    fig.add_layout_image(source=uri, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                         sizing="stretch", layer="below")
+    fig.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(range=[x0, x1], title=dict(text=axes[0], font=dict(size=12)), automargin=True),
+                      yaxis=dict(range=[y0, y1], title=dict(text=axes[1], font=dict(size=12)), automargin=True))
+    return safe(fig)
+
+
 def zscore_heatmap(z: pd.DataFrame, names: pd.Series) -> go.Figure:
     """Standardised cluster means: rows personas, columns features, red above average, blue below."""
     labels_y = [f"{names.get(c, c)}" for c in z.index]

@@ -187,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "comparison together: bh (Benjamini-Hochberg, the default) or holm")
     _min_size_args(v)
 
+    v = verb("report", "write one self-contained HTML report of a run to share: data and quality, method and the "
+                       "evidence for k, map, profiles, persona cards, KPIs with intervals and tests, fairness; it "
+                       "opens offline in any browser")
+    v.add_argument("run_id")
+    v.add_argument("--out", required=True, help="the .html file to write")
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help="how the tests are corrected together: bh (Benjamini-Hochberg, the default) or holm")
+    v.add_argument("--no-sweep", action="store_true",
+                   help="leave out the sweep of k around the run's k (faster; the method section says so)")
+    _min_size_args(v)
+
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")
     v.add_argument("run_id")
     v.add_argument("--out", required=True, help="output file; the extension picks the format")

@@ -103,5 +103,33 @@ def fairness(store, args) -> int:
     return 0
 
 
+def report(store, args) -> int:
+    import sys
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..report import write_html
+    from ..workflow import build_report
+    from ._verbs import _progress
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"the report is an HTML file: name it .html, not {out.name!r}")
+    if not out.parent.is_dir():
+        raise InputError(f"no folder {str(out.parent)!r} to write the report in")
+    bar, update = _progress("report")
+    try:
+        rep = build_report(store, args.run_id, min_segment_size=min_size(args), correction=args.correction,
+                           sweep=not args.no_sweep, progress=update)
+    finally:
+        bar.close()
+    write_html(rep, out)
+    withheld = f"; {len(rep.withheld)} segment(s) under {rep.min_segment_size} users withheld" if rep.withheld else ""
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {len(rep.cards) - len(rep.withheld)} persona cards, "
+          f"{len(rep.kpis.shown)} KPIs{withheld}; it opens offline in any browser", file=sys.stderr)
+    print(out)
+    return 0
+
+
 # verb -> what it does (merged into segcore.cli._verbs.VERBS)
-READOUTS = {"cards": cards, "compare": compare, "kpis": kpis, "fairness": fairness}
+READOUTS = {"cards": cards, "compare": compare, "kpis": kpis, "fairness": fairness, "report": report}

@@ -7,6 +7,7 @@ preprocess, methods, profiles, KPIs, fairness, disclosure) and writes their resu
 
 from ._features import default_selection, feature_advice, feature_catalog, feature_correlations
 from ._imports import import_file, import_sample, open_store
+from ._report import build_report
 from ._review import compare_runs, quality_report
 from ._runs import (
                     Design,
@@ -32,5 +33,5 @@ from ._stakeholders import run_cards
 __all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "feature_advice", "feature_correlations",
            "design_matrix", "run_sweep", "create_run", "run_matrix", "create_rfm_run", "run_profiles", "run_sample",
            "run_summaries", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_cards",
-           "run_fairness", "export_run", "library_versions", "import_file", "import_sample", "open_store",
-           "quality_report", "compare_runs"]
+           "build_report", "run_fairness", "export_run", "library_versions", "import_file", "import_sample",
+           "open_store", "quality_report", "compare_runs"]

@@ -1,0 +1,133 @@
+"""The report to share, computed: every readout of a run gathered in one :class:`segcore.report.Report`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from .. import charts, cluster
+from ..disclosure import MIN_SEGMENT_SIZE
+from ..errors import InputError
+from ..fairness import suggest_sensitive
+from ..maps import density_png, positions_by_row
+from ..report import Report
+from ..store import Store
+from ._review import quality_report
+from ._runs import run_fairness, run_kpis, run_matrix, run_profiles, run_projection, run_summaries
+from ._stakeholders import run_cards
+
+__all__ = ["build_report"]
+
+REPORT_SWEEP_MAX_K = 8  # the sweep in a report covers k = 2 .. max(this, the run's k + 2)
+
+
+def _sweep(matrix, rec, progress) -> tuple[cluster.SweepResult | None, str]:
+    method = cluster.ALGORITHMS.get(rec.algo)
+    if method is None or not method.needs_k:
+        return None, ("No sweep of k: the method finds the number of segments itself." if method else
+                      "No sweep of k: these segments are rule-based groups, not a clustering.")
+    ks = list(range(2, max(REPORT_SWEEP_MAX_K, rec.k + 2) + 1))
+    try:
+        result = cluster.sweep(matrix.design.prepared.X, ks, algo=rec.algo, seed=rec.seed, params=rec.params,
+                               mixed=matrix.design.prepared.mixed, stability=True, progress=progress)
+    except InputError as exc:
+        return None, f"No sweep of k: {exc}"
+    return result, (f"Swept k = {ks[0]} to {ks[-1]} with the run's method, features and seed on its "
+                    f"{result.n_users:,} users; silhouettes {result.silhouette_method}"
+                    + (f"; stability {result.stability_method}" if result.stability_method else "") + ".")
+
+
+def _map(store: Store, run_id: str, matrix, personas: pd.DataFrame, min_segment_size: int):
+    """The PCA map of every user shown (an image) with each persona marked at the centre of its users."""
+    coords, info = run_projection(store, run_id, "pca", matrix=matrix, min_segment_size=min_segment_size)
+    design, aligned = matrix
+    xy = positions_by_row(design.frame["user_id"], coords["user_id"], coords[["x", "y"]])
+    clusters = aligned["cluster"].to_numpy()
+    colours = dict(zip(personas["cluster"].astype(int), personas["colour"]))
+    image = density_png(xy, clusters, colours)
+    names = personas.set_index("cluster")["name"]
+    placed = ~np.isnan(xy[:, 0])
+    centres = (pd.DataFrame({"cluster": clusters[placed], "x": xy[placed, 0], "y": xy[placed, 1]})
+               .groupby("cluster").agg(x=("x", "mean"), y=("y", "mean"), users=("x", "size")).reset_index())
+    centres["persona"] = centres["cluster"].map(names)
+    ev = info["explained_variance_ratio"]
+    title = f"PCA: the two axes explain {ev[0]:.0%} and {ev[1]:.0%} of the variance"
+    fig = charts.map_overview(image, centres, charts.colour_map(personas), title, charts.pca_axis_titles(info))
+    note = (f"Shading: all {int(placed.sum()):,} users shown, coloured by persona; diamonds: each persona's centre. "
+            "No single user is drawn.")
+    if info.get("withheld_users"):
+        note += f" {info['withheld_users']:,} users of segments under {min_segment_size} users are not on the map."
+    return fig, note
+
+
+def build_report(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh",
+                 sweep: bool = True, progress=None) -> Report:
+    """Compute everything a shared report shows about a run (render it with :func:`segcore.report.render_html`).
+
+    Parameters
+    ----------
+    store, run_id
+    min_segment_size : int
+        Smaller segments are withheld everywhere in the report (their size alone is named).
+    correction : {'bh', 'holm'}
+        How the KPI, trait and fairness tests are corrected.
+    sweep : bool, default=True
+        Sweep k around the run's k with its method, for the evidence for k (seconds to a minute).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    """
+    say = progress or (lambda f, m: None)
+    say(0.0, "Loading the run's users and features.")
+    matrix = run_matrix(store, run_id)
+    rec = matrix.design.run or store.run(run_id)
+    with store.session():
+        dataset = store.dataset(rec.dataset)
+        personas = store.personas(run_id)
+        currency = store.currency()
+        columns = store.columns(rec.dataset)["column_name"].tolist()
+    say(0.1, "Checking the data's quality.")
+    quality = quality_report(store, rec.dataset)
+    say(0.15, "Profiling the segments and writing the persona cards.")
+    profiles = run_profiles(store, run_id, matrix=matrix)
+    summaries, _ = run_summaries(store, run_id, min_segment_size=min_segment_size, profiles=profiles)
+    cards = run_cards(store, run_id, min_segment_size=min_segment_size, correction=correction, matrix=matrix,
+                      profiles=profiles)
+    say(0.3, "Testing the KPIs.")
+    kpis = run_kpis(store, run_id, min_segment_size=min_segment_size, correction=correction)
+    figures: dict = {}
+    names = personas.set_index("cluster")["name"]
+    colours = charts.colour_map(personas)
+    shown = [s.cluster for s in summaries if not s.withheld]
+    figures["heatmap"] = charts.zscore_heatmap(profiles.z.loc[shown], names)
+    figures["sizes"] = charts.size_bars(profiles.sizes, names, colours)
+    if kpis.shown:
+        table = kpis.table.rename(columns={"segment": "persona"})
+        figures["kpis"] = charts.kpi_grid(table[~table["withheld"]], colours, {k.name: k.label for k in kpis.shown},
+                                          {k.name: k.unit for k in kpis.shown}, currency, kpis.evidence)
+    say(0.4, "Drawing the map.")
+    figures["map"], map_note = _map(store, run_id, matrix, personas, min_segment_size)
+    fairness, fairness_note = None, ""
+    attributes = suggest_sensitive(columns)
+    if attributes:
+        say(0.5, "Checking the four-fifths rule.")
+        fairness = run_fairness(store, run_id, attributes, min_segment_size=min_segment_size, correction=correction)
+        for attr in attributes:
+            part = fairness.table[fairness.table["attribute"] == attr]
+            if len(part):
+                figures[f"fairness:{attr}"] = charts.impact_heatmap(part, fairness.threshold)
+    else:
+        fairness_note = ("No column looks like a sensitive attribute (age, gender, country, ...), so no fairness "
+                         "check was made; name the attributes with `segcore fairness --attr`.")
+    result, sweep_note = (None, "No sweep of k was asked for.") if not sweep else \
+        _sweep(matrix, rec, lambda f, m: say(0.55 + 0.4 * f, m))
+    if result is not None:
+        figures["elbow"], figures["silhouette"] = charts.sweep_figures(result.table, result.recommended_k,
+                                                                       result.knee_k)
+        figures["sizes_by_k"] = charts.sweep_sizes(result.sizes, result.n_users, result.recommended_k)
+    say(1.0, "The report is ready.")
+    return Report(run=rec, dataset=dataset, generated_at=datetime.now(UTC), min_segment_size=int(min_segment_size),
+                  correction=correction, currency=currency, quality=quality, summaries=summaries, cards=cards,
+                  kpis=kpis, figures=figures, sweep=result, sweep_note=sweep_note, fairness=fairness,
+                  fairness_note=fairness_note, map_note=map_note)
