@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["READOUTS", "min_size", "table"]
+from ._common import min_size, progress, table
 
-
-def table(df) -> str:
-    return df.to_string(index=False) if len(df) else "(none)"
-
-
-def min_size(args) -> int:
-    """The minimum segment size asked for, refused in one line below the default unless allowed."""
-    from ..disclosure import check_min_size
-
-    return check_min_size(args.min_size, allow_small=args.allow_small_segments)
+__all__ = ["READOUTS"]
 
 
 def cards(store, args) -> int:
@@ -77,13 +68,13 @@ def kpis(store, args) -> int:
         print(json.dumps({**report.to_dict(), "min_segment_size": min_size(args),
                           "currency": {"symbol": money.symbol, "decimals": money.decimals}}))
         return 0
-    table = report.table
-    print(table.round(4).to_string(index=False, na_rep="n/a"))
+    kpi_table = report.table
+    print(kpi_table.round(4).to_string(index=False, na_rep="n/a"))
     print("\n".join(report.lines()))
     if money.symbol and any(k.unit == "money" for k in report.shown):
         print(f"money in {money.symbol}")
     print(_evidence_lines(report))
-    for seg in table.loc[table["withheld"], "segment"]:
+    for seg in kpi_table.loc[kpi_table["withheld"], "segment"]:
         print(f"withheld: {seg} has fewer than {min_size(args)} users, so its KPIs are not shown")
     return 0
 
@@ -110,14 +101,13 @@ def report(store, args) -> int:
     from ..errors import InputError
     from ..report import write_html
     from ..workflow import build_report
-    from ._verbs import _progress
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"the report is an HTML file: name it .html, not {out.name!r}")
     if not out.parent.is_dir():
         raise InputError(f"no folder {str(out.parent)!r} to write the report in")
-    bar, update = _progress("report")
+    bar, update = progress("report")
     try:
         rep = build_report(store, args.run_id, min_segment_size=min_size(args), correction=args.correction,
                            sweep=not args.no_sweep, progress=update)

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ._readouts import READOUTS, min_size
-from ._readouts import table as _table
+from ._common import min_size, progress, table
+from ._readouts import READOUTS
 
 __all__ = ["VERBS", "dispatch"]
 
@@ -36,20 +36,6 @@ def _flat(groups: list) -> list[str]:
 
 def _split(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
-
-
-def _progress(desc: str):
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc=desc, file=sys.stderr, leave=False,
-               bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}", disable=not sys.stderr.isatty())
-
-    def update(fraction: float, message: str) -> None:
-        bar.n = int(fraction * 100)
-        bar.set_postfix_str(message)
-        bar.refresh()
-
-    return bar, update
 
 
 def _waiting():
@@ -110,7 +96,7 @@ def import_(store, args) -> int:
     if args.max_mb is not None and not (math.isfinite(args.max_mb) and args.max_mb > 0):
         raise InputError(f"--max-mb {args.max_mb:g} should be a positive number of megabytes")
     vocabulary = {kind: _split(values) or [] for kind, values in _pairs(_flat(args.event), "--event").items()}
-    bar, update = _progress("import")
+    bar, update = progress("import")
     with bar:
         report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
                              mapping=_pairs(_flat(args.map), "--map") or None,
@@ -133,7 +119,7 @@ def quality(store, args) -> int:
 
 
 def datasets(store, args) -> int:
-    print(_table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at",
+    print(table(store.list_datasets()[["name", "kind", "n_users", "n_events", "source", "created_at",
                                         "has_previous"]]))
     return 0
 
@@ -179,14 +165,14 @@ def sweep(store, args) -> int:
     from ..cluster import parse_k_range
     from ..workflow import run_sweep
 
-    bar, update = _progress("sweep")
+    bar, update = progress("sweep")
     with bar:
         result = run_sweep(store, args.name, parse_k_range(args.k), stability=not args.no_stability,
                            progress=update, **_design(args))
     if args.json:
         print(json.dumps(result.to_dict()))
     else:
-        print(_table(result.table.round(4)))
+        print(table(result.table.round(4)))
         print(f"silhouette: {result.silhouette_method}; {result.seconds:.1f} s")
         if result.stability_method:
             print(f"stability: {result.stability_method}")
@@ -201,7 +187,7 @@ def run(store, args) -> int:
     method = get_method(args.algo)
     if method.needs_k and args.k is None:
         raise InputError(f"{method.label} needs --k, the number of segments")
-    bar, update = _progress("run")
+    bar, update = progress("run")
     with bar:
         run_id = create_run(store, args.name, args.k, progress=update, **_design(args))
     rec = store.run(run_id)
@@ -209,7 +195,7 @@ def run(store, args) -> int:
     print(f"fitted {args.algo} k={rec.k} on {args.name}: silhouette {m['silhouette']:.3f}, "
           f"Calinski-Harabasz {m['calinski_harabasz']:.1f}, Davies-Bouldin {m['davies_bouldin']:.3f}"
           + (f"; {m['unassigned']:,} users unassigned" if m.get("unassigned") else ""))
-    print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
+    print(table(store.personas(run_id)[["cluster", "name", "description"]]))
     print(f"run id: {run_id}")
     return 0
 
@@ -218,7 +204,7 @@ def rfm(store, args) -> int:
     from ..workflow import create_rfm_run
 
     run_id = create_rfm_run(store, args.name)
-    print(_table(store.personas(run_id)[["cluster", "name", "description"]]))
+    print(table(store.personas(run_id)[["cluster", "name", "description"]]))
     print(f"run id: {run_id}")
     return 0
 
@@ -226,7 +212,7 @@ def rfm(store, args) -> int:
 def runs(store, args) -> int:
     listed = store.list_runs(args.name)
     listed["label"] = listed["label"].fillna("")
-    print(_table(listed[["run_id", "dataset", "algo", "k", "seed", "created_at", "label", "pinned"]]))
+    print(table(listed[["run_id", "dataset", "algo", "k", "seed", "created_at", "label", "pinned"]]))
     return 0
 
 
@@ -264,9 +250,9 @@ def personas(store, args) -> int:
     if changes:
         # read and written in one transaction: a rename by another process at the same time is kept
         store.update_personas(args.run_id, changes)
-    table = store.personas(args.run_id)
-    table["narrative"] = table["narrative"].map(lambda v: "edited" if isinstance(v, str) else "generated")
-    print(_table(table))
+    saved = store.personas(args.run_id)
+    saved["narrative"] = saved["narrative"].map(lambda v: "edited" if isinstance(v, str) else "generated")
+    print(table(saved))
     return 0
 
 
