@@ -153,6 +153,45 @@ def test_cdnow_personas_speak_of_customers_not_sessions(real_store):
     _assert_words(profile.split("separates segments most")[0], [_TIME_OF_DAY, _ADS, _DEVICE])
 
 
+def _assert_cards_hold_up(cards: list[dict]):
+    """Each card of a real run: a narrative without n/a or nan, and every difference it states holds up."""
+    for card in cards:
+        assert not re.search(r"\bnan\b|n/a", card["narrative"]), card["narrative"]
+        for t in card["traits"]:
+            if t["significant"]:
+                assert t["q"] < 0.05 and (t["diff_low"] > 0 or t["diff_high"] < 0), t
+            assert (t["mean"] > t["rest"]) == (t["diff"] > 0), t
+        for k in card["kpis"]:
+            if k["significant"]:
+                assert k["q"] < 0.05, k
+        assert len(card["angles"]) <= 3
+
+
+def test_cdnow_cards_state_what_holds_up_and_suggest_no_clickstream_angle(real_store):
+    path, _, runs, _ = real_store
+    cards = json.loads(cli("cards", runs["cdnow"], "--json", store=path).stdout)["cards"]
+    _assert_cards_hold_up(cards)
+    angles = " ".join(a["angle"] + " " + a["because"] for c in cards for a in c["angles"])
+    # a transaction log has no sessions, ads, times of day or devices to build an angle on
+    _assert_words(angles, [_TIME_OF_DAY, _ADS, _DEVICE, r"cart"])
+    # the customers who have not bought for longest are offered a win-back, on the evidence of their recency
+    lapsed = max(cards, key=lambda c: next((t["mean"] for t in c["traits"] if t["feature"] == "recency_days"), 0))
+    assert any(a["angle"].startswith("Win-back") and "Days since last activity" in a["because"]
+               for a in lapsed["angles"]), lapsed["angles"]
+
+
+def test_cdnow_report_opens_with_every_section(real_store, tmp_path):
+    path, _, runs, _ = real_store
+    out = tmp_path / "cdnow.html"
+    cli("report", runs["cdnow"], "--out", str(out), store=path)
+    page = out.read_text(encoding="utf-8")
+    for section in ("data", "method", "map", "profiles", "personas", "kpis", "fairness"):
+        assert f'<section id="{section}">' in page
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # what a reader sees, not plotly's code
+    assert not re.search(r"\bnan\b|n/a", text), re.findall(r".{60}(?:\bnan\b|n/a).{60}", text)[:3]
+    assert "transaction log" in text and "cdnow_sample.csv" in text
+
+
 # --- a clickstream in its own vocabulary ---------------------------------------------------------
 
 def test_ecom_vocabulary_is_proposed_and_said(real_store):
@@ -218,6 +257,13 @@ def test_ecom_kpis_have_no_nan(real_store):
                 assert cell["ci_low"] <= cell["value"] <= cell["ci_high"] and cell["value"] == pytest.approx(seg[k])
     text = cli("kpis", runs["ecom"], store=path).stdout
     assert "nan" not in text.lower()
+
+
+def test_ecom_cards_speak_of_no_money_and_no_ads(real_store):
+    path, _, runs, _ = real_store
+    cards = json.loads(cli("cards", runs["ecom"], "--json", store=path).stdout)["cards"]
+    _assert_cards_hold_up(cards)
+    _assert_words(" ".join(c["narrative"] + " ".join(a["angle"] for a in c["angles"]) for c in cards), [_MONEY, _ADS])
 
 
 def test_ecom_personas_speak_of_no_money_and_no_ads(real_store):
