@@ -15,6 +15,11 @@ def kpis(run_id: str, names: tuple, min_size: int, correction: str = "bh"):
     return segcore.run_kpis(data.store(), run_id, min_segment_size=min_size, correction=correction)
 
 
+@st.cache_data(show_spinner="Counting each persona's activity per period...", max_entries=32)
+def kpi_trends(run_id: str, names: tuple, min_size: int, grain: str):
+    return segcore.workflow.run_kpi_trends(data.store(), run_id, grain, min_segment_size=min_size)
+
+
 @st.cache_data(show_spinner="Writing the persona cards: testing each trait against the other users...",
                max_entries=16)
 def cards(run_id: str, personas: tuple, min_size: int, correction: str = "bh"):

@@ -61,7 +61,8 @@ def test_every_page_renders_on_the_sample(app_store, page):
 def test_data_page_says_the_event_log_is_not_kept(app_store):
     at = _open("data")
     _clean(at)
-    assert next(r for r in at.radio if r.label == "Table").options == ["Users", "Per-user features"]
+    assert next(r for r in at.radio if r.label == "Table").options == ["Users", "Per-user features",
+                                                                     "Activity per user and day"]
     assert any("event log itself is not kept" in c.value for c in at.caption)
 
 
@@ -211,6 +212,12 @@ def test_kpis_mark_the_differences_that_hold_up_after_correction(app_store):
     assert any("correcting all" in c.value for c in at.caption)
     next(r for r in at.radio if r.label.startswith("Correct the tests")).set_value("holm").run()
     _clean(at)
+    # over time: a line per persona per month, then per week
+    assert [h.value for h in at.subheader] == ["Over time"]
+    assert any("Open markers" in c.value for c in at.caption)
+    next(r for r in at.radio if r.label == "Per").set_value("week").run()
+    _clean(at)
+    assert any("a week only partly inside the log" in c.value for c in at.caption)
 
 
 def test_export_offers_the_hashed_email_kept_in_the_users_table(app_store):

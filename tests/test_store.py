@@ -33,7 +33,7 @@ def test_new_store_is_seeded_with_the_sample(sample_store):
     rec = sample_store.dataset("sample")
     assert rec.n_users == 20_000 and rec.n_events >= 500_000
     # the event log itself is not kept by default; what the quality report needs from it is
-    assert sample_store.tables("sample") == ["users", "features"]
+    assert sample_store.tables("sample") == ["users", "features", "activity"]
     assert rec.event_facts["events"] == rec.n_events and rec.event_facts["events_without_time"] == 0
     assert rec.event_facts["first_event"] < rec.event_facts["last_event"]
     assert [p["column"] for p in rec.privacy] == ["email"] and rec.privacy[0]["action"] == "hash"

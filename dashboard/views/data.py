@@ -59,7 +59,8 @@ if ds:
     tables = data.tables(ds)
     st.subheader(f"Dataset “{components.md(ds)}”")
     role = st.radio("Table", tables, horizontal=True, index=tables.index("features") if "features" in tables else 0,
-                    format_func={"features": "Per-user features", "users": "Users", "events": "Events"}.get)
+                    format_func={"features": "Per-user features", "users": "Users", "events": "Events",
+                                 "activity": "Activity per user and day"}.get)
     if "events" not in tables and datasets.set_index("name")["n_events"].notna().get(ds, False):
         st.caption("The event log itself is not kept: its per-user features and the counts of the quality "
                    "report are. To browse the events, import the log again with “Keep the event log”.")

@@ -1,8 +1,9 @@
-"""KPIs: the KPIs the data supports per segment against all users; what the others would need."""
+"""KPIs: the KPIs the data supports per segment against all users; what the others would need; over time."""
 
 import streamlit as st
 
 from dashboard import components, data, readouts, state
+from segcore.errors import SegcoreError
 
 run_id = state.page("KPIs", "How each persona performs against the average across all users.")
 
@@ -50,3 +51,18 @@ st.dataframe(components.kpi_table(kpis, labels, {k.name: k.unit for k in shown},
 st.caption(components.md(" ".join(f"{k.label} = {report.definitions[k.name]}." for k in shown))
            + " In brackets: the persona's value as a multiple of all users'. A dash: the persona has nothing "
              "to measure it on (no impressions, no buyers).")
+
+st.subheader("Over time")
+grain = st.radio("Per", ["month", "week"], horizontal=True, key="kpi_grain",
+                 help="The KPIs of the users active in each period: a persona's revenue per active user that month, "
+                      "its conversion that week.")
+try:
+    trends = readouts.kpi_trends(run_id, tuple(personas["name"]), int(min_size), grain)
+except SegcoreError as exc:  # a users table, or a dataset imported before activity was counted
+    st.info(components.md(str(exc)))
+    st.stop()
+if trends.kpis:
+    st.plotly_chart(components.kpi_trend_lines(trends, components.colour_map(personas), currency), key="trends")
+st.caption(f"From {trends.span[0]:%d %b %Y} to {trends.span[1]:%d %b %Y}. Open markers: a {grain} only partly "
+           f"inside the log, whose figures cover fewer days. Gaps: fewer than 30 active users that {grain}. "
+           + components.md(" ".join(f"Not per {grain}: {why}." for why in trends.not_over_time.values())))

@@ -114,3 +114,35 @@ def kpi_grid(kpis: pd.DataFrame, colours: dict[str, str], kpi_labels: dict[str, 
     return safe(fig)
 
 
+
+
+def kpi_trend_lines(trends, colours: dict[str, str], currency: Currency | None = None) -> go.Figure:
+    """One line chart per KPI over the weeks or months of activity (``trends``: segcore.trends.KpiTrends), a
+    line per persona and all users dashed; a period only partly inside the log is an open marker, and a
+    period with too few active users is a gap, not a point."""
+    table = trends.table
+    present = list(trends.kpis)
+    cols = 2 if len(present) > 1 else 1
+    rows = max(1, (len(present) + cols - 1) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[trends.kpis[k] for k in present],
+                        vertical_spacing=min(0.25, 100 / (300 * rows)))
+    for i, k in enumerate(present):
+        r, c = i // cols + 1, i % cols + 1
+        money = trends.units[k] == "money"
+        fmt = f",.{(currency or Currency()).decimals}f" if money else _KPI_FORMATS.get(trends.units[k], ",.2f")
+        prefix = (currency or Currency()).symbol if money else ""
+        for segment, part in table.groupby("segment", sort=False):
+            everyone = segment == "All users"
+            fig.add_trace(go.Scatter(
+                x=part["period"], y=part[k], mode="lines+markers", name=str(segment), legendgroup=str(segment),
+                showlegend=i == 0, connectgaps=False,
+                line=dict(color="#444" if everyone else colours.get(segment, "#888"), dash="dash" if everyone else
+                          "solid", width=1.5 if everyone else 2),
+                marker=dict(symbol=["circle-open" if p else "circle" for p in part["partial"]], size=7),
+                customdata=np.column_stack([part["active_users"], np.where(part["partial"], " (partial period)", "")]),
+                hovertemplate=f"{plain(segment)}, %{{x|%Y-%m-%d}}%{{customdata[1]}}: {plain(prefix)}%{{y:{fmt}}} "
+                              "(%{customdata[0]:,} active users)<extra></extra>"), row=r, col=c)
+        fig.update_yaxes(tickformat=fmt, tickprefix=prefix, rangemode="tozero", row=r, col=c)
+    fig.update_layout(height=300 * rows + 60, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
+    return safe(fig)

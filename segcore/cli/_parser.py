@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--correction", choices=("bh", "holm"), default="bh",
                    help="how the tests of every persona x KPI are corrected together: bh (Benjamini-Hochberg, "
                         "the default) or holm")
+    v.add_argument("--by", choices=("week", "month"),
+                   help="each persona's KPIs per week or month of activity instead (a log with times)")
     _min_size_args(v)
 
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")

@@ -59,9 +59,30 @@ def _evidence_lines(report) -> str:
     return "\n".join(out)
 
 
+def _trends(store, args) -> int:
+    """``segcore kpis RUN --by week|month``: each persona's KPIs per period of activity."""
+    from ..workflow import run_kpi_trends
+
+    trends = run_kpi_trends(store, args.run_id, args.by, min_segment_size=min_size(args))
+    if args.json:
+        print(json.dumps({**trends.to_dict(), "min_segment_size": min_size(args)}))
+        return 0
+    shown = trends.table.assign(period=trends.table["period"].dt.date,
+                                partial=trends.table["partial"].map({True: "partial", False: ""}))
+    print(shown.drop(columns="enough").rename(columns=trends.kpis).round(4).to_string(index=False, na_rep="n/a"))
+    print(f"per {args.by} of activity, {trends.span[0]:%Y-%m-%d} to {trends.span[1]:%Y-%m-%d}; a partial period is "
+          "only partly inside the log; n/a: fewer than 30 active users, or nothing to measure")
+    print("\n".join(f"not per {args.by}: {why}" for why in trends.not_over_time.values()))
+    for seg in trends.withheld:
+        print(f"withheld: {seg} has fewer than {min_size(args)} users, so its KPIs are not shown")
+    return 0
+
+
 def kpis(store, args) -> int:
     from ..workflow import run_kpis
 
+    if args.by:
+        return _trends(store, args)
     report = run_kpis(store, args.run_id, min_segment_size=min_size(args), correction=args.correction)
     money = store.currency()
     if args.json:

@@ -166,7 +166,20 @@ def _kpis(r: Report) -> str:
            f"correcting all the tests together ({_e(method)}, q &lt; 0.05). Error bars: 95% intervals. In brackets: "
            "the value as a multiple of all users'.</p>") \
         + _list(f"{k.label} = {rep.definitions[k.name]}" for k in rep.shown) \
-        + ("<p class=muted>Not available:</p>" + _list(rep.unavailable.values()) if rep.unavailable else "")
+        + ("<p class=muted>Not available:</p>" + _list(rep.unavailable.values()) if rep.unavailable else "") \
+        + _trends(r)
+
+
+def _trends(r: Report) -> str:
+    t = r.trends
+    if t is None:
+        return f"<h3>Over time</h3><p class=muted>{_e(r.trends_note)}</p>" if r.trends_note else ""
+    out = f"<h3>Per {t.grain} of activity</h3>"
+    if "trends" in r.figures:
+        out += _figure(r.figures["trends"], "trends")
+    return out + (f"<p class=muted>From {t.span[0]:%Y-%m-%d} to {t.span[1]:%Y-%m-%d}, over the users active in each "
+                  f"{t.grain}. Open markers: a {t.grain} only partly inside the log. Gaps: fewer than 30 active users. "
+                  + _e(" ".join(f"Not per {t.grain}: {why}." for why in t.not_over_time.values())) + "</p>")
 
 
 def _fairness(r: Report) -> str:

@@ -13,6 +13,7 @@ from ..kpi import KpiReport
 from ..profile import SegmentSummary
 from ..quality import QualityReport
 from ..store import DatasetRecord, RunRecord
+from ..trends import KpiTrends
 
 __all__ = ["Report"]
 
@@ -42,6 +43,8 @@ class Report:
     fairness: FairnessReport | None = None
     fairness_note: str = ""  # why there is no fairness check
     map_note: str = ""
+    trends: KpiTrends | None = None  # KPIs per week or month of activity
+    trends_note: str = ""  # why there are none
 
     @property
     def title(self) -> str:

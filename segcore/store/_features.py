@@ -217,13 +217,26 @@ def build_features(con, name: str, *, shape: str, vocabulary: dict[str, list[str
         join += f"LEFT JOIN {users_rel} u USING (user_id)"
     exclude = f" EXCLUDE ({', '.join(map(quote_ident, left_out))})" if left_out else ""
     execute(con, f"CREATE TABLE {table_name(name, 'features')} AS SELECT f.*{exclude}{attrs} "
-            f"FROM {_ids_checked(sql)} f {join} ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15, hi,
-            "engineering per-user features")
+            f"FROM {_ids_checked(sql)} f {join} ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15,
+            lo + (hi - lo) * 0.85, "engineering per-user features")
+    execute(con, f"CREATE TABLE {table_name(name, 'activity')} AS SELECT * FROM "
+            f"{_ids_checked(_activity_sql(shape))} ORDER BY user_id, day", None, progress, lo + (hi - lo) * 0.85, hi,
+            "counting each user's activity per day")
     con.execute("DROP TABLE cat_map")
     con.execute(f"DROP {ev_kind} ev")
     con.execute("DROP VIEW clean_events")
     con.execute("DROP TABLE IF EXISTS event_vocab")
     return facts
+
+
+def _activity_sql(shape: str) -> str:
+    """activity.sql for the log's shape: per user and day, what the KPIs over time add up."""
+    if shape == "transactions":
+        return fill(sql_resource("activity.sql"), session_key="NULL::VARCHAR",
+                    purchases="count(DISTINCT coalesce(CAST(order_id AS VARCHAR), CAST(ts AS VARCHAR))) "
+                              "FILTER (event_type = 'purchase')", revenue="true")
+    return fill(sql_resource("activity.sql"), session_key="CAST(session_id AS VARCHAR)",
+                purchases="count(*) FILTER (event_type = 'purchase')", revenue="event_type = 'purchase'")
 
 
 def _unsupported(con, *, shape: str, kinds: dict, has: dict[str, bool], timed: bool, sessions_given: bool,

@@ -196,6 +196,26 @@ class _Runs(_Datasets):
         with self._connect():
             return self._segments(self.run(run_id).dataset, run_id, columns)
 
+    def activity_by_segment(self, run_id: str, grain: str) -> pd.DataFrame | None:
+        """Per cluster and week or month (``grain``) of the run's users' activity: the period's first day,
+        its active users and the sums of the dataset's activity table (events, sessions, converting
+        sessions, purchases, revenue, value of purchases, ad impressions and clicks). None for a dataset
+        imported before the activity was kept, or without a log."""
+        if grain not in ("week", "month"):
+            raise InputError(f"grain {grain!r} should be week or month")
+        with self._connect():
+            name = self.run(run_id).dataset
+            if "activity" not in self.tables(name):
+                return None
+            return self._df(
+                "SELECT s.cluster, date_trunc(?, a.day)::DATE AS period, count(DISTINCT a.user_id) AS active_users, "
+                "sum(a.n_events) AS n_events, sum(a.sessions) AS sessions, "
+                "sum(a.converting_sessions) AS converting_sessions, sum(a.n_purchases) AS n_purchases, "
+                "sum(a.revenue) AS revenue, sum(a.order_value) AS order_value, "
+                "sum(a.ad_impressions) AS ad_impressions, sum(a.ad_clicks) AS ad_clicks "
+                f"FROM {table_name(name, 'activity')} a JOIN assignments s ON s.user_id = a.user_id "
+                "WHERE s.run_id = ? GROUP BY ALL ORDER BY s.cluster, period", [grain, run_id])
+
     def _segments(self, name: str, run_id: str, columns: list[str] | None) -> pd.DataFrame:
         feats, users_only = self._segment_sources(name)
         columns = [c for c in (columns or []) if c not in ("user_id", "cluster", "persona")]

@@ -10,7 +10,7 @@ __all__ = ["quote_ident", "table_name", "one_row_per_user", "sql_text", "count",
            "fill"]
 
 # A dataset's tables are named ds:<dataset>:<role>.
-ROLES_TABLES = ("users", "events", "features")
+ROLES_TABLES = ("users", "events", "features", "activity")
 
 
 def quote_ident(name: str) -> str:

@@ -16,11 +16,20 @@ from ..report import Report
 from ..store import Store
 from ._review import quality_report
 from ._runs import run_fairness, run_kpis, run_matrix, run_profiles, run_projection, run_summaries
-from ._stakeholders import run_cards
+from ._stakeholders import run_cards, run_kpi_trends
 
 __all__ = ["build_report"]
 
 REPORT_SWEEP_MAX_K = 8  # the sweep in a report covers k = 2 .. max(this, the run's k + 2)
+
+
+def _grain(dataset) -> str:
+    """Months for a log of three months or more, weeks for a shorter one."""
+    facts = dataset.event_facts or {}
+    first, last = facts.get("first_event"), facts.get("last_event")
+    if not first or not last:
+        return "month"
+    return "month" if (pd.Timestamp(last) - pd.Timestamp(first)).days >= 90 else "week"
 
 
 def _sweep(matrix, rec, progress) -> tuple[cluster.SweepResult | None, str]:
@@ -106,6 +115,13 @@ def build_report(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGME
         table = kpis.table.rename(columns={"segment": "persona"})
         figures["kpis"] = charts.kpi_grid(table[~table["withheld"]], colours, {k.name: k.label for k in kpis.shown},
                                           {k.name: k.unit for k in kpis.shown}, currency, kpis.evidence)
+    trends, trends_note = None, ""
+    try:
+        trends = run_kpi_trends(store, run_id, _grain(dataset), min_segment_size=min_segment_size)
+    except InputError as exc:
+        trends_note = str(exc)
+    if trends is not None and trends.kpis:
+        figures["trends"] = charts.kpi_trend_lines(trends, colours, currency)
     say(0.4, "Drawing the map.")
     figures["map"], map_note = _map(store, run_id, matrix, personas, min_segment_size)
     fairness, fairness_note = None, ""
@@ -130,4 +146,4 @@ def build_report(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGME
     return Report(run=rec, dataset=dataset, generated_at=datetime.now(UTC), min_segment_size=int(min_segment_size),
                   correction=correction, currency=currency, quality=quality, summaries=summaries, cards=cards,
                   kpis=kpis, figures=figures, sweep=result, sweep_note=sweep_note, fairness=fairness,
-                  fairness_note=fairness_note, map_note=map_note)
+                  fairness_note=fairness_note, map_note=map_note, trends=trends, trends_note=trends_note)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from ..cards import PersonaCard, angle_features, persona_cards
 from ..disclosure import MIN_SEGMENT_SIZE
+from ..errors import InputError
+from ..kpi import kpi_availability
 from ..profile import Profiles, indicator_frame
 from ..significance import trait_evidence
 from ..store import Store
+from ..trends import KpiTrends, kpi_trends
 from ._runs import RunMatrix, run_kpis, run_matrix, run_profiles, run_summaries
 
-__all__ = ["run_cards"]
+__all__ = ["run_cards", "run_kpi_trends"]
 
 
 def run_cards(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh",
@@ -33,3 +36,25 @@ def run_cards(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_
         personas = store.personas(run_id)
         currency = store.currency()
     return persona_cards(summaries, personas, traits, kpis, currency=currency)
+
+
+def run_kpi_trends(store: Store, run_id: str, grain: str = "month", *,
+                   min_segment_size: int = MIN_SEGMENT_SIZE) -> KpiTrends:
+    """Each persona's KPIs per week or month of activity (:func:`segcore.trends.kpi_trends`), for a dataset
+    imported from a log with times."""
+    with store.session():
+        rec = store.run(run_id)
+        dataset = store.dataset(rec.dataset)
+        activity = store.activity_by_segment(run_id, grain)
+        personas = store.personas(run_id)
+        sizes = store.assignments(run_id)["cluster"].value_counts().to_dict()
+        columns = store.columns(rec.dataset)["column_name"].tolist()
+    facts = dataset.event_facts or {}
+    if activity is None or not facts.get("first_event"):
+        raise InputError(f"dataset {rec.dataset!r} has no activity over time: "
+                         + ("import its log again to count it" if facts.get("first_event") else
+                            "KPIs over time need an event or transaction log with times"))
+    shown, _ = kpi_availability(columns, dataset.shape)
+    return kpi_trends(activity, personas.set_index("cluster")["name"].to_dict(), sizes, grain=grain,
+                      kpis=[k.name for k in shown], units={k.name: k.unit for k in shown},
+                      span=(facts["first_event"], facts["last_event"]), min_segment_size=min_segment_size)
