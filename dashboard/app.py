@@ -40,6 +40,7 @@ PAGES = {
     "Act": [
         st.Page("views/personas.py", title="Personas", icon=":material/badge:"),
         st.Page("views/kpis.py", title="KPIs", icon=":material/monitoring:"),
+        st.Page("views/experiment.py", title="Experiment", icon=":material/science:"),
         st.Page("views/fairness.py", title="Fairness", icon=":material/balance:"),
         st.Page("views/export.py", title="Export", icon=":material/download:"),
     ],

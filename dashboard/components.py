@@ -16,6 +16,8 @@ from segcore.charts import (  # the charts, re-exported: a page reaches all it d
     correlation_heatmap,
     crosstab_heatmap,
     dendrogram_figure,
+    experiment_forest,
+    experiment_table,
     histogram,
     impact_heatmap,
     kpi_grid,
@@ -37,10 +39,10 @@ from segcore.charts import (  # the charts, re-exported: a page reaches all it d
 )
 
 __all__ = ["md", "selection_regions", "MAX_SCATTER_POINTS", "box_by_persona", "colour_map", "composition_bars",
-           "contrast_rows", "correlation_heatmap", "crosstab_heatmap", "dendrogram_figure", "histogram",
-           "impact_heatmap", "kpi_grid", "kpi_table", "kpi_trend_lines", "kpi_value", "label", "map_overview",
-           "pca_axis_titles", "plain", "safe", "scatter", "separation_bars", "silhouette_knife", "size_bars",
-           "sweep_figures", "sweep_sizes", "zscore_heatmap"]
+           "contrast_rows", "correlation_heatmap", "crosstab_heatmap", "dendrogram_figure", "experiment_forest",
+           "experiment_table", "histogram", "impact_heatmap", "kpi_grid", "kpi_table", "kpi_trend_lines", "kpi_value",
+           "label", "map_overview", "pca_axis_titles", "plain", "safe", "scatter", "separation_bars",
+           "silhouette_knife", "size_bars", "sweep_figures", "sweep_sizes", "zscore_heatmap"]
 
 # Text from users or data (persona names and descriptions, column names, category values, file names,
 # messages quoting them) is shown as written: never read as markdown, HTML, LaTeX or a Streamlit

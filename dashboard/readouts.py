@@ -80,3 +80,33 @@ def report_download(run_id: str, min_size: int):
                     f"<p>No report could be made: {html.escape(str(exc))}</p>").encode()
 
     return make
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def experiment_columns(dataset: str) -> list[str]:
+    return segcore.workflow.experiment_columns(data.store(), dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def variant_values(dataset: str, column: str) -> list[str]:
+    """The variants a column holds, in order."""
+    values = data.store().read_table(dataset, "features" if column in data.columns(dataset) else "users", [column])
+    return sorted(values[column].dropna().astype(str).unique().tolist())
+
+
+def looks_like_assignment(column: str) -> bool:
+    from segcore.workflow._stakeholders import ASSIGNMENT_NAME
+
+    return bool(ASSIGNMENT_NAME.search(column))
+
+
+def default_control(variants: list[str]) -> str:
+    from segcore.experiment import pick_control
+
+    return pick_control(variants)
+
+
+@st.cache_data(show_spinner="Reading the experiment out per persona...", max_entries=16)
+def experiment(run_id: str, names: tuple, variant: str, control: str, min_size: int, correction: str):
+    return segcore.workflow.run_experiment(data.store(), run_id, variant, control=control,
+                                           min_segment_size=min_size, correction=correction)

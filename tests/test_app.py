@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -14,7 +15,8 @@ import segcore
 from segcore.errors import SegcoreError
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["data", "features", "segment", "explore", "profiles", "compare", "personas", "kpis", "fairness", "export"]
+PAGES = ["data", "features", "segment", "explore", "profiles", "compare", "personas", "kpis", "experiment", "fairness",
+         "export"]
 
 
 @pytest.fixture
@@ -702,3 +704,23 @@ def test_the_explore_map_choice_is_kept_across_visits(app_store):
     at.switch_page("views/profiles.py").run()
     at.switch_page("views/explore.py").run()
     assert next(r for r in at.radio if r.label == "Map").value == "umap"
+
+
+def test_an_experiment_is_read_out_per_persona(app_store, tmp_path):
+    """CDNOW's customers with a variant each, imported with the variant kept per user: the page reads it out."""
+    rng = np.random.default_rng(3)
+    log = pd.read_csv(_REAL / "cdnow" / "cdnow_sample.csv", dtype={"customer_id": str})
+    arm = dict(zip(log["customer_id"].unique(), rng.choice(["control", "new_offer"], log["customer_id"].nunique())))
+    log["variant"] = log["customer_id"].map(arm)
+    f = tmp_path / "ab.csv"
+    log.to_csv(f, index=False)
+    segcore.import_file(app_store, f, "ab", kind="events", aggregates={"variant": "last"})
+    segcore.create_run(app_store, "ab", 3, features=["recency_days", "n_purchases", "revenue"])
+    at = _open("experiment")
+    at.sidebar.selectbox[0].set_value("ab").run()
+    _clean(at)
+    assert next(s for s in at.selectbox if s.label == "Variant column").value == "variant"
+    assert next(s for s in at.selectbox if s.label == "Control").value == "control"
+    assert any("new_offer" in _seen(c.value) and "users" in c.value for c in at.caption)
+    table = at.dataframe[0].value.set_index("KPI")
+    assert list(table.columns)[0] == "All users" and "Revenue per user" in table.index

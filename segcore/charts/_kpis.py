@@ -146,3 +146,68 @@ def kpi_trend_lines(trends, colours: dict[str, str], currency: Currency | None =
     fig.update_layout(height=300 * rows + 60, margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
     return safe(fig)
+
+
+def experiment_forest(effects: pd.DataFrame, kpi_labels: dict[str, str], variant: str, colours: dict[str, str],
+                      units: dict[str, str], currency: Currency | None = None) -> go.Figure:
+    """One panel per KPI: each scope's effect of ``variant`` against the control with its 95 % interval (all users
+    first, then the personas), a filled marker where it holds up after correction, an open one otherwise."""
+    part = effects[(effects["variant"] == variant) & effects["effect"].notna()]
+    present = [k for k in kpi_labels if k in set(part["kpi"])]
+    cols = 2 if len(present) > 1 else 1
+    rows = max(1, (len(present) + cols - 1) // cols)
+    scopes = list(dict.fromkeys(["All users", *part["scope"]]))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[kpi_labels[k] for k in present],
+                        vertical_spacing=min(0.25, 90 / (max(260, 40 * len(scopes)) * rows)))
+    for i, k in enumerate(present):
+        r, c = i // cols + 1, i % cols + 1
+        cells = part[part["kpi"] == k].set_index("scope").reindex(scopes).dropna(subset=["effect"])
+        money = units.get(k) == "money"
+        fmt = f",.{(currency or Currency()).decimals}f" if money else (".2%" if units.get(k) == "rate" else ",.3f")
+        fig.add_trace(go.Scatter(
+            x=cells["effect"], y=list(cells.index), mode="markers", showlegend=False,
+            marker=dict(size=11, color=[("#444" if s == "All users" else colours.get(s, "#888")) for s in cells.index],
+                        symbol=["circle" if bool(v) else "circle-open" for v in cells["significant"]],
+                        line=dict(width=2, color=[("#444" if s == "All users" else colours.get(s, "#888"))
+                                                  for s in cells.index])),
+            error_x=dict(type="data", symmetric=False, array=cells["effect_high"] - cells["effect"],
+                         arrayminus=cells["effect"] - cells["effect_low"], color="#666", thickness=1.2, width=4),
+            customdata=np.column_stack([cells["q"].fillna(1.0)]),
+            hovertemplate=f"%{{y}}: %{{x:+{fmt}}} (q = %{{customdata[0]:.2g}})<extra></extra>"), row=r, col=c)
+        fig.add_vline(x=0, line_dash="dash", line_color="#999", row=r, col=c)
+        fig.update_xaxes(tickformat=f"+{fmt}", row=r, col=c)
+        fig.update_yaxes(autorange="reversed", row=r, col=c)
+    fig.update_layout(height=max(260, 40 * len(scopes)) * rows + 60, margin=dict(l=10, r=10, t=60, b=10),
+                      title=f"Effect of {variant} against the control (95% intervals; filled: holds up after "
+                            "correction)")
+    return safe(fig)
+
+
+def experiment_table(effects: pd.DataFrame, kpi_labels: dict[str, str], variant: str, units: dict[str, str],
+                     currency: Currency | None = None) -> pd.DataFrame:
+    """A row per KPI and a column per scope (all users first): the variant's effect against the control with
+    its interval, ▲ or ▼ where it holds up after correction, or why there is none."""
+    part = effects[effects["variant"] == variant]
+    scopes = list(dict.fromkeys(["All users", *part["scope"]]))
+    cells = part.set_index(["scope", "kpi"])
+    rows = {}
+    for k, label in kpi_labels.items():
+        row = []
+        for s in scopes:
+            if (s, k) not in cells.index:
+                row.append("")
+                continue
+            c = cells.loc[(s, k)]
+            if pd.isna(c["effect"]):
+                row.append("not enough data" if isinstance(c["reason"], str) else "–")
+                continue
+            unit = units.get(k, "rate")
+
+            def show(v, unit=unit):
+                return kpi_value(v, unit, currency) if unit != "rate" else f"{v * 100:+.1f} pp"
+
+            mark = (" ▲" if c["effect"] > 0 else " ▼") if bool(c["significant"]) else ""
+            sign = "" if unit == "rate" or c["effect"] < 0 else "+"
+            row.append(f"{sign}{show(c['effect'])} ({show(c['effect_low'])} to {show(c['effect_high'])}){mark}")
+        rows[label] = row
+    return pd.DataFrame.from_dict(rows, orient="index", columns=scopes).rename_axis("KPI").reset_index()

@@ -177,6 +177,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="each persona's KPIs per week or month of activity instead (a log with times)")
     _min_size_args(v)
 
+    v = verb("experiment", "read out an A/B test per persona: each variant's effect on each KPI against the control, "
+                           "overall and within each persona, corrected together, and whether personas respond "
+                           "differently")
+    v.add_argument("run_id")
+    v.add_argument("--variant", required=True, metavar="COLUMN",
+                   help="the dataset's column naming each user's variant (a users-table column, or an event "
+                        "column kept per user at import with --per-user COLUMN=last)")
+    v.add_argument("--control", help="the variant the others are compared with (default: one named control, "
+                                     "baseline, holdout or A, else the first in order)")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help="how every variant x KPI x persona test is corrected: bh (Benjamini-Hochberg, the default) "
+                        "or holm")
+    _min_size_args(v)
+
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")
     v.add_argument("run_id")
     v.add_argument("--attr", action="append", default=[], metavar="COLUMN",

@@ -142,5 +142,38 @@ def report(store, args) -> int:
     return 0
 
 
+def experiment(store, args) -> int:
+    from ..kpi import KPI_LABELS
+    from ..workflow import run_experiment
+
+    readout = run_experiment(store, args.run_id, args.variant, control=args.control,
+                             min_segment_size=min_size(args), correction=args.correction)
+    if args.json:
+        print(json.dumps({**readout.to_dict(), "min_segment_size": min_size(args)}))
+        return 0
+    counts = ", ".join(f"{v}: {n:,}" for v, n in readout.users.items())
+    out = [f"variants of {readout.variant_column!r} ({counts} users), each against {readout.control!r}; tests "
+           f"corrected together ({'Benjamini-Hochberg' if readout.correction == 'bh' else 'Holm'})"]
+    for r in readout.effects.itertuples():
+        head = f"  {KPI_LABELS[r.kpi]}, {r.scope}, {r.variant}:"
+        if isinstance(r.reason, str) and r.effect != r.effect:  # no effect: say why
+            out.append(f"{head} {r.reason}")
+            continue
+        mark = " *" if r.significant else ""
+        out.append(f"{head} {r.value:.4g} against {r.control_value:.4g}, effect {r.effect:+.4g} (95% CI "
+                   f"{r.effect_low:+.4g} to {r.effect_high:+.4g}), q = {r.q:.2g}{mark}")
+    out.append("* holds up after correction (q < 0.05)")
+    for r in readout.heterogeneity.itertuples():
+        if isinstance(r.reason, str):
+            continue
+        verdict = "differs between personas" if r.p < 0.05 else "no evidence that it differs between personas"
+        out.append(f"heterogeneity, {KPI_LABELS[r.kpi]}, {r.variant}: Q = {r.q_statistic:.2f} on {r.df} df, "
+                   f"p = {r.p:.2g}, I² = {r.i2:.0%}: the effect {verdict}")
+    out += [f"withheld: {w} has fewer than {min_size(args)} users" for w in readout.withheld]
+    print("\n".join(out))
+    return 0
+
+
 # verb -> what it does (merged into segcore.cli._verbs.VERBS)
-READOUTS = {"cards": cards, "compare": compare, "kpis": kpis, "fairness": fairness, "report": report}
+READOUTS = {"cards": cards, "compare": compare, "kpis": kpis, "fairness": fairness, "report": report,
+            "experiment": experiment}

@@ -220,7 +220,7 @@ def build_features(con, name: str, *, shape: str, vocabulary: dict[str, list[str
             f"FROM {_ids_checked(sql)} f {join} ORDER BY f.user_id", params, progress, lo + (hi - lo) * 0.15,
             lo + (hi - lo) * 0.85, "engineering per-user features")
     execute(con, f"CREATE TABLE {table_name(name, 'activity')} AS SELECT * FROM "
-            f"{_ids_checked(_activity_sql(shape))} ORDER BY user_id, day", None, progress, lo + (hi - lo) * 0.85, hi,
+            f"{_ids_checked(_activity_sql(shape))}", None, progress, lo + (hi - lo) * 0.85, hi,
             "counting each user's activity per day")
     con.execute("DROP TABLE cat_map")
     con.execute(f"DROP {ev_kind} ev")
@@ -235,7 +235,7 @@ def _activity_sql(shape: str) -> str:
         return fill(sql_resource("activity.sql"), session_key="NULL::VARCHAR",
                     purchases="count(DISTINCT coalesce(CAST(order_id AS VARCHAR), CAST(ts AS VARCHAR))) "
                               "FILTER (event_type = 'purchase')", revenue="true")
-    return fill(sql_resource("activity.sql"), session_key="CAST(session_id AS VARCHAR)",
+    return fill(sql_resource("activity.sql"), session_key="session_id",
                 purchases="count(*) FILTER (event_type = 'purchase')", revenue="event_type = 'purchase'")
 
 

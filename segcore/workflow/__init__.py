@@ -28,10 +28,10 @@ from ._runs import (
                     run_summaries,
                     run_sweep,
 )
-from ._stakeholders import run_cards, run_kpi_trends
+from ._stakeholders import experiment_columns, run_cards, run_experiment, run_kpi_trends
 
 __all__ = ["Design", "RunMatrix", "feature_catalog", "default_selection", "feature_advice", "feature_correlations",
            "design_matrix", "run_sweep", "create_run", "run_matrix", "create_rfm_run", "run_profiles", "run_sample",
            "run_summaries", "run_explanation", "run_projection", "run_silhouettes", "run_kpis", "run_cards",
-           "run_kpi_trends", "build_report", "run_fairness", "export_run", "library_versions", "import_file",
-           "import_sample", "open_store", "quality_report", "compare_runs"]
+           "run_kpi_trends", "run_experiment", "experiment_columns", "build_report", "run_fairness", "export_run",
+           "library_versions", "import_file", "import_sample", "open_store", "quality_report", "compare_runs"]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from ..cards import PersonaCard, angle_features, persona_cards
 from ..disclosure import MIN_SEGMENT_SIZE
 from ..errors import InputError
-from ..kpi import kpi_availability
+from ..experiment import MAX_VARIANTS, ExperimentReadout, experiment_readout
+from ..kpi import KPI_INPUTS, kpi_availability
 from ..profile import Profiles, indicator_frame
 from ..significance import trait_evidence
 from ..store import Store
 from ..trends import KpiTrends, kpi_trends
 from ._runs import RunMatrix, run_kpis, run_matrix, run_profiles, run_summaries
 
-__all__ = ["run_cards", "run_kpi_trends"]
+ASSIGNMENT_NAME = re.compile(r"variant|arm|treatment|experiment|bucket|test|group|cohort", re.IGNORECASE)
+
+__all__ = ["ASSIGNMENT_NAME", "experiment_columns", "run_cards", "run_experiment", "run_kpi_trends"]
 
 
 def run_cards(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh",
@@ -58,3 +63,42 @@ def run_kpi_trends(store: Store, run_id: str, grain: str = "month", *,
     return kpi_trends(activity, personas.set_index("cluster")["name"].to_dict(), sizes, grain=grain,
                       kpis=[k.name for k in shown], units={k.name: k.unit for k in shown},
                       span=(facts["first_event"], facts["last_event"]), min_segment_size=min_segment_size)
+
+
+def experiment_columns(store: Store, dataset: str) -> list[str]:
+    """The dataset's columns that could name an experiment's variants: 2 to MAX_VARIANTS values, and not a
+    feature the KPIs or clustering read as a number."""
+    from ..features import catalog
+
+    with store.session():
+        stats = store.column_stats(dataset)
+        infos = {f.name: f for f in catalog(store.columns(dataset), stats)}
+        users = store.column_stats(dataset, "users") if "users" in store.tables(dataset) else None
+    few = {r.column_name for r in stats.itertuples() if 2 <= r.approx_unique <= MAX_VARIANTS}
+    out = [c for c in stats["column_name"] if c in few and c != "user_id" and c not in KPI_INPUTS
+           and (c not in infos or infos[c].kind == "categorical")]
+    if users is not None:
+        out += [r.column_name for r in users.itertuples() if 2 <= r.approx_unique <= MAX_VARIANTS
+                and r.column_name not in out and r.column_name != "user_id"]
+    # columns named like an assignment first (the rest are attributes such as country, offered all the same)
+    return sorted(out, key=lambda c: not ASSIGNMENT_NAME.search(c))
+
+
+def run_experiment(store: Store, run_id: str, variant: str, *, control: str | None = None,
+                   min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh") -> ExperimentReadout:
+    """An experiment's readout per persona of a run (:func:`segcore.experiment.experiment_readout`): ``variant``
+    is a column of the run's dataset naming each user's variant."""
+    with store.session():
+        rec = store.run(run_id)
+        available = store.segment_columns(rec.dataset)
+        if variant not in available:
+            candidates = experiment_columns(store, rec.dataset)
+            raise InputError(f"dataset {rec.dataset!r} has no column {variant!r}; "
+                             + (f"columns that could name variants: {', '.join(candidates)}" if candidates else
+                                "import the assignment with the data: a users-table column (--users FILE) or an "
+                                "event column kept per user (--per-user COLUMN=last)"))
+        have = set(store.columns(rec.dataset)["column_name"])
+        frame = store.segments(run_id, [variant, *[c for c in KPI_INPUTS if c in have and c != variant]])
+        shape = store.dataset(rec.dataset).shape
+    return experiment_readout(frame, variant, control=control, min_segment_size=min_segment_size,
+                              correction=correction, shape=shape)

@@ -9,7 +9,7 @@
 -- events (one crossing midnight counts on both), and converts on a day it has a purchase. A
 -- transaction log has no sessions: they are NULL; an order whose lines fall on two days counts on
 -- each (an order's lines share its time in the logs seen). The store fills in the markers:
---   session_key   session_id for an event log, NULL for a transaction log
+--   session_key   session_id (of the type the log gives it) for an event log, NULL for a transaction log
 --   purchases     count(*) FILTER (event_type = 'purchase') for an event log (a purchase event is an
 --                 order); the distinct coalesce(order_id, ts) of its purchase rows for a transaction log
 --   revenue       the filter of the amounts that add up to revenue: event_type = 'purchase' for an
