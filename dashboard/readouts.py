@@ -62,24 +62,28 @@ def report_html(run_id: str, personas: tuple, min_size: int, money) -> bytes:
     return render_html(report).encode("utf-8")
 
 
-def report_download(run_id: str, min_size: int):
-    """What the report button downloads, made when it is clicked: the report, or a page saying in one line
-    why there is none (the click happens outside the page, where no message can be shown)."""
+def _when_clicked(build, what: str):
+    """A download button's data, made when it is clicked: ``build()``'s bytes, or a page saying in one line
+    why there are none (the click happens outside the page, where no message can be shown)."""
     import html
 
     from segcore.errors import SegcoreError
 
-    key = tuple(data.personas(run_id)[["name", "colour", "narrative"]].itertuples(index=False, name=None))
-    money = data.currency()
-
     def make() -> bytes:
         try:
-            return report_html(run_id, key, min_size, money)
+            return build()
         except SegcoreError as exc:
             return (f"<!DOCTYPE html><meta charset=utf-8><title>No report</title>"
-                    f"<p>No report could be made: {html.escape(str(exc))}</p>").encode()
+                    f"<p>No {what} could be made: {html.escape(str(exc))}</p>").encode()
 
     return make
+
+
+def report_download(run_id: str, min_size: int):
+    """What the report button downloads (:func:`report_html`), made when it is clicked."""
+    key = tuple(data.personas(run_id)[["name", "colour", "narrative"]].itertuples(index=False, name=None))
+    money = data.currency()
+    return _when_clicked(lambda: report_html(run_id, key, min_size, money), "report")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -110,3 +114,20 @@ def default_control(variants: list[str]) -> str:
 def experiment(run_id: str, names: tuple, variant: str, control: str, min_size: int, correction: str):
     return segcore.workflow.run_experiment(data.store(), run_id, variant, control=control,
                                            min_segment_size=min_size, correction=correction)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def private_report_html(run_id: str, epsilon: float, money_cap: float, min_size: int, money) -> bytes:
+    """One private release per settings (kept: a new draw would spend the budget again)."""
+    from segcore.report import render_dp_html
+
+    caps = {"money": money_cap} if money_cap > 0 else {}
+    report = segcore.workflow.build_dp_report(data.store(), run_id, epsilon=epsilon, caps=caps,
+                                              min_segment_size=min_size)
+    return render_dp_html(report).encode("utf-8")
+
+
+def private_report_download(run_id: str, epsilon: float, money_cap: float, min_size: int):
+    """What the private report button downloads (:func:`private_report_html`), made when it is clicked."""
+    money = data.currency()
+    return _when_clicked(lambda: private_report_html(run_id, epsilon, money_cap, min_size, money), "private report")

@@ -724,3 +724,17 @@ def test_an_experiment_is_read_out_per_persona(app_store, tmp_path):
     assert any("new_offer" in _seen(c.value) and "users" in c.value for c in at.caption)
     table = at.dataframe[0].value.set_index("KPI")
     assert list(table.columns)[0] == "All users" and "Revenue per user" in table.index
+
+
+def test_the_report_buttons_make_their_files_when_clicked(app_store):
+    from dashboard import readouts
+
+    run_id = app_store.list_runs("sample")["run_id"].iloc[0]
+    page = readouts.private_report_download(run_id, 1.0, 0.0, 50)().decode()
+    assert "differentially private (epsilon = 1)" in page and "needs a stated cap on money" in page
+    # a setting the release refuses: a one-line page in the file, never a traceback
+    refused = readouts.private_report_download(run_id, 50.0, 0.0, 50)().decode()
+    assert "No private report could be made: Epsilon 50.0 should be above 0" in refused
+    at = _open("export")
+    _clean(at)
+    assert any(e.label == "A private report for people outside the team" for e in at.expander)

@@ -41,3 +41,18 @@ st.dataframe(frame.head(100), hide_index=True)
 # A callable: the file is built when the button is clicked, not on every rerun of the page.
 st.download_button(f"Download {fmt.upper()}", data=lambda: to_bytes(frame, fmt), file_name=f"segments_{run_id}.{fmt}",
                    mime=MIME[fmt], type="primary", icon=":material/download:", on_click="ignore")
+
+with st.expander("A private report for people outside the team"):
+    st.caption("Segment sizes and KPIs with differential privacy: OpenDP adds noise calibrated to the budget "
+               "(epsilon) for one user; each figure comes with its noise, and segments too small to survive it are "
+               "withheld. Profiles, map, cards and fairness are exact and are left out. The app keeps one release "
+               "per settings: each new release spends the budget again, so share one.")
+    e1, e2 = st.columns(2)
+    epsilon = e1.number_input("Epsilon (privacy budget)", min_value=0.05, max_value=10.0, value=1.0, step=0.1,
+                              help="Smaller is more private and noisier; 1 is a common choice.")
+    money_cap = e2.number_input("Cap on money per user (0: leave money KPIs out)", min_value=0.0, value=0.0,
+                                step=100.0, help="Each user's revenue and order value are clipped to this before "
+                                                 "they are summed. A cap read from the data would itself leak.")
+    st.download_button("Private report (HTML)", icon=":material/lock:", on_click="ignore",
+                       data=readouts.private_report_download(run_id, float(epsilon), float(money_cap), int(min_size)),
+                       file_name=f"persona-report-private-{run_id}.html", mime="text/html")

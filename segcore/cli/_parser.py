@@ -213,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how the tests are corrected together: bh (Benjamini-Hochberg, the default) or holm")
     v.add_argument("--no-sweep", action="store_true",
                    help="leave out the sweep of k around the run's k (faster; the method section says so)")
+    v.add_argument("--dp-epsilon", type=float, metavar="EPSILON",
+                   help="a private release for people outside the team instead: segment sizes and KPIs with "
+                        "differential privacy (OpenDP, Laplace noise) for this budget, e.g. 1; other sections left out")
+    v.add_argument("--clip", action="append", default=[], metavar="NAME=CAP",
+                   help="with --dp-epsilon: each user's contribution is clipped to a cap: money (revenue and order "
+                        "value; no default: money KPIs are left out without it), orders (20), ad_impressions (200), "
+                        "ad_clicks (200), sessions (100)")
     _min_size_args(v)
 
     v = verb("export", "write persona-labelled segments to .csv, .parquet or .json")

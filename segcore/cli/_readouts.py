@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InputError
 from ._common import min_size, progress, table
 
 __all__ = ["READOUTS"]
@@ -115,11 +116,34 @@ def fairness(store, args) -> int:
     return 0
 
 
+def _private_report(store, args, out) -> int:
+    import sys
+
+    from ..report import write_html
+    from ..workflow import build_dp_report
+    from ._verbs import _pairs
+
+    caps = {}
+    for key, value in _pairs(args.clip, "--clip").items():
+        try:
+            caps[key] = float(value)
+        except ValueError:
+            raise InputError(f"--clip {key}={value!r}: the cap should be a number") from None
+    rep = build_dp_report(store, args.run_id, epsilon=args.dp_epsilon, caps=caps, min_segment_size=min_size(args))
+    write_html(rep, out)
+    rel = rep.release
+    left = "".join(f"; left out: {why}" for why in rel.left_out.values())
+    print(f"wrote {out}: a private release (epsilon = {rel.epsilon:g} over {rel.queries} queries) of {len(rel.table)} "
+          f"segment sizes and {len(rel.shown)} KPIs, {rel.withheld} segment(s) withheld by their noisy size{left}",
+          file=sys.stderr)
+    print(out)
+    return 0
+
+
 def report(store, args) -> int:
     import sys
     from pathlib import Path
 
-    from ..errors import InputError
     from ..report import write_html
     from ..workflow import build_report
 
@@ -128,6 +152,8 @@ def report(store, args) -> int:
         raise InputError(f"the report is an HTML file: name it .html, not {out.name!r}")
     if not out.parent.is_dir():
         raise InputError(f"no folder {str(out.parent)!r} to write the report in")
+    if args.dp_epsilon is not None:
+        return _private_report(store, args, out)
     bar, update = progress("report")
     try:
         rep = build_report(store, args.run_id, min_segment_size=min_size(args), correction=args.correction,

@@ -12,12 +12,14 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
+
 from ..cards import PersonaCard
 from ..cluster import ALGORITHMS
 from ..features import describe_feature, format_value
-from ._model import Report
+from ._model import DpReport, Report
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["render_dp_html", "render_html", "write_html"]
 
 # scripts and styles inline only; images as data URIs only; no request of any kind
 _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
@@ -194,8 +196,6 @@ def _fairness(r: Report) -> str:
 
 def render_html(report: Report) -> str:
     """The report as one HTML document (see the module's docstring)."""
-    from plotly.offline import get_plotlyjs
-
     r = report
     withheld = "" if not r.withheld else '<p class="warn">Withheld (fewer than ' + \
         f"{r.min_segment_size} users, so only their size is named): " + \
@@ -212,26 +212,69 @@ def render_html(report: Report) -> str:
         "kpis": _kpis(r),
         "fairness": _fairness(r),
     }
-    sections = "".join(f'<section id="{key}"><h2>{_e(title)}</h2>{body[key]}</section>' for key, title in _SECTIONS)
-    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title in _SECTIONS)
+    subtitle = (f"Made with Persona Lab on {r.generated_at:%Y-%m-%d %H:%M} UTC · exact figures · segments under "
+                f"{r.min_segment_size} users withheld")
+    return _page(r.title, subtitle, [(key, title, body[key]) for key, title in _SECTIONS], withheld)
+
+
+def _page(title: str, subtitle: str, sections: list[tuple[str, str, str]], preface: str = "") -> str:
+    """The document around the sections (key, title, HTML already escaped), plotly's JavaScript inlined once."""
+    from plotly.offline import get_plotlyjs
+
+    body = "".join(f'<section id="{key}"><h2>{_e(name)}</h2>{html_}</section>' for key, name, html_ in sections)
+    nav = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name, _ in sections)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(r.title)}</title><style>{_CSS}</style>"
+            f"<title>{_e(title)}</title><style>{_CSS}</style>"
             f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
-            f"<header><h1>{_e(r.title)}</h1><p>Made with Persona Lab on {r.generated_at:%Y-%m-%d %H:%M} UTC · "
-            f"exact figures · segments under {r.min_segment_size} users withheld</p></header>"
-            f"<nav>{nav}</nav><main>{withheld}{sections}</main></body></html>")
+            f"<header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header>"
+            f"<nav>{nav}</nav><main>{preface}{body}</main></body></html>")
 
 
-def write_html(report: Report, path) -> Path:
-    """Write :func:`render_html` to ``path`` (``.html``), through a temporary file: a failed write leaves
-    no half report."""
+def render_dp_html(report: DpReport) -> str:
+    """A private release (:class:`DpReport`) as one HTML document: sizes and KPIs with their noise."""
+    r, rel = report, report.release
+    unit = {k.name: k.unit for k in rel.shown}
+    about = (f"<p>Every figure below was released with differential privacy (epsilon = {rel.epsilon:g} for the "
+             f"whole release, one user as the unit): OpenDP added Laplace noise calibrated to {rel.queries} queries "
+             f"of epsilon {rel.epsilon_per_query:.3g} each. Each figure is given with the standard deviation of "
+             "its noise (±). Which segments are shown was decided on the noisy sizes alone: "
+             f"{rel.withheld} segment(s) too small to survive the noise are withheld. A KPI whose noise is more than "
+             "half its value is shown as too noisy to read.</p>"
+             + _list([f"Each user's {k.replace('_', ' ')} is clipped to at most {v:g} before it is summed"
+                      for k, v in rel.caps.items()])
+             + "<p class=muted>Profiles, the map, persona cards and fairness are exact figures about the users and "
+             "are not part of a private release. Persona names are labels the team chose from the exact "
+             "profiles.</p>")
+    sizes = _table(["Persona", "Users (noisy)", "± noise"],
+                   [[s.segment, f"{s.users:,}", f"{s.users_noise_sd:,.1f}"] for s in rel.table.itertuples()])
+    rows = []
+    for k in rel.shown:
+        shown_as = "share" if unit[k.name] == "rate" else unit[k.name]
+        rows.append([k.label] + [
+            ("too noisy to read" if noisy else format_value(v, shown_as, r.currency))
+            + (f" ± {format_value(sd, shown_as, r.currency)}" if np.isfinite(sd) else "")
+            for v, sd, noisy in zip(rel.table[k.name], rel.table[f"{k.name}_noise_sd"],
+                                    rel.table[f"{k.name}_too_noisy"])])
+    kpis = (_table(["KPI", *rel.table["segment"]], rows) if rel.shown else "<p>No KPI is released.</p>") + \
+        (_list(rel.left_out.values()) if rel.left_out else "")
+    method = _table(None, [["Run", r.run.run_id], ["Method", ALGORITHMS[r.run.algo].label if r.run.algo in ALGORITHMS
+                                                   else r.run.algo], ["Segments (k)", r.run.k]])
+    subtitle = (f"Made with Persona Lab on {r.generated_at:%Y-%m-%d %H:%M} UTC · differentially private "
+                f"(epsilon = {rel.epsilon:g}) · noisy figures")
+    return _page(r.title, subtitle, [("privacy", "About this release", about), ("sizes", "Segment sizes", sizes),
+                                     ("kpis", "KPIs", kpis), ("method", "Method", method)])
+
+
+def write_html(report: Report | DpReport, path) -> Path:
+    """Write :func:`render_html` (or :func:`render_dp_html`) to ``path`` (``.html``), through a temporary
+    file: a failed write leaves no half report."""
     import os
     import tempfile
 
     path = Path(path)
-    text = render_html(report)
+    text = render_dp_html(report) if isinstance(report, DpReport) else render_html(report)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ..cards import PersonaCard
 from ..cluster import SweepResult
+from ..dp_release import DpRelease
 from ..fairness import FairnessReport
 from ..features import Currency
 from ..kpi import KpiReport
@@ -15,7 +16,7 @@ from ..quality import QualityReport
 from ..store import DatasetRecord, RunRecord
 from ..trends import KpiTrends
 
-__all__ = ["Report"]
+__all__ = ["DpReport", "Report"]
 
 
 @dataclass
@@ -54,3 +55,22 @@ class Report:
     @property
     def withheld(self) -> list[SegmentSummary]:
         return [s for s in self.summaries if s.withheld]
+
+
+@dataclass
+class DpReport:
+    """A report for people outside the team: only figures released with differential privacy
+    (:func:`segcore.dp_release.dp_release`), and what the analyst chose (names, method)."""
+
+    run: RunRecord
+    dataset: DatasetRecord
+    generated_at: datetime
+    min_segment_size: int
+    currency: Currency
+    release: DpRelease
+    colours: dict = field(default_factory=dict)  # persona -> colour
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"Personas of {self.dataset.name}: {self.run.label or self.run.run_id} (private release)"

@@ -12,13 +12,13 @@ from ..disclosure import MIN_SEGMENT_SIZE
 from ..errors import InputError
 from ..fairness import suggest_sensitive
 from ..maps import density_png, positions_by_row
-from ..report import Report
+from ..report import DpReport, Report
 from ..store import Store
 from ._review import quality_report
 from ._runs import run_fairness, run_kpis, run_matrix, run_profiles, run_projection, run_summaries
 from ._stakeholders import run_cards, run_kpi_trends
 
-__all__ = ["build_report"]
+__all__ = ["build_dp_report", "build_report"]
 
 REPORT_SWEEP_MAX_K = 8  # the sweep in a report covers k = 2 .. max(this, the run's k + 2)
 
@@ -147,3 +147,24 @@ def build_report(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGME
                   correction=correction, currency=currency, quality=quality, summaries=summaries, cards=cards,
                   kpis=kpis, figures=figures, sweep=result, sweep_note=sweep_note, fairness=fairness,
                   fairness_note=fairness_note, map_note=map_note, trends=trends, trends_note=trends_note)
+
+
+def build_dp_report(store: Store, run_id: str, *, epsilon: float, caps: dict[str, float] | None = None,
+                    min_segment_size: int = MIN_SEGMENT_SIZE) -> DpReport:
+    """A private release of a run (:func:`segcore.dp_release.dp_release`): noisy segment sizes and KPIs for
+    ``epsilon``, to render with :func:`segcore.report.render_dp_html`."""
+    from ..dp_release import dp_release
+    from ..kpi import KPI_INPUTS, kpi_availability
+
+    with store.session():
+        rec = store.run(run_id)
+        dataset = store.dataset(rec.dataset)
+        have = set(store.columns(rec.dataset)["column_name"])
+        frame = store.segments(run_id, [c for c in KPI_INPUTS if c in have])
+        personas = store.personas(run_id)
+        currency = store.currency()
+    specs, _ = kpi_availability(frame.columns, dataset.shape)
+    release = dp_release(frame.assign(persona=frame["persona"].fillna("Unassigned")), specs, epsilon=epsilon,
+                         caps=caps, min_segment_size=min_segment_size)
+    return DpReport(run=rec, dataset=dataset, generated_at=datetime.now(UTC), min_segment_size=int(min_segment_size),
+                    currency=currency, release=release, colours=charts.colour_map(personas))
