@@ -97,7 +97,7 @@ def test_import_users_and_events(tmp_path):
     st = sc.Store(store)
     assert st.read_table("crm", "users")["user_id"].tolist() == ["00042", "00100", "7"]
     assert st.read_table("log")["user_id"].tolist() == ["00042", "00100"]
-    assert st.tables("log") == ["features"] and st.tables("kept") == ["events", "features"]
+    assert st.tables("log") == ["features", "activity"] and st.tables("kept") == ["events", "features", "activity"]
     assert len(st.read_table("kept", "events")) == 3
 
 

@@ -1,10 +1,22 @@
-"""What the verbs share: a table as printed, the minimum segment size asked for, a progress bar."""
+"""What the verbs share: KEY=VALUE arguments, a table as printed, the minimum segment size, a progress bar."""
 
 from __future__ import annotations
 
 import sys
 
-__all__ = ["min_size", "progress", "table"]
+from ..errors import InputError
+
+__all__ = ["min_size", "pairs", "progress", "table"]
+
+
+def pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"{what} {item!r} should look like KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def table(df) -> str:

@@ -24,6 +24,12 @@ def _min_size_args(v: argparse.ArgumentParser) -> None:
 
 
 
+def _correction_arg(v: argparse.ArgumentParser, what: str) -> None:
+    """--correction: ``what`` the correction does, then the two choices."""
+    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
+                   help=f"{what}: bh (Benjamini-Hochberg, the default) or holm")
+
+
 def _store_arg(p: argparse.ArgumentParser, top: bool = False) -> None:
     # Accepted before or after the verb; SUPPRESS keeps a later default from hiding an earlier value.
     p.add_argument("--store", metavar="PATH", default=None if top else argparse.SUPPRESS,
@@ -156,9 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "rule of thumb, KPIs and suggested content or offer angles")
     v.add_argument("run_id")
     v.add_argument("--json", action="store_true", help="print one JSON object")
-    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
-                   help="how the tests of the traits (and, apart, the KPIs) are corrected together: bh "
-                        "(Benjamini-Hochberg, the default) or holm")
+    _correction_arg(v, "how the tests of the traits (and, apart, the KPIs) are corrected together")
     _min_size_args(v)
 
     v = verb("compare", "how two runs of one dataset agree: ARI, cross-tab, matched segments")
@@ -170,9 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "with its 95% interval and its difference from the other users, tested and corrected")
     v.add_argument("run_id")
     v.add_argument("--json", action="store_true", help="print one JSON object")
-    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
-                   help="how the tests of every persona x KPI are corrected together: bh (Benjamini-Hochberg, "
-                        "the default) or holm")
+    _correction_arg(v, "how the tests of every persona x KPI are corrected together")
     v.add_argument("--by", choices=("week", "month"),
                    help="each persona's KPIs per week or month of activity instead (a log with times)")
     _min_size_args(v)
@@ -187,9 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--control", help="the variant the others are compared with (default: one named control, "
                                      "baseline, holdout or A, else the first in order)")
     v.add_argument("--json", action="store_true", help="print one JSON object")
-    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
-                   help="how every variant x KPI x persona test is corrected: bh (Benjamini-Hochberg, the default) "
-                        "or holm")
+    _correction_arg(v, "how every variant x KPI x persona test is corrected")
     _min_size_args(v)
 
     v = verb("fairness", "each persona's composition by sensitive attributes, with four-fifths-rule flags")
@@ -199,9 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--threshold", type=float, default=None,
                    help="flag impact ratios below this (default: the four-fifths rule)")
     v.add_argument("--min-group", type=int, default=30, help="do not flag groups smaller than this (default 30)")
-    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
-                   help="a ratio below the rule is flagged when its difference holds up after correcting every "
-                        "comparison together: bh (Benjamini-Hochberg, the default) or holm")
+    _correction_arg(v, "a ratio below the rule is flagged when its difference holds up after correcting every "
+                       "comparison together")
     _min_size_args(v)
 
     v = verb("report", "write one self-contained HTML report of a run to share: data and quality, method and the "
@@ -209,8 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "opens offline in any browser")
     v.add_argument("run_id")
     v.add_argument("--out", required=True, help="the .html file to write")
-    v.add_argument("--correction", choices=("bh", "holm"), default="bh",
-                   help="how the tests are corrected together: bh (Benjamini-Hochberg, the default) or holm")
+    _correction_arg(v, "how the tests are corrected together")
     v.add_argument("--no-sweep", action="store_true",
                    help="leave out the sweep of k around the run's k (faster; the method section says so)")
     v.add_argument("--dp-epsilon", type=float, metavar="EPSILON",

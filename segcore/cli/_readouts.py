@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..errors import InputError
-from ._common import min_size, progress, table
+from ._common import min_size, pairs, progress, table
 
 __all__ = ["READOUTS"]
 
@@ -121,10 +121,9 @@ def _private_report(store, args, out) -> int:
 
     from ..report import write_html
     from ..workflow import build_dp_report
-    from ._verbs import _pairs
 
     caps = {}
-    for key, value in _pairs(args.clip, "--clip").items():
+    for key, value in pairs(args.clip, "--clip").items():
         try:
             caps[key] = float(value)
         except ValueError:

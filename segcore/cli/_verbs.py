@@ -13,20 +13,10 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ._common import min_size, progress, table
+from ._common import min_size, pairs, progress, table
 from ._readouts import READOUTS
 
 __all__ = ["VERBS", "dispatch"]
-
-
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise InputError(f"{what} {item!r} should look like KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _flat(groups: list) -> list[str]:
@@ -55,7 +45,7 @@ def _design(args) -> dict:
     """The design arguments shared by ``sweep`` and ``run``."""
     from ..preprocess import Preprocessing
 
-    return dict(algo=args.algo, features=_split(args.features), seed=args.seed, params=_pairs(args.param, "--param"),
+    return dict(algo=args.algo, features=_split(args.features), seed=args.seed, params=pairs(args.param, "--param"),
                 preprocessing=Preprocessing(pca=args.pca))
 
 
@@ -95,14 +85,14 @@ def import_(store, args) -> int:
                     "header": False if args.no_header else None, "decimal": args.decimal}
     if args.max_mb is not None and not (math.isfinite(args.max_mb) and args.max_mb > 0):
         raise InputError(f"--max-mb {args.max_mb:g} should be a positive number of megabytes")
-    vocabulary = {kind: _split(values) or [] for kind, values in _pairs(_flat(args.event), "--event").items()}
+    vocabulary = {kind: _split(values) or [] for kind, values in pairs(_flat(args.event), "--event").items()}
     bar, update = progress("import")
     with bar:
         report = import_file(store, args.file, args.name, kind=args.kind, id_column=args.id_column,
-                             mapping=_pairs(_flat(args.map), "--map") or None,
-                             pii_actions=_pairs(args.pii, "--pii"), shape=args.shape,
+                             mapping=pairs(_flat(args.map), "--map") or None,
+                             pii_actions=pairs(args.pii, "--pii"), shape=args.shape,
                              vocabulary=vocabulary or None,
-                             aggregates=_pairs(_flat(args.per_user), "--per-user") or None,
+                             aggregates=pairs(_flat(args.per_user), "--per-user") or None,
                              replace=args.replace, users_path=args.users, read_options=read_options,
                              allow_repeated_ids=args.allow_repeated_ids,
                              users_read_options=read_options,
@@ -241,9 +231,9 @@ def _cluster(key: str) -> int:
 
 def personas(store, args) -> int:
     changes: dict[int, dict] = {}
-    for key, name in _pairs(args.set, "--set").items():
+    for key, name in pairs(args.set, "--set").items():
         changes.setdefault(_cluster(key), {})["name"] = name
-    for key, text in _pairs(args.narrative, "--narrative").items():
+    for key, text in pairs(args.narrative, "--narrative").items():
         changes.setdefault(_cluster(key), {})["narrative"] = text
     for key in args.generated_narrative:
         changes.setdefault(_cluster(key), {})["narrative"] = None
