@@ -98,13 +98,13 @@ def build_report(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGME
         columns = store.columns(rec.dataset)["column_name"].tolist()
     say(0.1, "Checking the data's quality.")
     quality = quality_report(store, rec.dataset)
-    say(0.15, "Profiling the segments and writing the persona cards.")
+    say(0.15, "Profiling the segments, testing the KPIs and writing the persona cards.")
     profiles = run_profiles(store, run_id, matrix=matrix)
     summaries, _ = run_summaries(store, run_id, min_segment_size=min_segment_size, profiles=profiles)
-    cards = run_cards(store, run_id, min_segment_size=min_segment_size, correction=correction, matrix=matrix,
-                      profiles=profiles)
-    say(0.3, "Testing the KPIs.")
     kpis = run_kpis(store, run_id, min_segment_size=min_segment_size, correction=correction)
+    cards = run_cards(store, run_id, min_segment_size=min_segment_size, correction=correction, matrix=matrix,
+                      profiles=profiles, kpis=kpis)
+    say(0.3, "Counting the KPIs over time.")
     figures: dict = {}
     names = personas.set_index("cluster")["name"]
     colours = charts.colour_map(personas)

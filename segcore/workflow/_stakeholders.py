@@ -8,7 +8,7 @@ from ..cards import PersonaCard, angle_features, persona_cards
 from ..disclosure import MIN_SEGMENT_SIZE
 from ..errors import InputError
 from ..experiment import MAX_VARIANTS, ExperimentReadout, experiment_readout
-from ..kpi import KPI_INPUTS, kpi_availability
+from ..kpi import KPI_INPUTS, KpiReport, kpi_availability
 from ..profile import Profiles, indicator_frame
 from ..significance import trait_evidence
 from ..store import Store
@@ -21,12 +21,13 @@ __all__ = ["ASSIGNMENT_NAME", "experiment_columns", "run_cards", "run_experiment
 
 
 def run_cards(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_SIZE, correction: str = "bh",
-              matrix: RunMatrix | None = None, profiles: Profiles | None = None) -> list[PersonaCard]:
+              matrix: RunMatrix | None = None, profiles: Profiles | None = None,
+              kpis: KpiReport | None = None) -> list[PersonaCard]:
     """One card per persona of a run (:func:`segcore.cards.persona_cards`): its top traits and the features
     the angles read, each tested against the other users and corrected together (``correction``: ``bh`` or
     ``holm``, as for the KPIs), its rule, its KPIs with their evidence, and its narrative as edited or
-    generated. ``matrix`` and ``profiles``: :func:`run_matrix`'s and :func:`run_profiles`'s answers, when
-    the caller holds them already."""
+    generated. ``matrix``, ``profiles`` and ``kpis``: :func:`run_matrix`'s, :func:`run_profiles`'s and
+    :func:`run_kpis`'s answers (for the same minimum size and correction), when the caller holds them."""
     matrix = matrix or run_matrix(store, run_id)
     design, aligned = matrix
     profiles = profiles if profiles is not None else run_profiles(store, run_id, matrix=matrix)
@@ -36,7 +37,8 @@ def run_cards(store: Store, run_id: str, *, min_segment_size: int = MIN_SEGMENT_
     wanted = {s.cluster: list(dict.fromkeys([f for f, _ in s.top] + extra)) for s in summaries if not s.withheld}
     traits = trait_evidence(values, aligned["cluster"].to_numpy(), wanted, min_segment_size=min_segment_size,
                             correction=correction)
-    kpis = run_kpis(store, run_id, min_segment_size=min_segment_size, correction=correction)
+    if kpis is None:
+        kpis = run_kpis(store, run_id, min_segment_size=min_segment_size, correction=correction)
     with store.session():
         personas = store.personas(run_id)
         currency = store.currency()
