@@ -113,9 +113,10 @@ def _two_shares(yes: int, n: int, rest_yes: int, rest_n: int) -> dict:
     """Two shares compared: their difference, Newcombe's interval and the score test's p (statsmodels)."""
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-    test = test_proportions_2indep(yes, n, rest_yes, rest_n, method="score", compare="diff")
-    d_low, d_high = confint_proportions_2indep(yes, n, rest_yes, rest_n, method="newcomb", compare="diff",
-                                               alpha=1 - LEVEL)
+    with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels also forms ratios, unused here
+        test = test_proportions_2indep(yes, n, rest_yes, rest_n, method="score", compare="diff")
+        d_low, d_high = confint_proportions_2indep(yes, n, rest_yes, rest_n, method="newcomb", compare="diff",
+                                                   alpha=1 - LEVEL)
     return {"diff_vs_rest": yes / n - rest_yes / rest_n, "diff_low": float(d_low), "diff_high": float(d_high),
             "p": float(test.pvalue)}
 
@@ -212,7 +213,8 @@ def kpi_evidence(frame: pd.DataFrame, *, by: str = "persona", churn_days: float 
             rows.append({"segment": seg, "kpi": spec.name,
                          **_cell(spec.name, y[mine], x[mine], (y[~mine], x[~mine]))})
         rows.append({"segment": "All users", "kpi": spec.name, **_cell(spec.name, y, x, None)})
-    table = pd.DataFrame(rows)
+    # a dataset that supports no KPI (a users table alone) has no cell: an empty table of the same columns
+    table = pd.DataFrame(rows, columns=["segment", "kpi", "method"]) if not rows else pd.DataFrame(rows)
     for col in ("value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low", "diff_high", "p", "reason"):
         if col not in table:
             table[col] = np.nan if col != "reason" else None
@@ -320,11 +322,9 @@ def trait_evidence(values: pd.DataFrame, labels, features: dict[int, list[str]],
                 rows.append(row | {"reason": f"not enough data: {n1} users with a value, {n2} others"})
                 continue
             if row["method"] == "share":
+                # the score test and Newcombe's interval hold at 0 % and 100 % too: a segment made entirely
+                # of one category against a rest with none of it is the clearest trait there is
                 yes, rest_yes = round(m1 * n1), round(m2 * n2)
-                if min(yes, n1 - yes, rest_yes, n2 - rest_yes) < MIN_EACH_SIDE:
-                    rows.append(row | {"reason": f"not enough data: {yes} of {n1} users in the segment, "
-                                                 f"{rest_yes} of {n2} others"})
-                    continue
                 rows.append(row | _two_shares(yes, n1, rest_yes, n2))
             else:
                 rows.append(row | _welch_from_moments(n1, m1, v1, n2, m2, v2))

@@ -176,3 +176,31 @@ def test_cards_say_withheld_and_nothing_more(cli_store):
                          store=cli_store).stdout)
     card = next(c for c in out["cards"] if c["cluster"] == smallest)
     assert card["withheld"] and card["narrative"] == "" and card["traits"] == [] and card["kpis"] == []
+
+
+def test_a_segment_made_entirely_of_one_category_has_that_trait():
+    """100 % against 0 %: the score test and Newcombe's interval hold at the bounds (no 'not enough data')."""
+    labels = np.repeat([0, 1], 200)
+    values = pd.DataFrame({"device=desktop": (labels == 0).astype(float)})
+    row = trait_evidence(values, labels, {0: ["device=desktop"]}).iloc[0]
+    assert row["significant"] and row["diff_vs_rest"] == 1.0 and row["diff_low"] > 0.95
+    assert pd.isna(row["reason"])
+
+
+def test_a_users_table_alone_gets_cards_kpis_and_a_report(tmp_path, sample_store):
+    """No KPI to compute (no log): the KPIs say what they would need, the cards and report still come."""
+    import shutil
+
+    from segcore.sample import SAMPLE_DIR
+
+    store = tmp_path / "crm.duckdb"
+    shutil.copy(sample_store.path, store)
+    cli("import", str(SAMPLE_DIR / "users.parquet"), "--name", "crm", store=store)
+    run_id = cli("run", "crm", "--k", "3", store=store).stdout.split()[-1]
+    kpis = json.loads(cli("kpis", run_id, "--json", store=store).stdout)
+    assert kpis["kpis"] == [] and len(kpis["not_available"]) == 7
+    cards = json.loads(cli("cards", run_id, "--json", store=store).stdout)["cards"]
+    assert all(c["kpis"] == [] and c["traits"] for c in cards)
+    done = cli("report", run_id, "--out", str(tmp_path / "crm.html"), "--no-sweep", store=store)
+    assert "0 KPIs" in done.stderr and "This dataset supports none of the KPIs" in \
+        (tmp_path / "crm.html").read_text(encoding="utf-8")
