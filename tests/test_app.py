@@ -738,3 +738,14 @@ def test_the_report_buttons_make_their_files_when_clicked(app_store):
     at = _open("export")
     _clean(at)
     assert any(e.label == "A private report for people outside the team" for e in at.expander)
+
+
+def test_kpis_of_a_users_table_say_what_they_would_need(app_store):
+    from segcore.sample import SAMPLE_DIR
+
+    segcore.import_file(app_store, SAMPLE_DIR / "users.parquet", "crm")
+    segcore.create_run(app_store, "crm", 3)
+    at = _open("kpis")
+    at.sidebar.selectbox[0].set_value("crm").run()
+    _clean(at)
+    assert any("supports none of the KPIs" in i.value for i in at.info)
