@@ -7,19 +7,22 @@ analyst edits them afterwards and the edits are stored with the run.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ._methods import NOISE
 from .errors import InputError
 from .profile import Profiles, describe
 
-__all__ = ["PALETTE", "UNASSIGNED", "suggest_personas", "carry_colours", "persona_problems", "check_personas",
+__all__ = ["PALETTE", "UNASSIGNED", "MATCH_FLOOR", "suggest_personas", "carry_colours", "match_segments",
+           "carry_personas", "persona_problems", "check_personas",
            "NAME_MAX", "DESCRIPTION_MAX", "NARRATIVE_MAX", "COLOUR_RULE"]
 
 NAME_MAX, DESCRIPTION_MAX, NARRATIVE_MAX = 60, 300, 3000
 COLOUR_RULE = r"#[0-9A-Fa-f]{6}"
 
 UNASSIGNED = "Unassigned"
+MATCH_FLOOR = 0.5  # a new segment whose best one-to-one match shares less (Jaccard) with it is a new persona
 
 # Carto "Safe": distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288", "#AA4499",
@@ -139,3 +142,74 @@ def check_personas(personas: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise InputError(problems[0])
     return personas.assign(name=personas["name"].str.strip())
+
+
+def match_segments(users, labels, earlier: pd.DataFrame, floor: float = MATCH_FLOOR) -> dict[int, tuple[int, float]]:
+    """Which segment of an earlier run each new segment continues, by the users they share.
+
+    Parameters
+    ----------
+    users, labels : array-like
+        Each user's id and new segment.
+    earlier : DataFrame
+        user_id and cluster of the earlier run.
+    floor : float, default=MATCH_FLOOR
+        A pair sharing less (Jaccard: users in both over users in either) is no match.
+
+    Returns
+    -------
+    dict
+        new segment -> (earlier segment, Jaccard), from the optimal one-to-one assignment
+        (``scipy.optimize.linear_sum_assignment`` on the overlap), pairs at or above ``floor`` only.
+        Unassigned users (-1) are matched with nothing.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    new = pd.DataFrame({"user_id": pd.Series(users).astype(str).to_numpy(), "new": np.asarray(labels)})
+    old = earlier.assign(user_id=earlier["user_id"].astype(str))[["user_id", "cluster"]]
+    both = new.merge(old, on="user_id", how="inner")
+    both = both[(both["new"] != NOISE) & (both["cluster"] != NOISE)]
+    if both.empty:
+        return {}
+    shared = pd.crosstab(both["new"], both["cluster"])
+    size_new = new[new["new"] != NOISE]["new"].value_counts().reindex(shared.index).to_numpy()[:, None]
+    size_old = old[old["cluster"] != NOISE]["cluster"].value_counts().reindex(shared.columns).to_numpy()[None, :]
+    jaccard = shared.to_numpy() / (size_new + size_old - shared.to_numpy())
+    rows, cols = linear_sum_assignment(-jaccard)
+    return {int(shared.index[r]): (int(shared.columns[c]), float(jaccard[r, c]))
+            for r, c in zip(rows, cols) if jaccard[r, c] >= floor}
+
+
+def carry_personas(personas: pd.DataFrame, earlier: pd.DataFrame,
+                   matches: dict[int, tuple[int, float]]) -> pd.DataFrame:
+    """``personas`` with each matched segment's name, description, colour and narrative taken from the
+    earlier persona it continues (``earlier``: that run's personas). A new segment keeps its suggestion,
+    renamed with a number if a carried name took it, and a colour no carried persona has."""
+    out = personas.copy()
+    if "narrative" not in out:
+        out["narrative"] = None
+    before = earlier.set_index("cluster")
+    carried = set()
+    for i, row in out.iterrows():
+        match = matches.get(int(row["cluster"]))
+        if match is None or match[0] not in before.index:
+            continue
+        was = before.loc[match[0]]
+        for field in ("name", "description", "colour", "narrative"):
+            if field in was and not (isinstance(was[field], float) and np.isnan(was[field])):
+                out.at[i, field] = was[field]
+        carried.add(i)
+    taken = {str(out.at[i, "name"]).casefold() for i in carried}
+    colours = {str(out.at[i, "colour"]).upper() for i in carried}
+    for i in out.index:
+        if i in carried:
+            continue
+        base, name, n = str(out.at[i, "name"]), str(out.at[i, "name"]), 2
+        while name.casefold() in taken:
+            name, n = f"{base} {n}", n + 1
+        out.at[i, "name"] = name
+        taken.add(name.casefold())
+        if str(out.at[i, "colour"]).upper() in colours:
+            out.at[i, "colour"] = next((c for c in PALETTE if c.upper() not in colours), out.at[i, "colour"])
+        colours.add(str(out.at[i, "colour"]).upper())
+    return out

@@ -89,3 +89,39 @@ def test_a_new_run_gives_a_persona_its_earlier_colour(sample_run, store_copy):
     again = segcore.create_run(store, "sample", 6, seed=1)
     colours = store.personas(again).set_index("name")["colour"]
     assert colours["Night owls"] == "#FF00FF" and colours.str.upper().is_unique
+
+
+def test_personas_survive_a_re_segmentation_with_shuffled_numbers(tmp_path, sample_store):
+    """A second run of the same data, its segments numbered otherwise: each continues the persona of the run a
+    new session opens (by the users they share), keeping its name, description, colour and narrative; a
+    segment that continues none keeps a suggestion of its own."""
+    import shutil
+
+    from segcore.personas import match_segments
+
+    path = tmp_path / "s.duckdb"
+    shutil.copy(sample_store.path, path)
+    store = segcore.Store(path)
+    first = segcore.create_run(store, "sample", 5, seed=0)
+    store.update_personas(first, {0: {"name": "Our <b>best</b>", "description": "team words", "colour": "#123456",
+                                      "narrative": "What the team says about them."}})
+    store.mark_run(first, label="Spring", pinned=True)
+    before = store.personas(first).set_index("cluster")
+    again = segcore.create_run(store, "sample", 5, seed=7)
+    after = store.personas(again)
+    # the numbering differs, the personas do not
+    pairs = match_segments(store.assignments(again)["user_id"], store.assignments(again)["cluster"],
+                           store.assignments(first))
+    assert sorted(o for o, _ in pairs.values()) == sorted(before.index) and min(j for _, j in pairs.values()) > 0.9
+    for new, (old, _) in pairs.items():
+        row = after.set_index("cluster").loc[new]
+        assert (row["name"], row["colour"], row["description"]) == tuple(before.loc[old, ["name", "colour",
+                                                                                           "description"]])
+    moved = next(new for new, (old, _) in pairs.items() if old == 0)
+    assert after.set_index("cluster").loc[moved, "narrative"] == "What the team says about them."
+    assert store.run(again).metrics["personas_carried"]["run"] == first
+    # one more segment than before: it is new, named and coloured apart
+    more = store.personas(segcore.create_run(store, "sample", 6, seed=3))
+    assert more["name"].str.casefold().is_unique and more["colour"].str.upper().is_unique
+    assert "Our <b>best</b>" in set(more["name"])
+    assert len(set(more["name"]) - set(before["name"])) >= 1

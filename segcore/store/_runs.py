@@ -38,6 +38,7 @@ class _Runs(_Datasets):
         assign["probability"] = assignments["probability"] if "probability" in assignments else None
         assign.insert(0, "run_id", rec["run_id"])
         pers = personas[["cluster", "name", "description", "colour"]].copy()
+        pers["narrative"] = personas["narrative"] if "narrative" in personas else None
         pers.insert(0, "run_id", rec["run_id"])
         with self._transaction() as con:
             now = con.execute("SELECT created_at FROM datasets WHERE name = ?", [rec["dataset"]]).fetchall()
@@ -50,8 +51,8 @@ class _Runs(_Datasets):
             con.execute("INSERT INTO assignments SELECT run_id, CAST(user_id AS VARCHAR), cluster, "
                         "CAST(probability AS DOUBLE) FROM _assign")
             con.register("_pers", pers)
-            con.execute("INSERT INTO personas (run_id, cluster, name, description, colour) "
-                        "SELECT run_id, cluster, name, description, colour FROM _pers")
+            con.execute("INSERT INTO personas (run_id, cluster, name, description, colour, narrative) "
+                        "SELECT run_id, cluster, name, description, colour, CAST(narrative AS VARCHAR) FROM _pers")
         return rec["run_id"]
 
     def list_runs(self, dataset: str | None = None) -> pd.DataFrame:

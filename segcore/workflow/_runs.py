@@ -24,7 +24,7 @@ from ..export import HEADERS, ExportReport, readable_headers, round_values, with
 from ..fairness import FOUR_FIFTHS, FairnessReport, fairness_report, suggest_sensitive
 from ..features import catalog
 from ..kpi import CHURN_DAYS, KPI_INPUTS, KpiReport
-from ..personas import PALETTE, UNASSIGNED, carry_colours, suggest_personas
+from ..personas import PALETTE, UNASSIGNED, carry_colours, carry_personas, match_segments, suggest_personas
 from ..preprocess import Prepared, Preprocessing, prepare
 from ..profile import Profiles, SegmentSummary, indicator_frame, profile_clusters, summarise_segments
 from ..significance import kpi_report_with_evidence
@@ -132,18 +132,27 @@ def create_run(store: Store, dataset: str, k: int | None = None, *, algo: str = 
     with store.session():  # every read before the fit on one connection
         design = design_matrix(store, dataset, features, preprocessing)
         earlier_colours = store.persona_colours(dataset)
+        earlier_run = store.preferred_run(dataset)  # the run whose personas a new one continues
+        earlier = (store.assignments(earlier_run), store.personas(earlier_run)) if earlier_run else None
     say(0.25, f"Fitting {cluster.ALGORITHMS[algo].label if algo in cluster.ALGORITHMS else algo}"
         + (f" with k={k}." if k else "."))
     result = cluster.fit(design.prepared.X, k, algo=algo, seed=seed, params=params, mixed=design.prepared.mixed)
     say(0.7, "Profiling the segments and suggesting personas.")
     values = indicator_frame(design.frame, design.numeric, design.categorical)  # shared by profiles and rules
-    # a persona named as in an earlier run of the dataset keeps its colour
+    # a persona named as in an earlier run of the dataset keeps its colour; a segment that continues one of
+    # the run a new session opens (by the users they share) keeps its name, description, colour and narrative
     personas = carry_colours(suggest_personas(profile_clusters(values, result.labels)), earlier_colours)
+    carried: dict = {}
+    if earlier is not None:
+        matches = match_segments(design.frame["user_id"], result.labels, earlier[0])
+        personas = carry_personas(personas, earlier[1], matches)
+        carried = {"run": earlier_run, "segments": {str(c): {"from": o, "jaccard": round(j, 4)}
+                                                    for c, (o, j) in matches.items()}}
     say(0.75, "Checking each segment's stability on resampled users.")
     jaccard = segment_jaccard(design.prepared.X, result.labels, k, algo=algo, params=result.params,
                               mixed=design.prepared.mixed, seed=seed)
     metrics = {**result.metrics, "segment_stability": {str(c): v for c, v in jaccard.items()},
-               "stability_sample": min(len(design.frame), STABILITY_SAMPLE)}
+               "stability_sample": min(len(design.frame), STABILITY_SAMPLE), "personas_carried": carried}
     return _save_run(store, design, values, result.labels, personas, algo=algo, k=result.k, seed=seed,
                      params=result.params, metrics=metrics, probability=result.probability, say=say)
 
