@@ -80,10 +80,15 @@ def _when_clicked(build, what: str):
 
 
 def report_download(run_id: str, min_size: int):
-    """What the report button downloads (:func:`report_html`), made when it is clicked."""
-    key = tuple(data.personas(run_id)[["name", "colour", "narrative"]].itertuples(index=False, name=None))
+    """What the report button downloads (:func:`report_html`), made when it is clicked: the personas are
+    read then, not on every rerun of every page that draws the button."""
     money = data.currency()
-    return _when_clicked(lambda: report_html(run_id, key, min_size, money), "report")
+
+    def build() -> bytes:
+        key = tuple(data.personas(run_id)[["name", "colour", "narrative"]].itertuples(index=False, name=None))
+        return report_html(run_id, key, min_size, money)
+
+    return _when_clicked(build, "report")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

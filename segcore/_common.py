@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["seeded_rows", "finite_numbers", "normalise_name", "is_text", "is_numeric_type"]
+__all__ = ["seeded_rows", "finite_numbers", "normalise_name", "is_text", "is_numeric_type", "json_value"]
 
 
 def seeded_rows(rows, size: int, seed) -> np.ndarray:
@@ -56,3 +56,14 @@ def is_numeric_type(duckdb_type) -> bool:
     """Whether a DuckDB column type holds numbers (integers of any width, floats, decimals; not intervals)."""
     ctype = str(duckdb_type).upper()
     return any(t in ctype for t in _NUMERIC_TYPES) and "INTERVAL" not in ctype
+
+
+def json_value(v):
+    """A value as JSON takes it: numpy scalars as Python ones, NaN and infinities as None (null)."""
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    return v

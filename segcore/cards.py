@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._common import json_value
 from ._methods import NOISE
 from .features import Currency, describe_feature, format_value
 from .kpi import KPI_LABELS, KpiReport
@@ -138,20 +139,15 @@ class PersonaCard:
 
     def to_dict(self) -> dict:
         """Plain data for JSON (NaN as null)."""
-        def plain(v):
-            if isinstance(v, float | np.floating):
-                return float(v) if np.isfinite(v) else None
-            return bool(v) if isinstance(v, bool | np.bool_) else v
-
         return {"cluster": self.cluster, "name": self.name, "colour": self.colour, "size": self.size,
                 "share": self.share, "withheld": self.withheld, "description": self.description,
                 "narrative": self.narrative, "narrative_edited": bool(self.edited), "generated": self.generated,
-                "traits": [{k: plain(v) for k, v in t.__dict__.items()} for t in self.traits],
+                "traits": [{k: json_value(v) for k, v in t.__dict__.items()} for t in self.traits],
                 "rule": None if self.rule is None else {"rule": self.rule[0], "precision": self.rule[1],
                                                          "coverage": self.rule[2]},
-                "kpis": [{k: plain(v) for k, v in k_.__dict__.items()} for k_ in self.kpis],
+                "kpis": [{k: json_value(v) for k, v in k_.__dict__.items()} for k_ in self.kpis],
                 "angles": [{"angle": a, "because": b} for a, b in self.angles],
-                "stability": plain(self.stability) if self.stability is not None else None}
+                "stability": json_value(self.stability) if self.stability is not None else None}
 
 
 def _label(feature: str) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._common import json_value
 from .errors import InputError
 from .kpi import CHURN_DAYS, KpiSpec, _churn_rule
 from .significance import _per_user
@@ -67,8 +68,7 @@ class DpRelease:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        rows = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-                for r in self.table.to_dict("records")]
+        rows = [{k: json_value(v) for k, v in r.items()} for r in self.table.to_dict("records")]
         return {"epsilon": self.epsilon, "queries": self.queries, "epsilon_per_query": self.epsilon_per_query,
                 "caps": self.caps, "withheld_segments": self.withheld,
                 "kpis": [{"name": k.name, "label": k.label, "unit": k.unit} for k in self.shown],

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._common import json_value
 from .disclosure import shown_users
 from .errors import InputError
 from .kpi import CHURN_DAYS, KpiSpec, _churn_rule, kpi_availability
@@ -60,21 +61,12 @@ class ExperimentReadout:
     users: dict[str, int]  # variant -> users in the readout
 
     def to_dict(self) -> dict:
-        def plain(v):
-            if isinstance(v, (bool, np.bool_)):
-                return bool(v)
-            if isinstance(v, (float, np.floating)):
-                return float(v) if np.isfinite(v) else None
-            if isinstance(v, (int, np.integer)):
-                return int(v)
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-
         return {"variant_column": self.variant_column, "variants": self.variants, "control": self.control,
                 "users": self.users, "correction": {"bh": "Benjamini-Hochberg", "holm": "Holm"}[self.correction],
                 "kpis": [{"name": k.name, "label": k.label, "unit": k.unit} for k in self.shown],
                 "withheld": self.withheld,
-                "effects": [{k: plain(v) for k, v in r.items()} for r in self.effects.to_dict("records")],
-                "heterogeneity": [{k: plain(v) for k, v in r.items()}
+                "effects": [{k: json_value(v) for k, v in r.items()} for r in self.effects.to_dict("records")],
+                "heterogeneity": [{k: json_value(v) for k, v in r.items()}
                                   for r in self.heterogeneity.to_dict("records")]}
 
 

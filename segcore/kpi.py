@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._common import json_value
 from .disclosure import shown_users
 from .errors import InputError
 
@@ -224,16 +225,11 @@ class KpiReport:
         there is no value), and under ``evidence`` each KPI's ``value``, ``ci_low``, ``ci_high``,
         ``diff_vs_rest``, ``p``, corrected ``q`` and ``significant``, or null figures with a ``reason``;
         with the definitions, the correction and what is unavailable."""
-        def plain(v):
-            if isinstance(v, (bool, np.bool_)):
-                return bool(v)
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-
         evidence: dict = {}
         if self.evidence is not None:
             for r in self.evidence.to_dict("records"):
                 evidence.setdefault(r["segment"], {})[r["kpi"]] = {
-                    f: plain(r[f]) for f in ("value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low",
+                    f: json_value(r[f]) for f in ("value", "ci_low", "ci_high", "rest", "diff_vs_rest", "diff_low",
                                              "diff_high", "p", "q", "significant", "method", "reason")}
         rows = []
         for r in self.table.to_dict("records"):
